@@ -1,0 +1,44 @@
+"""allocopt: strategic premises planning for growing municipalities.
+
+Which builds, leases, expansions, conversions and closures, in which year, meet forecast
+service demand in every district at the lowest discounted cost within the economic frame?
+
+Public API::
+
+    import allocopt
+    scenario = allocopt.load_scenario("scenarios/sodertalje")   # or an .xlsx workbook
+    result = allocopt.solve(scenario, time_limit=60, mip_gap=0.005)
+    result.actions, result.balance, result.costs               # pandas DataFrames
+    result.save("results/sodertalje")
+
+Importing the package has no side effects; Pyomo and HiGHS load on the first solve.
+"""
+
+from allocopt.check import Violation, check
+from allocopt.load import load_scenario
+from allocopt.result import Result
+from allocopt.scenario import Scenario
+from allocopt.solve_api import evaluate, solve
+from allocopt.validate import Problem, ScenarioError
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Problem",
+    "Result",
+    "Scenario",
+    "ScenarioError",
+    "Violation",
+    "check",
+    "default_scenario_path",
+    "evaluate",
+    "load_scenario",
+    "solve",
+]
+
+
+def default_scenario_path():
+    """Folder of the embedded default scenario (Södertälje), inside the installed package."""
+    from importlib.resources import files
+
+    return files("allocopt") / "scenarios" / "sodertalje"

@@ -1,0 +1,102 @@
+"""The readable terminal summary of a result (rich tables).
+
+Shows status, NPV (discounted total cost), gap, actions per year, unmet demand and budget use
+per year. Money is shown in MSEK.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pandas as pd
+from rich.console import Console
+from rich.table import Table
+
+if TYPE_CHECKING:
+    from allocopt.result import Result
+    from allocopt.validate import Problem
+
+MSEK = 1e6
+
+
+def _msek(x) -> str:
+    return "–" if x is None or pd.isna(x) else f"{x / MSEK:,.1f}"
+
+
+def _pct(x) -> str:
+    return "–" if x is None or pd.isna(x) else f"{100 * x:.0f} %"
+
+
+def headline(result: "Result") -> Table:
+    table = Table(title=f"allocopt: {result.scenario}", show_header=False, title_justify="left")
+    table.add_column(style="bold")
+    table.add_column()
+    colour = {"optimal": "green", "time_limit": "yellow", "evaluated": "cyan"}.get(result.status, "red")
+    table.add_row("status", f"[{colour}]{result.status}[/]" + (f"  {result.message}" if result.message else ""))
+    if result.objective is not None:
+        table.add_row("NPV of cost", f"{_msek(result.objective)} MSEK (discounted)")
+    if result.gap is not None:
+        table.add_row("gap", f"{100 * result.gap:.3f} % (bound {_msek(result.bound)} MSEK)")
+    table.add_row("solver time", f"{result.solve_seconds:.1f} s")
+    if result.has_plan:
+        unmet = float(result.balance["unmet"].sum()) if len(result.balance) else 0.0
+        table.add_row("unmet demand", f"{unmet:,.0f} place-years")
+    return table
+
+
+def actions_per_year(result: "Result") -> Table:
+    table = Table(title="Actions per year", title_justify="left")
+    for col in ("year", "action", "option / site", "district", "service", "modules", "places", "capex MSEK"):
+        table.add_column(col, justify="right" if col in ("modules", "places", "capex MSEK", "year") else "left")
+    for row in result.actions.itertuples(index=False):
+        table.add_row(str(row.year), row.action, str(row.option if isinstance(row.option, str) else row.site),
+                      str(row.district), "" if not isinstance(row.service, str) else row.service,
+                      "" if pd.isna(row.modules) else f"{int(row.modules)}",
+                      f"{row.capacity_change:+,.0f}", _msek(row.capex))
+    return table
+
+
+def budget_per_year(result: "Result") -> Table:
+    table = Table(title="Costs and budget use per year (MSEK, undiscounted)", title_justify="left")
+    for col in ("year", "capex", "cap", "use", "opex+rent", "cap", "use", "unmet places"):
+        table.add_column(col, justify="right")
+    unmet = result.balance.groupby("year")["unmet"].sum() if len(result.balance) else pd.Series(dtype=float)
+    for row in result.costs.itertuples(index=False):
+        table.add_row(str(row.year), _msek(row.capex), _msek(row.capex_cap), _pct(row.capex_use),
+                      _msek(row.opex + row.rent), _msek(row.opex_cap), _pct(row.opex_use),
+                      f"{unmet.get(row.year, 0.0):,.0f}")
+    return table
+
+
+def unmet_by_service(result: "Result") -> Table | None:
+    bal = result.balance
+    if not len(bal) or bal["unmet"].sum() <= 0:
+        return None
+    table = Table(title="Unmet demand (place-years)", title_justify="left")
+    table.add_column("service")
+    table.add_column("district")
+    table.add_column("place-years", justify="right")
+    grouped = bal[bal["unmet"] > 0].groupby(["service", "district"])["unmet"].sum()
+    for (service, district), value in grouped.items():
+        table.add_row(service, district, f"{value:,.0f}")
+    return table
+
+
+def print_result(result: "Result", console: Console | None = None) -> None:
+    """Print the summary of ``result``."""
+    console = console or Console()
+    console.print(headline(result))
+    if result.has_plan:
+        console.print(actions_per_year(result))
+        console.print(budget_per_year(result))
+        unmet = unmet_by_service(result)
+        if unmet is not None:
+            console.print(unmet)
+
+
+def print_problems(problems: list["Problem"], console: Console | None = None) -> None:
+    """Print each problem on one line: severity, file, row, column, message."""
+    console = console or Console(stderr=True)
+    for p in problems:
+        colour = "red" if p.severity == "error" else "yellow"
+        console.print(f"[{colour}]{p}[/]", highlight=False, soft_wrap=True)

@@ -1,0 +1,289 @@
+"""Sparse index tables: everything the model builder needs, precomputed once from a Scenario.
+
+The builder never reads the scenario itself: it reads a :class:`PlanIndex` of plain Python
+data (ids, floats, lists), so the sets of models/premises.md are computed here, once, with
+numpy/pandas: opening years ``Y_o``, the fixed or free ``open`` status of each site and year,
+the facility-service pairs ``KS`` and the reach set ``R``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from allocopt.demand import derive_demand
+from allocopt.scenario import LEASED_KINDS, SITE_KINDS, Scenario
+
+PLACE_EPS = 1e-9
+"""Demand below this many places counts as none."""
+
+
+@dataclass
+class SiteInfo:
+    """An existing site, with its open status bounds per year (1 = must be open, 0 = must be closed)."""
+
+    site: str
+    district: str
+    tenure: str
+    opex: float                       # SEK/year while open
+    rent: dict[int, float]            # SEK/year while open, by year
+    closure_cost: dict[int, float]    # SEK if first closed in that year
+    sale_value: float                 # SEK on closing (owned)
+    capacity: dict[str, float]        # nominal places by service
+    open_lb: dict[int, int]
+    open_ub: dict[int, int]
+
+    def is_free(self, year: int) -> bool:
+        """Whether ``open[site, year]`` is a decision (not fixed)."""
+        return self.open_lb[year] < self.open_ub[year]
+
+
+@dataclass
+class OptionInfo:
+    """A candidate option with its opening years and money per module."""
+
+    option: str
+    kind: str
+    facility: str                     # where its capacity lands: itself (new) or its site
+    district: str
+    service: str
+    from_service: str | None
+    capacity: float                   # places per module, of `service`
+    capacity_from: float              # places per module removed from `from_service`
+    max_modules: int
+    capex: float                      # SEK per module
+    opex: float                       # SEK per module and year in service
+    rent: float                       # SEK per module and year in service
+    lead_time: int
+    life: int                         # years in service of a module
+    years: list[int]                  # opening years Y_o
+    pay: dict[int, list[tuple[int, float]]]   # opening year -> [(payment year, share of capex)]
+    residual: dict[int, float]        # opening year -> residual share at the horizon end
+    force_by: int | None = None       # lock: at least one module open by this year
+
+    def opened_in_service(self, year: int) -> list[int]:
+        """Opening years whose modules are in service in ``year``."""
+        return [t for t in self.years if year - self.life < t <= year]
+
+
+@dataclass
+class ServiceInfo:
+    service: str
+    utilisation: float
+    assignment: str
+    travel_cost: float                # SEK per place, km and year
+    max_km: float
+    penalty: float | None             # SEK per unmet place and year; None: forbidden
+
+
+@dataclass
+class PlanIndex:
+    """The sparse sets and plain-data parameters of one scenario (see models/premises.md)."""
+
+    name: str
+    years: list[int]
+    discount: dict[int, float]        # δ_y
+    discount_end: float               # δ_end
+    services: dict[str, ServiceInfo]
+    demand: dict[tuple[str, str, int], float]       # (district, service, year) -> places, > 0 only
+    demand_table: pd.DataFrame                       # every (district, service, year), zeros included
+    sites: dict[str, SiteInfo]
+    options: dict[str, OptionInfo]
+    facility_kind: dict[str, str]                    # facility -> "site" or option kind
+    facility_district: dict[str, str]
+    facility_services: list[tuple[str, str]]         # KS
+    reach: list[tuple[str, str, str, float]]         # R: (district, facility, service, km)
+    capex_cap: dict[int, float]
+    opex_cap: dict[int, float]
+    residual_value: bool
+    conflicts: list[str] = field(default_factory=list)  # locks that cannot hold: the plan is infeasible
+
+    def site_options(self, site: str) -> list[OptionInfo]:
+        return [o for o in self.options.values() if o.kind in SITE_KINDS and o.facility == site]
+
+
+def discount_factors(scenario: Scenario) -> tuple[dict[int, float], float]:
+    """δ_y = (1+r)^-(y-y0) per year, and δ_end = (1+r)^-(T+1-y0)."""
+    r = scenario.settings.discount_rate
+    y0, last = scenario.settings.first_year, scenario.settings.last_year
+    return {y: (1.0 + r) ** -(y - y0) for y in scenario.years}, (1.0 + r) ** -(last + 1 - y0)
+
+
+def district_distances(scenario: Scenario) -> pd.DataFrame:
+    """Distance in km between every pair of districts (rows: from, columns: to); NaN = unreachable.
+
+    The distances table wins (either direction); otherwise Euclidean distance of the
+    coordinates; 0 on the diagonal unless the table says otherwise.
+    """
+    ids = [d.district for d in scenario.districts]
+    n = len(ids)
+    xs = np.array([np.nan if d.x_km is None else d.x_km for d in scenario.districts], dtype=float)
+    ys = np.array([np.nan if d.y_km is None else d.y_km for d in scenario.districts], dtype=float)
+    km = np.hypot(xs[:, None] - xs[None, :], ys[:, None] - ys[None, :])
+    np.fill_diagonal(km, 0.0)
+    if scenario.distances:
+        pos = {d: i for i, d in enumerate(ids)}
+        rows = scenario.table("distances")
+        a = rows["from_district"].map(pos).to_numpy()
+        b = rows["to_district"].map(pos).to_numpy()
+        v = rows["km"].to_numpy(dtype=float)
+        given = np.zeros((n, n), dtype=bool)
+        given[a, b] = True
+        km[a, b] = v
+        reverse = ~given[b, a]  # a pair given in one direction only holds both ways
+        km[b[reverse], a[reverse]] = v[reverse]
+    return pd.DataFrame(km, index=ids, columns=ids)
+
+
+def _site_info(scenario: Scenario, site, capacity: dict[str, float]) -> SiteInfo:
+    years = scenario.years
+    y0 = years[0]
+    lb = {y: 1 for y in years}
+    ub = {y: 1 for y in years}
+    lease_end = site.lease_end if site.tenure == "leased" else None
+    for y in years:
+        during_lease = lease_end is None or y <= lease_end
+        if during_lease:
+            if site.may_close and y >= (site.close_from if site.close_from is not None else y0):
+                lb[y] = 0
+        elif site.renewable:
+            lb[y] = 0
+        else:
+            lb[y], ub[y] = 0, 0
+    rent = {y: (site.rent if lease_end is None or y <= lease_end
+                else (site.renewal_rent if site.renewal_rent is not None else site.rent)) for y in years}
+    closure = {y: (site.closure_cost if lease_end is None or y <= lease_end else 0.0) for y in years}
+    if lease_end is not None and lease_end + 1 <= years[-1] and lease_end + 1 >= y0:
+        closure[lease_end + 1] = 0.0  # letting a lease run out costs nothing
+    return SiteInfo(site.site, site.district, site.tenure, site.opex, rent, closure,
+                    site.sale_value if site.tenure == "owned" else 0.0, capacity, lb, ub)
+
+
+def _option_info(scenario: Scenario, o, district: str) -> OptionInfo:
+    s = scenario.settings
+    first, last = s.first_year, s.last_year
+    start = max(o.earliest_year if o.earliest_year is not None else first, first + o.lead_time)
+    years = list(range(start, last + 1))
+    life = o.years_in_service
+    pay: dict[int, list[tuple[int, float]]] = {}
+    residual: dict[int, float] = {}
+    owned = o.kind not in LEASED_KINDS
+    for t in range(first, last + 1):  # every year: a given plan (evaluate) may open off Y_o
+        if s.capex_timing == "spread" and o.lead_time > 0:
+            # payments that would fall before the horizon are counted in its first year
+            pay[t] = [(max(y, first), 1.0 / o.lead_time) for y in range(t - o.lead_time, t)]
+        else:
+            pay[t] = [(t, 1.0)]
+        residual[t] = max(0.0, 1.0 - (last - t + 1) / life) if owned and s.residual_value == "straight_line" else 0.0
+    facility = o.site if o.kind in SITE_KINDS else o.option
+    return OptionInfo(
+        option=o.option, kind=o.kind, facility=facility, district=district, service=o.service,
+        from_service=o.from_service, capacity=o.capacity,
+        capacity_from=o.capacity_from if o.capacity_from is not None else o.capacity,
+        max_modules=o.max_modules, capex=o.capex, opex=o.opex, rent=o.rent, lead_time=o.lead_time,
+        life=life, years=years, pay=pay, residual=residual,
+    )
+
+
+def _apply_locks(scenario: Scenario, sites: dict[str, SiteInfo], options: dict[str, OptionInfo]) -> list[str]:
+    years = scenario.years
+    conflicts: list[str] = []
+    for lock in scenario.locks:
+        if lock.target == "option":
+            o = options[lock.id]
+            if lock.rule == "forbid":
+                o.years = []
+            else:
+                by = lock.year if lock.year is not None else years[-1]
+                o.force_by = by if o.force_by is None else min(o.force_by, by)
+        else:
+            x = sites[lock.id]
+            if lock.rule == "keep_open":
+                through = lock.year if lock.year is not None else years[-1]
+                for y in years:
+                    if y <= through:
+                        x.open_lb[y] = 1
+            else:
+                by = lock.year if lock.year is not None else years[0]
+                for y in years:
+                    if y >= by:
+                        x.open_ub[y] = 0
+    for x in sites.values():
+        # a closed site stays closed: an upper bound of 0 holds for every later year,
+        # a lower bound of 1 for every earlier one
+        for a, b in zip(years, years[1:]):
+            x.open_ub[b] = min(x.open_ub[b], x.open_ub[a])
+        for a, b in zip(reversed(years[1:]), reversed(years[:-1])):
+            x.open_lb[b] = max(x.open_lb[b], x.open_lb[a])
+        bad = [y for y in years if x.open_lb[y] > x.open_ub[y]]
+        if bad:
+            conflicts.append(f"site '{x.site}' must be both open and closed in {bad[0]} "
+                             "(a keep_open lock against a close lock or the end of a non-renewable lease)")
+            for y in bad:
+                x.open_lb[y] = x.open_ub[y]
+    for o in options.values():
+        if o.force_by is not None and not any(t <= o.force_by for t in o.years):
+            conflicts.append(f"option '{o.option}' is forced to open by {o.force_by}, but its earliest "
+                             "opening year (earliest year plus lead time) is later or it is forbidden")
+    return conflicts
+
+
+def build_index(scenario: Scenario) -> PlanIndex:
+    """Precompute the sparse sets and parameters of ``scenario`` for the model builder."""
+    years = scenario.years
+    discount, discount_end = discount_factors(scenario)
+    services = {
+        s.service: ServiceInfo(s.service, s.utilisation, s.assignment, s.travel_cost, s.max_km,
+                               scenario.unmet_penalty(s.service))
+        for s in scenario.services
+    }
+    demand_table = derive_demand(scenario)
+    positive = demand_table[demand_table["places"] > PLACE_EPS]
+    demand = dict(zip(zip(positive["district"], positive["service"], positive["year"].astype(int)),
+                      positive["places"].astype(float)))
+
+    capacity: dict[str, dict[str, float]] = {x.site: {} for x in scenario.sites}
+    for c in scenario.site_capacities:
+        capacity[c.site][c.service] = capacity[c.site].get(c.service, 0.0) + c.capacity
+    sites = {x.site: _site_info(scenario, x, capacity[x.site]) for x in scenario.sites}
+    site_district = {x.site: x.district for x in scenario.sites}
+    options = {o.option: _option_info(scenario, o, o.district or site_district[o.site]) for o in scenario.options}
+    conflicts = _apply_locks(scenario, sites, options)
+
+    facility_kind = {x: "site" for x in sites}
+    facility_district = dict(site_district)
+    pairs: set[tuple[str, str]] = {(x, s) for x, caps in capacity.items() for s, c in caps.items() if c > 0}
+    for o in options.values():
+        if o.kind not in SITE_KINDS:
+            facility_kind[o.option] = o.kind
+            facility_district[o.option] = o.district
+        if o.years:
+            pairs.add((o.facility, o.service))
+    order = {k: i for i, k in enumerate(facility_kind)}
+    facility_services = sorted(pairs, key=lambda p: (order[p[0]], p[1]))
+
+    km = district_distances(scenario)
+    reach: list[tuple[str, str, str, float]] = []
+    districts = [d.district for d in scenario.districts]
+    for k, s in facility_services:
+        column = km[facility_district[k]]
+        limit = services[s].max_km
+        for d in districts:
+            dist = column.at[d]
+            if not math.isnan(dist) and dist <= limit + 1e-9:
+                reach.append((d, k, s, float(dist)))
+
+    budget = scenario.budget
+    return PlanIndex(
+        name=scenario.settings.name, years=years, discount=discount, discount_end=discount_end,
+        services=services, demand=demand, demand_table=demand_table, sites=sites, options=options,
+        facility_kind=facility_kind, facility_district=facility_district,
+        facility_services=facility_services, reach=reach,
+        capex_cap={b.year: b.capex_cap for b in budget if b.capex_cap is not None},
+        opex_cap={b.year: b.opex_cap for b in budget if b.opex_cap is not None},
+        residual_value=scenario.settings.residual_value == "straight_line",
+        conflicts=conflicts,
+    )

@@ -1,0 +1,398 @@
+"""Build the Pyomo model of models/premises.md from a :class:`~allocopt.index.PlanIndex`.
+
+One function per variable group and per constraint family, called in a fixed order by
+:func:`build_model`; each family is a Pyomo component of the same name as in models/premises.md.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import pyomo.environ as pyo
+
+from allocopt.index import OptionInfo, PlanIndex
+from allocopt.model.terms import Affine
+from allocopt.scenario import SITE_KINDS
+
+
+@dataclass
+class PlanModel:
+    """The Pyomo model and the maps from index keys to its variables (read by the results step)."""
+
+    model: pyo.ConcreteModel
+    index: PlanIndex
+    build: dict = field(default_factory=dict)      # (option, year) -> var
+    open: dict = field(default_factory=dict)       # (site, year) -> var (free years only)
+    assign: dict = field(default_factory=dict)     # (district, facility, service, year) -> var (split services)
+    pick: dict = field(default_factory=dict)       # (district, facility, service, year) -> var (single services)
+    unmet: dict = field(default_factory=dict)      # (district, service, year) -> var (split services)
+    unmet_all: dict = field(default_factory=dict)  # (district, service, year) -> binary (single services)
+    unreachable: list[tuple[str, str, int]] = field(default_factory=list)  # demand with no facility in reach
+    conflicts: list[str] = field(default_factory=list)  # rows that cannot hold whatever the plan
+
+    # -- expressions of models/premises.md -------------------------------------------------
+    def open_term(self, site: str, year: int) -> Affine:
+        """``open[site, year]`` (a variable, or the constant it is fixed to)."""
+        var = self.open.get((site, year))
+        if var is not None:
+            return Affine().add(var)
+        return Affine(self.index.sites[site].open_ub[year])
+
+    def active(self, option: OptionInfo, year: int) -> Affine:
+        """``active[o, y]``: modules of the option in service in ``year``."""
+        out = Affine()
+        for t in option.opened_in_service(year):
+            out.add(self.build[option.option, t])
+        return out
+
+    def capacity(self, facility: str, service: str, year: int) -> Affine:
+        """``capacity[k, s, y]`` in nominal places."""
+        idx = self.index
+        if facility in idx.sites:
+            site = idx.sites[facility]
+            out = Affine()
+            out.add_affine(self.open_term(facility, year), site.capacity.get(service, 0.0))
+            for o in idx.site_options(facility):
+                if o.service == service:
+                    out.add_affine(self.active(o, year), o.capacity)
+                if o.from_service == service:
+                    out.add_affine(self.active(o, year), -o.capacity_from)
+            return out
+        o = idx.options[facility]
+        return Affine().add_affine(self.active(o, year), o.capacity) if o.service == service else Affine()
+
+    def may_serve(self, facility: str, service: str, year: int) -> bool:
+        """Whether ``facility`` can have capacity for ``service`` in ``year`` at all."""
+        idx = self.index
+        if facility in idx.sites:
+            site = idx.sites[facility]
+            if site.open_ub[year] == 0:
+                return False
+            if site.capacity.get(service, 0.0) > 0:
+                return True
+            return any(o.service == service and o.opened_in_service(year) for o in idx.site_options(facility))
+        return bool(idx.options[facility].opened_in_service(year))
+
+    def served(self, district: str, facility: str, service: str, year: int) -> Affine:
+        """Places of ``district`` served at ``facility``: ``assign`` or ``demand · pick``."""
+        key = (district, facility, service, year)
+        if key in self.assign:
+            return Affine().add(self.assign[key])
+        if key in self.pick:
+            return Affine().add(self.pick[key], self.index.demand[district, service, year])
+        return Affine()
+
+
+# -- variables -------------------------------------------------------------------------------
+
+def add_build(pm: PlanModel) -> None:
+    """``build[o,t]``: modules of option ``o`` opening in year ``t ∈ Y_o``."""
+    keys = [(o.option, t) for o in pm.index.options.values() for t in o.years]
+    bounds = {o.option: (0, o.max_modules) for o in pm.index.options.values()}
+    binary = {o.option for o in pm.index.options.values() if o.max_modules == 1}
+    m = pm.model
+    m.build = pyo.Var(keys, within=pyo.NonNegativeIntegers, bounds=lambda m, o, t: bounds[o], dense=True)
+    for o, t in keys:
+        if o in binary:
+            m.build[o, t].domain = pyo.Binary
+        pm.build[o, t] = m.build[o, t]
+
+
+def add_open(pm: PlanModel) -> None:
+    """``open[e,y]``: binary, only where the site's status is a decision."""
+    keys = [(x.site, y) for x in pm.index.sites.values() for y in pm.index.years if x.is_free(y)]
+    pm.model.open = pyo.Var(keys, within=pyo.Binary, dense=True)
+    for k in keys:
+        pm.open[k] = pm.model.open[k]
+
+
+def add_assign(pm: PlanModel) -> None:
+    """``assign`` (split services) or ``pick`` (single services) over the reach set, and ``unmet``."""
+    idx = pm.index
+    split_keys, single_keys = [], []
+    reach_by_ds: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for d, k, s, _km in idx.reach:
+        reach_by_ds[d, s].append(k)
+    covered: set[tuple[str, str, int]] = set()
+    for (d, s, y) in idx.demand:
+        for k in reach_by_ds.get((d, s), ()):
+            if pm.may_serve(k, s, y):
+                (single_keys if idx.services[s].assignment == "single" else split_keys).append((d, k, s, y))
+                covered.add((d, s, y))
+    m = pm.model
+    m.assign = pyo.Var(split_keys, within=pyo.NonNegativeReals, dense=True)
+    m.pick = pyo.Var(single_keys, within=pyo.Binary, dense=True)
+    pm.assign = {k: m.assign[k] for k in split_keys}
+    pm.pick = {k: m.pick[k] for k in single_keys}
+
+    unmet_keys, unmet_all_keys = [], []
+    for key in idx.demand:
+        d, s, y = key
+        if idx.services[s].penalty is None:
+            if key not in covered:
+                pm.unreachable.append(key)
+            continue
+        (unmet_all_keys if idx.services[s].assignment == "single" else unmet_keys).append(key)
+    m.unmet = pyo.Var(unmet_keys, within=pyo.NonNegativeReals, dense=True)
+    m.unmet_all = pyo.Var(unmet_all_keys, within=pyo.Binary, dense=True)
+    pm.unmet = {k: m.unmet[k] for k in unmet_keys}
+    pm.unmet_all = {k: m.unmet_all[k] for k in unmet_all_keys}
+
+
+# -- constraint families ---------------------------------------------------------------------
+
+def _constraint(pm: PlanModel, name: str, rows: dict) -> None:
+    """Add family ``name`` from ``{key: (lower, Affine, upper)}`` (None = unbounded side).
+
+    Rows without variables are left out; one that cannot hold is recorded in ``pm.conflicts``.
+    """
+    for key in [k for k, (_lo, body, _up) in rows.items() if body.is_constant]:
+        lo, body, up = rows.pop(key)
+        if (lo is not None and body.constant < lo - 1e-9) or (up is not None and body.constant > up + 1e-9):
+            pm.conflicts.append(f"{name}[{key}] cannot hold: {body.constant:g} against "
+                                f"[{'-inf' if lo is None else f'{lo:g}'}, {'inf' if up is None else f'{up:g}'}]")
+    keys = list(rows)
+
+    def rule(m, *key):
+        key = key[0] if len(key) == 1 else key
+        lo, body, up = rows[key]
+        return (lo, body.expr(), up)
+
+    setattr(pm.model, name, pyo.Constraint(keys, rule=rule))
+
+
+def add_demand_balance(pm: PlanModel) -> None:
+    """``Σ_k served + unmet = demand`` for split services; ``Σ_k pick + unmet_all = 1`` for single."""
+    idx = pm.index
+    balance: dict = {}
+    pick_rows: dict = {}
+    for (d, k, s, y), var in pm.assign.items():
+        balance.setdefault((d, s, y), Affine()).add(var)
+    for (d, k, s, y), var in pm.pick.items():
+        pick_rows.setdefault((d, s, y), Affine()).add(var)
+    for key, var in pm.unmet.items():
+        balance.setdefault(key, Affine()).add(var)
+    for key, var in pm.unmet_all.items():
+        pick_rows.setdefault(key, Affine()).add(var)
+    _constraint(pm, "demand_balance", {k: (idx.demand[k], a, idx.demand[k]) for k, a in balance.items()})
+    _constraint(pm, "single_pick", {k: (1.0, a, 1.0) for k, a in pick_rows.items()})
+
+
+def add_capacity_limit(pm: PlanModel) -> None:
+    """``Σ_d served[d,k,s,y] ≤ u_s · capacity[k,s,y]``."""
+    idx = pm.index
+    load: dict = defaultdict(Affine)
+    for key in list(pm.assign) + list(pm.pick):
+        d, k, s, y = key
+        load[k, s, y].add_affine(pm.served(d, k, s, y))
+    rows = {}
+    for (k, s, y), body in load.items():
+        body.add_affine(pm.capacity(k, s, y), -idx.services[s].utilisation)
+        rows[k, s, y] = (None, body, 0.0)
+    _constraint(pm, "capacity_limit", rows)
+
+
+def add_assign_link(pm: PlanModel) -> None:
+    """``assign[d,o,s,y] ≤ demand[d,s,y] · active[o,y]`` for new options (split services).
+
+    Implied by ``capacity_limit`` for whole plans, but it cuts off the fractional builds of the
+    LP relaxation that serve a whole district's demand from a sliver of a building.
+    """
+    idx = pm.index
+    rows = {}
+    for (d, k, s, y), var in pm.assign.items():
+        o = idx.options.get(k)
+        if o is None:
+            continue
+        demand = idx.demand[d, s, y]
+        if demand <= idx.services[s].utilisation * o.capacity:
+            body = Affine().add(var).add_affine(pm.active(o, y), -demand)
+            rows[d, k, s, y] = (None, body, 0.0)
+    _constraint(pm, "assign_link", rows)
+
+
+def add_module_limit(pm: PlanModel) -> None:
+    """``Σ_t build[o,t] ≤ N_o`` where more than one opening year is possible."""
+    rows = {}
+    for o in pm.index.options.values():
+        if len(o.years) > 1:
+            body = Affine()
+            for t in o.years:
+                body.add(pm.build[o.option, t])
+            rows[o.option] = (None, body, float(o.max_modules))
+    _constraint(pm, "module_limit", rows)
+
+
+def add_stays_closed(pm: PlanModel) -> None:
+    """``open[e,y] ≤ open[e,y-1]``: a closed site stays closed."""
+    rows = {}
+    years = pm.index.years
+    for x in pm.index.sites.values():
+        for a, b in zip(years, years[1:]):
+            if (x.site, a) in pm.open and (x.site, b) in pm.open:
+                rows[x.site, b] = (None, Affine().add(pm.open[x.site, b]).add(pm.open[x.site, a], -1.0), 0.0)
+    _constraint(pm, "stays_closed", rows)
+
+
+def add_needs_open_site(pm: PlanModel) -> None:
+    """``active[o,y] ≤ N_o · open[e,y]`` for expansions and conversions at sites that may close."""
+    rows = {}
+    for o in pm.index.options.values():
+        if o.kind not in SITE_KINDS:
+            continue
+        for y in pm.index.years:
+            active = pm.active(o, y)
+            if active.is_constant:
+                continue
+            site_open = pm.open_term(o.facility, y)
+            if site_open.is_constant and site_open.constant >= 1:
+                continue
+            rows[o.option, y] = (None, active.add_affine(site_open, -float(o.max_modules)), 0.0)
+    _constraint(pm, "needs_open_site", rows)
+
+
+def add_conversion_limit(pm: PlanModel) -> None:
+    """``Σ_{conversions at e from s} cf_o · active[o,y] ≤ cap[e,s]``."""
+    rows: dict = {}
+    for o in pm.index.options.values():
+        if o.kind != "conversion":
+            continue
+        for y in pm.index.years:
+            active = pm.active(o, y)
+            if active.is_constant:
+                continue
+            key = (o.facility, o.from_service, y)
+            if key not in rows:
+                cap = pm.index.sites[o.facility].capacity.get(o.from_service, 0.0)
+                rows[key] = (None, Affine(), cap)
+            rows[key][1].add_affine(active, o.capacity_from)
+    _constraint(pm, "conversion_limit", rows)
+
+
+def capex_paid(pm: PlanModel) -> dict[int, Affine]:
+    """``capex_y`` (SEK) per year: Σ_o Σ_t capex_o · pay[o,t,y] · build[o,t]."""
+    out: dict[int, Affine] = defaultdict(Affine)
+    for o in pm.index.options.values():
+        for t in o.years:
+            for y, share in o.pay[t]:
+                out[y].add(pm.build[o.option, t], o.capex * share)
+    return out
+
+
+def running_cost(pm: PlanModel, year: int) -> tuple[Affine, Affine]:
+    """``(opex_y, rent_y)`` in SEK."""
+    opex, rent = Affine(), Affine()
+    for x in pm.index.sites.values():
+        is_open = pm.open_term(x.site, year)
+        opex.add_affine(is_open, x.opex)
+        rent.add_affine(is_open, x.rent[year])
+    for o in pm.index.options.values():
+        if o.opex or o.rent:
+            active = pm.active(o, year)
+            opex.add_affine(active, o.opex)
+            rent.add_affine(active, o.rent)
+    return opex, rent
+
+
+def add_capex_cap(pm: PlanModel) -> None:
+    """``capex_y ≤ capex_cap_y``."""
+    paid = capex_paid(pm)
+    rows = {y: (None, paid.get(y, Affine()), cap) for y, cap in pm.index.capex_cap.items()}
+    _constraint(pm, "capex_cap", rows)
+
+
+def add_opex_cap(pm: PlanModel) -> None:
+    """``opex_y + rent_y ≤ opex_cap_y``."""
+    rows = {}
+    for y, cap in pm.index.opex_cap.items():
+        opex, rent = running_cost(pm, y)
+        rows[y] = (None, opex.add_affine(rent), cap)
+    _constraint(pm, "opex_cap", rows)
+
+
+def add_lock_force(pm: PlanModel) -> None:
+    """``Σ_{t ≤ Y} build[o,t] ≥ 1`` for options forced by year ``Y``."""
+    rows = {}
+    for o in pm.index.options.values():
+        if o.force_by is not None:
+            body = Affine()
+            for t in o.years:
+                if t <= o.force_by:
+                    body.add(pm.build[o.option, t])
+            rows[o.option] = (1.0, body, None)
+    _constraint(pm, "lock_force", rows)
+
+
+def add_total_cost(pm: PlanModel) -> None:
+    """The objective ``total_cost`` (SEK, discounted), as models/premises.md states it."""
+    idx = pm.index
+    total = Affine()
+    paid = capex_paid(pm)
+    years = idx.years
+    for y in years:
+        df = idx.discount[y]
+        total.add_affine(paid.get(y, Affine()), df)
+        opex, rent = running_cost(pm, y)
+        total.add_affine(opex, df).add_affine(rent, df)
+        for x in idx.sites.values():
+            before = pm.open_term(x.site, y - 1) if y > years[0] else Affine(1.0)
+            closing = before.add_affine(pm.open_term(x.site, y), -1.0)
+            total.add_affine(closing, df * (x.closure_cost[y] - x.sale_value))
+    km = {(d, k, s): dist for d, k, s, dist in idx.reach}
+    for key in list(pm.assign) + list(pm.pick):
+        d, k, s, y = key
+        rate = idx.services[s].travel_cost
+        if rate:
+            total.add_affine(pm.served(d, k, s, y), idx.discount[y] * rate * km[d, k, s])
+    for (d, s, y), var in pm.unmet.items():
+        total.add(var, idx.discount[y] * idx.services[s].penalty)
+    for (d, s, y), var in pm.unmet_all.items():
+        total.add(var, idx.discount[y] * idx.services[s].penalty * idx.demand[d, s, y])
+    if idx.residual_value:
+        last = years[-1]
+        for o in idx.options.values():
+            for t in o.years:
+                if o.residual[t] > 0:
+                    total.add(pm.build[o.option, t], -idx.discount_end * o.capex * o.residual[t])
+        for x in idx.sites.values():
+            if x.sale_value:
+                total.add_affine(pm.open_term(x.site, last), -idx.discount_end * x.sale_value)
+    pm.model.total_cost = pyo.Objective(expr=total.expr(), sense=pyo.minimize)
+
+
+FAMILIES = (
+    add_demand_balance,
+    add_capacity_limit,
+    add_assign_link,
+    add_module_limit,
+    add_stays_closed,
+    add_needs_open_site,
+    add_conversion_limit,
+    add_capex_cap,
+    add_opex_cap,
+    add_lock_force,
+)
+
+
+EVALUATION_FAMILIES = (add_demand_balance, add_capacity_limit)
+"""Families kept when a given plan is evaluated: its decisions are fixed, only service is free."""
+
+
+def build_model(index: PlanIndex, families=FAMILIES) -> PlanModel:
+    """The Pyomo model of ``index``: variables, the constraint ``families``, the objective."""
+    enabled = gc.isenabled()
+    gc.disable()  # the build allocates many small objects; collection passes only cost time
+    try:
+        pm = PlanModel(model=pyo.ConcreteModel(name=index.name), index=index)
+        add_build(pm)
+        add_open(pm)
+        add_assign(pm)
+        for family in families:
+            family(pm)
+        add_total_cost(pm)
+        return pm
+    finally:
+        if enabled:
+            gc.enable()

@@ -1,0 +1,181 @@
+"""Read the plan off a solved model into the tidy result tables of :class:`allocopt.Result`.
+
+Integer decisions are rounded to whole numbers first (HiGHS returns them within its
+feasibility tolerance), continuous places to micro-places; every money figure is recomputed
+from those values with the model's own cost expressions (models/premises.md, *Objective*).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+
+import numpy as np
+import pandas as pd
+
+from allocopt.model.build import PlanModel, capex_paid, running_cost
+from allocopt.result import TABLE_COLUMNS
+from allocopt.scenario import SITE_KINDS
+
+PLACES_DECIMALS = 6
+
+
+def round_decisions(pm: PlanModel) -> None:
+    """Snap integer variables to integers and tiny continuous values to zero."""
+    for group in (pm.build, pm.open, pm.pick, pm.unmet_all):
+        for var in group.values():
+            var.set_value(float(round(var.value or 0.0)), skip_validation=True)
+    for group in (pm.assign, pm.unmet):
+        for var in group.values():
+            v = round(var.value or 0.0, PLACES_DECIMALS)
+            var.set_value(v if v > 0 else 0.0, skip_validation=True)
+
+
+def _frame(name: str, rows: list[dict]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=TABLE_COLUMNS[name])
+
+
+def actions_table(pm: PlanModel) -> pd.DataFrame:
+    """One row per option opening (modules in a year) and per site closure."""
+    idx = pm.index
+    rows = []
+    for (o_id, t), var in pm.build.items():
+        n = int(round(var.value or 0.0))
+        if n <= 0:
+            continue
+        o = idx.options[o_id]
+        rows.append({
+            "year": t, "action": o.kind, "option": o_id,
+            "site": o.facility if o.kind in SITE_KINDS else None, "district": o.district,
+            "service": o.service, "from_service": o.from_service, "modules": n,
+            "capacity_change": n * o.capacity,
+            "capacity_removed": n * o.capacity_from if o.kind == "conversion" else None,
+            "capex": n * o.capex, "decision_year": t - o.lead_time,
+            "closure_cost": None, "sale_value": None,
+        })
+    for x in idx.sites.values():
+        for y in idx.years:
+            if round(pm.open_term(x.site, y).value()) == 0:
+                rows.append({
+                    "year": y, "action": "close", "option": None, "site": x.site, "district": x.district,
+                    "service": None, "from_service": None, "modules": None,
+                    "capacity_change": -sum(x.capacity.values()), "capacity_removed": None,
+                    "capex": 0.0, "decision_year": None,
+                    "closure_cost": x.closure_cost[y], "sale_value": x.sale_value,
+                })
+                break
+    out = _frame("actions", rows)
+    out["sort_id"] = out["option"].fillna(out["site"])
+    out = out.sort_values(["year", "action", "sort_id"], kind="mergesort").drop(columns="sort_id")
+    return out.reset_index(drop=True).astype({"year": int})
+
+
+def assignments_table(pm: PlanModel) -> pd.DataFrame:
+    """Places served per district, facility, service and year (non-zero only), with km."""
+    km = {(d, k, s): dist for d, k, s, dist in pm.index.reach}
+    rows = []
+    for key in list(pm.assign) + list(pm.pick):
+        d, k, s, y = key
+        places = round(pm.served(d, k, s, y).value(), PLACES_DECIMALS)
+        if places > 0:
+            rows.append({"district": d, "site": k, "service": s, "year": y, "places": places, "km": km[d, k, s]})
+    out = _frame("assignments", rows)
+    return out.sort_values(["district", "service", "year", "site"], kind="mergesort").reset_index(drop=True)
+
+
+def balance_table(pm: PlanModel, assignments: pd.DataFrame) -> pd.DataFrame:
+    """Demand, served and unmet places per district, service and year (years with demand)."""
+    table = pm.index.demand_table
+    table = table[table["places"] > 0].rename(columns={"places": "demand"}).copy()
+    served = assignments.groupby(["district", "service", "year"])["places"].sum()
+    keys = list(zip(table["district"], table["service"], table["year"]))
+    table["served"] = [round(float(served.get(k, 0.0)), PLACES_DECIMALS) for k in keys]
+    unmet = []
+    for k, dem in zip(keys, table["demand"]):
+        if k in pm.unmet:
+            unmet.append(pm.unmet[k].value or 0.0)
+        elif k in pm.unmet_all:
+            unmet.append(dem * (pm.unmet_all[k].value or 0.0))
+        else:
+            unmet.append(0.0)
+    table["unmet"] = np.round(unmet, PLACES_DECIMALS)
+    return table[TABLE_COLUMNS["balance"]].reset_index(drop=True)
+
+
+def utilisation_table(pm: PlanModel, assignments: pd.DataFrame) -> pd.DataFrame:
+    """Capacity and use per facility, service and year (rows with capacity or use)."""
+    idx = pm.index
+    served = assignments.groupby(["site", "service", "year"])["places"].sum()
+    rows = []
+    for k, s in idx.facility_services:
+        u = idx.services[s].utilisation
+        for y in idx.years:
+            cap = round(pm.capacity(k, s, y).value(), PLACES_DECIMALS)
+            use = float(served.get((k, s, y), 0.0))
+            if cap <= 0 and use <= 0:
+                continue
+            is_open = round(pm.open_term(k, y).value()) if k in idx.sites else int(cap > 0)
+            rows.append({"site": k, "kind": idx.facility_kind[k], "district": idx.facility_district[k],
+                         "service": s, "year": y, "open": int(is_open), "capacity": cap,
+                         "usable": round(u * cap, PLACES_DECIMALS), "served": round(use, PLACES_DECIMALS),
+                         "utilisation": round(use / cap, 6) if cap > 0 else math.nan})
+    return _frame("utilisation", rows)
+
+
+def costs_table(pm: PlanModel, assignments: pd.DataFrame, balance: pd.DataFrame,
+                penalty: dict[str, float] | None = None) -> pd.DataFrame:
+    """Cost components per year (SEK), the discounted total, and budget use.
+
+    ``penalty``: SEK per unmet place-year by service (default: the scenario's).
+    """
+    idx = pm.index
+    years = idx.years
+    paid = capex_paid(pm)
+    travel = defaultdict(float)
+    if len(assignments):
+        rate = assignments["service"].map({s: v.travel_cost for s, v in idx.services.items()})
+        per = (rate * assignments["km"] * assignments["places"]).groupby(assignments["year"]).sum()
+        travel.update(per.to_dict())
+    penalty_rate = penalty if penalty is not None else {s: (v.penalty or 0.0) for s, v in idx.services.items()}
+    pen = (balance["unmet"] * balance["service"].map(penalty_rate)).groupby(balance["year"]).sum()
+    rows = []
+    for i, y in enumerate(years):
+        opex, rent = running_cost(pm, y)
+        closure = sale = 0.0
+        for x in idx.sites.values():
+            before = pm.open_term(x.site, years[i - 1]).value() if i > 0 else 1.0
+            closing = round(before - pm.open_term(x.site, y).value())
+            closure += closing * x.closure_cost[y]
+            sale += closing * x.sale_value
+        residual = 0.0
+        if idx.residual_value and y == years[-1]:
+            residual = sum(o.capex * o.residual[t] * (pm.build[o.option, t].value or 0.0)
+                           for o in idx.options.values() for t in o.years)
+            residual += sum(x.sale_value * pm.open_term(x.site, y).value() for x in idx.sites.values())
+        row = {"year": y, "capex": paid[y].value() if y in paid else 0.0, "opex": opex.value(),
+               "rent": rent.value(), "closure_cost": closure, "sale": sale, "travel": float(travel.get(y, 0.0)),
+               "penalty": float(pen.get(y, 0.0)), "residual": residual, "discount_factor": idx.discount[y]}
+        spend = row["capex"] + row["opex"] + row["rent"] + closure - sale + row["travel"] + row["penalty"]
+        row["discounted"] = idx.discount[y] * spend - idx.discount_end * residual
+        cap = idx.capex_cap.get(y)
+        row["capex_cap"] = cap
+        row["capex_use"] = row["capex"] / cap if cap else None
+        ocap = idx.opex_cap.get(y)
+        row["opex_cap"] = ocap
+        row["opex_use"] = (row["opex"] + row["rent"]) / ocap if ocap else None
+        rows.append(row)
+    return _frame("costs", rows)
+
+
+def read_tables(pm: PlanModel, penalty: dict[str, float] | None = None) -> dict[str, pd.DataFrame]:
+    """Every result table of a solved (or fixed) model (``penalty``: see :func:`costs_table`)."""
+    round_decisions(pm)
+    assignments = assignments_table(pm)
+    balance = balance_table(pm, assignments)
+    return {
+        "actions": actions_table(pm),
+        "balance": balance,
+        "costs": costs_table(pm, assignments, balance, penalty),
+        "utilisation": utilisation_table(pm, assignments),
+        "assignments": assignments,
+    }

@@ -1,0 +1,367 @@
+"""The scenario: every input of a planning run, validated.
+
+A scenario is a set of tables (districts, services, population, sites, options, ...) plus
+settings. Each table row is one pydantic model with ``extra="forbid"``; every field states
+its unit. :class:`Scenario` holds the validated tables; cross-table checks (unknown ids,
+duplicates, years outside the horizon, ...) live in :mod:`allocopt.validate`.
+
+Units used throughout: money in SEK (real, in the price level of ``settings.currency_year``),
+capacity and demand in places (children, pupils, apartments), distances in km, time in
+whole calendar years.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
+
+OptionKind = Literal["build", "lease", "pavilion", "expansion", "conversion"]
+"""Kinds of candidate project.
+
+- ``build``: a new owned building in a district (lifetime, residual value).
+- ``lease``: a new leased building in a district for ``term`` years (rent, no residual).
+- ``pavilion``: a temporary pavilion in a district for ``term`` years (set-up capex, rent).
+- ``expansion``: extra modules at an existing site for one service (owned, residual value).
+- ``conversion``: capacity moved at an existing site from ``from_service`` to ``service``.
+"""
+
+OWNED_KINDS: tuple[str, ...] = ("build", "expansion", "conversion")
+LEASED_KINDS: tuple[str, ...] = ("lease", "pavilion")
+SITE_KINDS: tuple[str, ...] = ("expansion", "conversion")
+
+
+class Row(BaseModel):
+    """Base of every table row: unknown columns are errors."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class Settings(Row):
+    """Scenario-wide settings (the ``settings:`` block of scenario.yaml)."""
+
+    name: str = Field(description="Scenario name; also the default results folder name.")
+    description: str = Field("", description="Free text shown in reports.")
+    first_year: int = Field(description="First planning year (calendar year).", ge=1900, le=2200)
+    last_year: int = Field(description="Last planning year (calendar year), inclusive.", ge=1900, le=2200)
+    currency: str = Field("SEK", description="Currency of every money figure.")
+    currency_year: int | None = Field(None, description="Price level (calendar year) of money figures.")
+    discount_rate: float = Field(
+        0.025, ge=0.0, le=0.5,
+        description="Real discount rate per year (0.025 = 2.5 %); a cost in year y is weighted "
+        "1/(1+rate)^(y-first_year).",
+    )
+    residual_value: Literal["straight_line", "none"] = Field(
+        "straight_line",
+        description="Value of owned assets at the horizon end: 'straight_line' credits capex times the "
+        "unused share of the lifetime (and the sale value of existing owned sites still open); 'none' credits nothing.",
+    )
+    capex_timing: Literal["spread", "opening"] = Field(
+        "spread",
+        description="When capex is paid: 'spread' evenly over the lead-time years before opening "
+        "(in the opening year when the lead time is 0); 'opening' all in the opening year.",
+    )
+    unmet_penalty: float | Literal["forbidden"] = Field(
+        "forbidden",
+        description="SEK per unmet place and year, or 'forbidden' (every place must be served). "
+        "A service may override it.",
+    )
+
+    @model_validator(mode="after")
+    def _years_ordered(self) -> "Settings":
+        if self.last_year < self.first_year:
+            raise ValueError(f"last_year ({self.last_year}) is before first_year ({self.first_year})")
+        if isinstance(self.unmet_penalty, float) and self.unmet_penalty < 0:
+            raise ValueError("unmet_penalty must be >= 0 SEK per place and year, or 'forbidden'")
+        return self
+
+    @property
+    def years(self) -> list[int]:
+        """Planning years, first to last inclusive."""
+        return list(range(self.first_year, self.last_year + 1))
+
+
+class District(Row):
+    """A geographic district where demand arises and sites stand."""
+
+    district: str = Field(description="District id.", min_length=1)
+    name: str = Field("", description="Display name.")
+    x_km: float | None = Field(None, description="Easting of the district centre, km.")
+    y_km: float | None = Field(None, description="Northing of the district centre, km.")
+
+
+class Service(Row):
+    """A municipal service whose places are planned (preschool, school F-6, ...)."""
+
+    service: str = Field(description="Service id.", min_length=1)
+    name: str = Field("", description="Display name.")
+    max_km: float = Field(
+        float("inf"), gt=0,
+        description="Maximum travel distance from a district to a site serving it, km.",
+    )
+    utilisation: float = Field(
+        1.0, gt=0, le=1,
+        description="Planning utilisation: share of nominal capacity that may be filled (0.95 = 95 %).",
+    )
+    assignment: Literal["split", "single"] = Field(
+        "split",
+        description="'split': a district's demand may be shared by several sites; 'single': each "
+        "district is served by exactly one site per year (catchment areas).",
+    )
+    travel_cost: float = Field(0.0, ge=0, description="SEK per place, km and year of travel.")
+    unmet_penalty: float | Literal["forbidden"] | None = Field(
+        None, description="Overrides settings.unmet_penalty for this service (SEK per place and year)."
+    )
+
+    @model_validator(mode="after")
+    def _penalty_not_negative(self) -> "Service":
+        if isinstance(self.unmet_penalty, float) and self.unmet_penalty < 0:
+            raise ValueError("unmet_penalty must be >= 0 SEK per place and year, or 'forbidden'")
+        return self
+
+
+class Coverage(Row):
+    """Share of an age band that demands a service."""
+
+    service: str = Field(description="Service id.")
+    age_band: str = Field(description="Age band label, as in the population table (e.g. '1-5').")
+    rate: float = Field(description="Places per person of the band (0.87 = 87 %).", ge=0, le=1)
+
+
+class Population(Row):
+    """Forecast residents of one district, year and age band."""
+
+    district: str = Field(description="District id.")
+    year: int = Field(description="Calendar year.")
+    age_band: str = Field(description="Age band label (e.g. '1-5', '80+').")
+    persons: float = Field(ge=0, description="Residents, persons.")
+
+
+class Housing(Row):
+    """New homes completed in a district and year (the housing plan)."""
+
+    district: str = Field(description="District id.")
+    year: int = Field(description="Calendar year of completion.")
+    housing_type: str = Field(description="Housing type id, as in housing_types.")
+    homes: float = Field(ge=0, description="New homes completed in the year, homes.")
+
+
+class HousingType(Row):
+    """Residents per new home, by housing type and age band."""
+
+    housing_type: str = Field(description="Housing type id (e.g. apartment, townhouse, detached).")
+    age_band: str = Field(description="Age band label, as in coverage.")
+    persons_per_home: float = Field(ge=0, description="Residents of the band per new home, persons.")
+
+
+class Demand(Row):
+    """Demand given directly, for services without age bands."""
+
+    district: str = Field(description="District id.")
+    service: str = Field(description="Service id.")
+    year: int = Field(description="Calendar year.")
+    places: float = Field(ge=0, description="Places demanded.")
+
+
+class Site(Row):
+    """An existing site (premises the municipality owns or leases)."""
+
+    site: str = Field(description="Site id.", min_length=1)
+    name: str = Field("", description="Display name.")
+    district: str = Field(description="District where the site stands.")
+    tenure: Literal["owned", "leased"] = Field("owned", description="Owned or leased.")
+    opex: float = Field(0.0, ge=0, description="Operating cost while open, SEK per year.")
+    rent: float = Field(0.0, ge=0, description="Rent while open, SEK per year (leased sites).")
+    lease_end: int | None = Field(
+        None, description="Last year of the current lease (leased sites); the site may stay open after it only if renewable."
+    )
+    renewable: bool = Field(True, description="Whether the lease may be renewed after lease_end, year by year.")
+    renewal_rent: float | None = Field(
+        None, ge=0, description="Rent after lease_end when renewed, SEK per year (default: rent)."
+    )
+    may_close: bool = Field(False, description="Whether the model may close the site.")
+    close_from: int | None = Field(None, description="First year in which the site may be closed (default: first year).")
+    closure_cost: float = Field(0.0, ge=0, description="One-off cost of closing, SEK (paid in the first closed year).")
+    sale_value: float = Field(0.0, ge=0, description="One-off sale proceeds on closing an owned site, SEK.")
+
+
+class SiteCapacity(Row):
+    """Nominal capacity of an existing site for one service."""
+
+    site: str = Field(description="Site id.")
+    service: str = Field(description="Service id.")
+    capacity: float = Field(ge=0, description="Nominal places.")
+
+
+class Option(Row):
+    """A candidate project the model may choose (in whole modules, in one or more years)."""
+
+    option: str = Field(description="Option id.", min_length=1)
+    name: str = Field("", description="Display name.")
+    kind: OptionKind = Field(description="build, lease, pavilion, expansion or conversion.")
+    district: str | None = Field(None, description="District (build, lease, pavilion; default: the site's).")
+    site: str | None = Field(None, description="Existing site (expansion, conversion).")
+    service: str = Field(description="Service whose capacity the option adds.")
+    from_service: str | None = Field(None, description="Service whose capacity a conversion removes.")
+    capacity: float = Field(gt=0, description="Nominal places added per module.")
+    capacity_from: float | None = Field(
+        None, ge=0, description="Places of from_service removed per converted module (default: capacity)."
+    )
+    max_modules: int = Field(1, ge=1, description="Most modules that may be taken in all.")
+    capex: float = Field(0.0, ge=0, description="Investment per module, SEK (set-up cost for leases and pavilions).")
+    opex: float = Field(0.0, ge=0, description="Operating cost per module while in service, SEK per year.")
+    rent: float = Field(0.0, ge=0, description="Rent per module while in service, SEK per year.")
+    earliest_year: int | None = Field(None, description="Earliest opening year (default: first year).")
+    lead_time: int = Field(0, ge=0, le=30, description="Years from decision to opening; capex is paid over them.")
+    lifetime: int | None = Field(
+        None, ge=1, description="Years in service of an owned asset (build, expansion, conversion); default 50."
+    )
+    term: int | None = Field(
+        None, ge=1, description="Years in service of a lease or pavilion (required for those kinds)."
+    )
+
+    @model_validator(mode="after")
+    def _kind_fields(self) -> "Option":
+        if self.kind in SITE_KINDS and not self.site:
+            raise ValueError(f"a {self.kind} option needs a site")
+        if self.kind not in SITE_KINDS and not self.district:
+            raise ValueError(f"a {self.kind} option needs a district")
+        if self.kind == "conversion" and not self.from_service:
+            raise ValueError("a conversion option needs from_service")
+        if self.kind != "conversion" and self.from_service:
+            raise ValueError("from_service applies only to conversion options")
+        if self.kind in LEASED_KINDS and self.term is None:
+            raise ValueError(f"a {self.kind} option needs a term (years)")
+        if self.kind in LEASED_KINDS and self.lifetime is not None:
+            raise ValueError(f"a {self.kind} option has a term, not a lifetime")
+        if self.kind in OWNED_KINDS and self.term is not None:
+            raise ValueError(f"a {self.kind} option has a lifetime, not a term")
+        return self
+
+    @property
+    def years_in_service(self) -> int:
+        """Years each module stays in service after opening (lifetime or lease term)."""
+        if self.kind in LEASED_KINDS:
+            assert self.term is not None
+            return self.term
+        return self.lifetime if self.lifetime is not None else DEFAULT_LIFETIME
+
+
+DEFAULT_LIFETIME = 50
+"""Lifetime (years) of an owned asset when the option does not state one."""
+
+
+class Distance(Row):
+    """Travel distance from a demand district to a site's district (overrides coordinates)."""
+
+    from_district: str = Field(description="District where the demand arises.")
+    to_district: str = Field(description="District where the site stands.")
+    km: float = Field(ge=0, description="Travel distance, km.")
+
+
+class Budget(Row):
+    """The economic frame of one year (blank = no cap)."""
+
+    year: int = Field(description="Calendar year.")
+    capex_cap: float | None = Field(None, ge=0, description="Most capex paid in the year, SEK.")
+    opex_cap: float | None = Field(None, ge=0, description="Most operating cost plus rent in the year, SEK.")
+
+
+class Lock(Row):
+    """A policy lock on an option or a site.
+
+    - ``force``: the option opens (at least one module) no later than ``year`` (blank: some year).
+    - ``forbid``: the option is never chosen.
+    - ``keep_open``: the site stays open through ``year`` (blank: every year).
+    - ``close``: the site is closed no later than ``year`` (blank: the first year).
+    """
+
+    target: Literal["option", "site"] = Field(description="What is locked: an option or a site.")
+    id: str = Field(description="The option's or site's id.")
+    rule: Literal["force", "forbid", "keep_open", "close"] = Field(
+        description="force / forbid (options); keep_open / close (sites).")
+    year: int | None = Field(None, description="The year the rule refers to (see above; blank: the default).")
+
+    @model_validator(mode="after")
+    def _rule_fits_target(self) -> "Lock":
+        ok = {"option": ("force", "forbid"), "site": ("keep_open", "close")}[self.target]
+        if self.rule not in ok:
+            raise ValueError(f"rule '{self.rule}' does not apply to a {self.target}; use {' or '.join(ok)}")
+        return self
+
+
+TABLES: dict[str, type[Row]] = {
+    "districts": District,
+    "services": Service,
+    "coverage": Coverage,
+    "population": Population,
+    "housing": Housing,
+    "housing_types": HousingType,
+    "demand": Demand,
+    "sites": Site,
+    "site_capacities": SiteCapacity,
+    "options": Option,
+    "distances": Distance,
+    "budget": Budget,
+    "locks": Lock,
+}
+"""Every scenario table, by its name (also its CSV file stem and Excel sheet name)."""
+
+REQUIRED_TABLES: tuple[str, ...] = ("districts", "services")
+
+
+class Scenario(BaseModel):
+    """A validated scenario: settings plus one list of rows per table.
+
+    Build one with :func:`allocopt.load_scenario` (files) or directly from Python objects;
+    :meth:`table` gives any table as a DataFrame with the row model's columns.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    settings: Settings
+    districts: list[District]
+    services: list[Service]
+    coverage: list[Coverage] = []
+    population: list[Population] = []
+    housing: list[Housing] = []
+    housing_types: list[HousingType] = []
+    demand: list[Demand] = []
+    sites: list[Site] = []
+    site_capacities: list[SiteCapacity] = []
+    options: list[Option] = []
+    distances: list[Distance] = []
+    budget: list[Budget] = []
+    locks: list[Lock] = []
+
+    @model_validator(mode="after")
+    def _cross_checks(self, info: ValidationInfo) -> "Scenario":
+        from allocopt.validate import ScenarioError, cross_check
+
+        sources = (info.context or {}).get("sources") if info is not None else None
+        problems = cross_check(self, sources)
+        errors = [p for p in problems if p.severity == "error"]
+        if errors:
+            raise ScenarioError(problems)
+        return self
+
+    @property
+    def years(self) -> list[int]:
+        """Planning years."""
+        return self.settings.years
+
+    def table(self, name: str) -> pd.DataFrame:
+        """Table ``name`` as a DataFrame (columns = the row model's fields, in order)."""
+        model = TABLES[name]
+        rows = getattr(self, name)
+        columns = list(model.model_fields)
+        if not rows:
+            return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+        return pd.DataFrame([r.model_dump() for r in rows], columns=columns)
+
+    def unmet_penalty(self, service: str) -> float | None:
+        """Penalty per unmet place and year of ``service`` in SEK, or None where unmet is forbidden."""
+        svc = next(s for s in self.services if s.service == service)
+        value = svc.unmet_penalty if svc.unmet_penalty is not None else self.settings.unmet_penalty
+        return None if value == "forbidden" else float(value)

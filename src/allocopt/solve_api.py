@@ -1,0 +1,111 @@
+"""``allocopt.solve``: scenario in, :class:`~allocopt.Result` out.
+
+Steps (each timed): load (when given a path) → index → build → solve → results.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from allocopt.result import Result
+from allocopt.scenario import Scenario
+from allocopt.solver import DEFAULT_MIP_GAP, DEFAULT_TIME_LIMIT
+
+
+def _as_scenario(scenario: Scenario | str | os.PathLike, timings: dict[str, float]) -> Scenario:
+    if isinstance(scenario, Scenario):
+        return scenario
+    from allocopt.load import load_scenario
+
+    start = time.perf_counter()
+    out = load_scenario(Path(scenario))
+    timings["load"] = time.perf_counter() - start
+    return out
+
+
+def model_size(model) -> dict[str, int]:
+    """Rows, columns, integer columns and nonzeros of a built Pyomo model."""
+    import pyomo.environ as pyo
+
+    columns = integers = 0
+    for var in model.component_data_objects(pyo.Var, descend_into=True):
+        if var.fixed:
+            continue
+        columns += 1
+        integers += int(var.is_integer() or var.is_binary())
+    rows = nonzeros = 0
+    for con in model.component_data_objects(pyo.Constraint, active=True, descend_into=True):
+        rows += 1
+        nonzeros += len(getattr(con.body, "linear_vars", ()))
+    return {"rows": rows, "columns": columns, "integers": integers, "nonzeros": nonzeros}
+
+
+def solve(scenario: Scenario | str | os.PathLike, *, time_limit: float = DEFAULT_TIME_LIMIT,
+          mip_gap: float = DEFAULT_MIP_GAP, threads: int = 1, tee: bool = False) -> Result:
+    """Find the plan of least discounted cost for ``scenario``.
+
+    ``scenario``: a :class:`Scenario` or a path (folder or .xlsx). ``time_limit`` in seconds;
+    ``mip_gap`` the relative optimality gap at which a plan counts as optimal (0.005 = 0.5 %);
+    ``threads`` for HiGHS. Returns a :class:`Result` whose status is ``optimal``, ``time_limit``,
+    ``infeasible`` or ``error``; the tables are filled whenever a plan was found.
+    """
+    from allocopt.index import build_index
+    from allocopt.model import build_model
+    from allocopt.results import read_tables
+    from allocopt.solver import solve_model
+
+    timings: dict[str, float] = {}
+    scen = _as_scenario(scenario, timings)
+    start = time.perf_counter()
+    index = build_index(scen)
+    timings["index"] = time.perf_counter() - start
+    start = time.perf_counter()
+    pm = build_model(index)
+    timings["build"] = time.perf_counter() - start
+    size = model_size(pm.model)
+    reasons = list(index.conflicts) + list(pm.conflicts) + [
+        f"district '{d}' has no facility for '{s}' within reach in {y} and unmet demand is forbidden"
+        for d, s, y in pm.unreachable[:20]
+    ]
+    if reasons:
+        more = len(pm.unreachable) - 20
+        msg = "; ".join(reasons) + (f"; and {more} more such district-years" if more > 0 else "")
+        return Result(scenario=index.name, status="infeasible", message=msg, timings=timings, model_size=size)
+
+    outcome = solve_model(pm.model, time_limit=time_limit, mip_gap=mip_gap, threads=threads, tee=tee)
+    timings["solve"] = outcome.seconds
+    result = Result(scenario=index.name, status=outcome.status, objective=outcome.objective, bound=outcome.bound,
+                    gap=outcome.gap, solve_seconds=outcome.seconds, message=outcome.message,
+                    timings=timings, model_size=size)
+    if outcome.status == "infeasible":
+        result.message = _explain_infeasible(scen)
+    if outcome.has_plan:
+        start = time.perf_counter()
+        for name, table in read_tables(pm).items():
+            setattr(result, name, table)
+        timings["results"] = time.perf_counter() - start
+    return result
+
+
+def _explain_infeasible(scenario: Scenario) -> str:
+    """Say why no plan exists, where it can be found cheaply: the usual culprits are listed."""
+    hints = ["no plan satisfies every constraint"]
+    forbidden = [s.service for s in scenario.services if scenario.unmet_penalty(s.service) is None]
+    if forbidden:
+        hints.append(f"unmet demand is forbidden for {', '.join(forbidden)}: the capacity that can be "
+                     "built within the reach limits, lead times and budget caps may fall short; give "
+                     "unmet_penalty a number to see where")
+    if scenario.budget:
+        hints.append("the capex/opex caps in budget may be too tight")
+    if scenario.locks:
+        hints.append("a lock may conflict with the others")
+    return "; ".join(hints)
+
+
+def evaluate(scenario, actions, **kwargs) -> Result:
+    """Price a given plan (see allocopt.evaluate); implemented in allocopt.evaluate_plan."""
+    from allocopt.evaluate_plan import evaluate as _evaluate
+
+    return _evaluate(scenario, actions, **kwargs)

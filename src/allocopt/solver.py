@@ -1,0 +1,102 @@
+"""Solve a built model with HiGHS and map the outcome to allocopt's own statuses.
+
+The interface is pinned by name: Pyomo's ``highs`` solver from ``pyomo.contrib.solver``
+(class ``pyomo.contrib.solver.solvers.highs.Highs``), backed by ``highspy``. Threads, time
+limit, relative gap and random seed are always set explicitly. An infeasible or failed solve
+is a status with a message, never an exception out of this module.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+SOLVER_NAME = "pyomo.contrib.solver highs (highspy)"
+DEFAULT_MIP_GAP = 0.005
+DEFAULT_TIME_LIMIT = 600.0
+RANDOM_SEED = 20260101
+
+_last_threads: int | None = None
+
+
+@dataclass
+class SolveOutcome:
+    """What the solver said: status (allocopt's), objective and bound (SEK), gap, wall seconds."""
+
+    status: str
+    objective: float | None
+    bound: float | None
+    gap: float | None
+    seconds: float
+    message: str = ""
+
+    @property
+    def has_plan(self) -> bool:
+        return self.status in ("optimal", "time_limit")
+
+
+def relative_gap(objective: float | None, bound: float | None) -> float | None:
+    """``|objective - bound| / max(|objective|, 1)``; None when either is unknown."""
+    if objective is None or bound is None or not math.isfinite(objective) or not math.isfinite(bound):
+        return None
+    return abs(objective - bound) / max(abs(objective), 1.0)
+
+
+def _reset_threads(threads: int) -> None:
+    """HiGHS keeps one thread pool per process: it must be reset before the count changes."""
+    global _last_threads
+    if _last_threads is not None and _last_threads != threads:
+        import highspy
+
+        highspy.Highs.resetGlobalScheduler(True)
+    _last_threads = threads
+
+
+def solve_model(model, *, time_limit: float = DEFAULT_TIME_LIMIT, mip_gap: float = DEFAULT_MIP_GAP,
+                threads: int = 1, tee: bool = False, options: dict | None = None) -> SolveOutcome:
+    """Solve the Pyomo ``model`` and load its best plan into the variables, if any.
+
+    ``time_limit`` in seconds, ``mip_gap`` relative (0.005 = 0.5 %), ``threads`` for HiGHS.
+    """
+    from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
+    from pyomo.contrib.solver.solvers.highs import Highs
+
+    solver = Highs()
+    if not solver.available():
+        return SolveOutcome("error", None, None, None, 0.0, "HiGHS (highspy) is not available")
+    _reset_threads(threads)
+    solver_options = {"random_seed": RANDOM_SEED, "mip_abs_gap": 1e-6}
+    solver_options.update(options or {})
+    start = time.perf_counter()
+    try:
+        res = solver.solve(
+            model, tee=tee, time_limit=float(time_limit), rel_gap=float(mip_gap), threads=int(threads),
+            solver_options=solver_options, load_solutions=False, raise_exception_on_nonoptimal_result=False,
+        )
+    except Exception as exc:  # the solver layer reports, never raises
+        return SolveOutcome("error", None, None, None, time.perf_counter() - start,
+                            f"HiGHS failed: {type(exc).__name__}: {exc}")
+    seconds = time.perf_counter() - start
+    tc = res.termination_condition
+    has_solution = res.solution_status in (SolutionStatus.optimal, SolutionStatus.feasible)
+    objective = res.incumbent_objective if has_solution else None
+    bound = res.objective_bound
+    if bound is not None and not math.isfinite(bound):
+        bound = None
+    if tc in (TerminationCondition.provenInfeasible, TerminationCondition.infeasibleOrUnbounded):
+        return SolveOutcome("infeasible", None, bound, None, seconds, "no plan satisfies every constraint")
+    if tc == TerminationCondition.unbounded:
+        return SolveOutcome("error", None, None, None, seconds, "the model is unbounded (a cost with the wrong sign?)")
+    if not has_solution:
+        why = "the time limit was reached before any plan was found" \
+            if tc == TerminationCondition.maxTimeLimit else f"HiGHS stopped without a plan ({tc.name})"
+        return SolveOutcome("error", None, bound, None, seconds, why)
+    res.solution_loader.load_vars()
+    gap = relative_gap(objective, bound)
+    if tc == TerminationCondition.convergenceCriteriaSatisfied:
+        return SolveOutcome("optimal", objective, bound, gap, seconds, "")
+    if tc == TerminationCondition.maxTimeLimit:
+        return SolveOutcome("time_limit", objective, bound, gap, seconds,
+                            f"time limit of {time_limit:g} s reached; gap {100 * (gap or 0):.2f} %")
+    return SolveOutcome("time_limit", objective, bound, gap, seconds, f"HiGHS stopped early ({tc.name})")

@@ -1,0 +1,101 @@
+"""The command line, as a user runs it: exit codes, messages, files; no tracebacks."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from allocopt.cli import cli
+from allocopt.load import write_scenario
+from allocopt.result import RESULT_FILES
+from cases import Budget, Option, Site, SiteCapacity, flat, tiny
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(*args: str):
+    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    assert "Traceback" not in result.output
+    return result
+
+
+@pytest.fixture
+def small_folder(tmp_path):
+    """A build-vs-lease scenario written as a folder (optimal cost 550, see test_model_cases)."""
+    sc = tiny(2026, 2030, demand=flat(100, range(2026, 2031)),
+              sites=[Site(site="S", district="A", opex=1.0)],
+              capacities=[SiteCapacity(site="S", service="pre", capacity=10.0)],
+              options=[Option(option="B", kind="build", district="A", service="pre", capacity=100.0,
+                              capex=1000.0, opex=10.0, lifetime=10)])
+    folder = tmp_path / "small"
+    write_scenario(sc, folder)
+    return folder
+
+
+def test_help_lists_the_commands():
+    out = run("--help")
+    assert out.exit_code == 0
+    for command in ("solve", "validate"):
+        assert command in out.output
+
+
+def test_solve_writes_every_result_file(small_folder, tmp_path):
+    out_dir = tmp_path / "out"
+    res = run("solve", str(small_folder), "--out", str(out_dir), "--check")
+    assert res.exit_code == 0, res.output
+    assert sorted(p.name for p in out_dir.iterdir()) == sorted(RESULT_FILES)
+    summary = json.loads((out_dir / "summary.json").read_text())
+    assert summary["status"] == "optimal"
+    assert summary["objective"] == pytest.approx(5 + 1000 + 50 - 500)
+    assert set(summary["timings"]) >= {"load", "index", "build", "solve", "results", "write"}
+    assert "optimal" in res.output and "NPV" in res.output
+
+
+def test_infeasible_scenario_exits_1_with_the_reason(tmp_path):
+    sc = tiny(2026, 2029, demand=flat(100, range(2027, 2030)),
+              options=[Option(option="B", kind="build", district="A", service="pre", capacity=100.0,
+                              capex=1000.0, lifetime=10)],
+              budget=[Budget(year=2026, capex_cap=0.0), Budget(year=2027, capex_cap=500.0)])
+    folder = tmp_path / "tight"
+    write_scenario(sc, folder)
+    res = run("solve", str(folder), "--out", str(tmp_path / "out"))
+    assert res.exit_code == 1
+    assert "infeasible" in res.output and "forbidden" in res.output
+
+
+def test_bad_input_exits_2_naming_file_row_and_column(small_folder):
+    (small_folder / "site_capacities.csv").write_text("site,service,capacity\nS,pre,-5\nX,pre,10\n")
+    res = run("validate", str(small_folder))
+    assert res.exit_code == 2
+    assert "site_capacities.csv, row 2, column 'capacity'" in res.output
+    assert "site_capacities.csv, row 3, column 'site'" in res.output and "unknown site 'X'" in res.output
+    res = run("solve", str(small_folder))
+    assert res.exit_code == 2
+    assert "row 2" in res.output
+
+
+def test_usage_errors_exit_2(tmp_path):
+    assert run("solve", "--mip-gap", "abc").exit_code == 2
+    assert run("solve", str(tmp_path / "missing")).exit_code == 2
+    assert run("frobnicate").exit_code == 2
+
+
+def test_validate_a_good_scenario(small_folder):
+    res = run("validate", str(small_folder))
+    assert res.exit_code == 0
+    assert "valid" in res.output
+
+
+def test_installed_command_runs_without_traceback(small_folder, tmp_path):
+    """The real console script, in a subprocess: bad input gives exit 2 and no traceback."""
+    (small_folder / "districts.csv").write_text("district,x_km,y_km\nA,zero,0\n")
+    exe = Path(sys.executable).with_name("allocopt")
+    proc = subprocess.run([str(exe), "solve", str(small_folder)], capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr + proc.stdout
+    assert "districts.csv, row 2, column 'x_km'" in proc.stderr
