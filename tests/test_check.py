@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import random
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -67,10 +67,6 @@ def repriced(scn: Scenario, res: Result) -> Result:
 
 def found(violations: list[Violation]) -> list[tuple[str, dict]]:
     return [(v.family, v.keys) for v in violations]
-
-
-def families(violations: list[Violation]) -> set[str]:
-    return {v.family for v in violations}
 
 
 # ------------------------------------------------------------------------------------ case 1
@@ -295,10 +291,6 @@ def case_conversion(*, capacity_from: float = 25.0, may_close: bool = False) -> 
                     ones, {2025: 10.0, 2026: 160.0, 2027: 860.0, 2028: -1710.0}),
     )
     return scn, res
-
-
-def _with_actions(res: Result, **changes) -> Result:
-    return dataclasses.replace(res, **changes)
 
 
 def test_conversion_plan_is_clean():
@@ -754,3 +746,85 @@ def test_solved_edge_cases_pass_the_checker():
     assert ended.actions[["year", "action", "site"]].values.tolist() == [[2025, "close", "L"]]
     assert ended.objective == pytest.approx(10 + 10 / 1.025 + 10 / 1.025**2)
     assert sell.objective == pytest.approx(100 + 100 / 1.1 + (10 - 5000) / 1.21)
+
+
+def _random_scenario(rng: "random.Random") -> Scenario:
+    """A random tiny scenario touching every feature (2–6 years, 1–3 districts, 1–2 services)."""
+    y0 = 2025
+    last = y0 + rng.randint(1, 5)
+    years = range(y0, last + 1)
+    ds = [f"D{i}" for i in range(rng.randint(1, 3))]
+    ss = [f"s{i}" for i in range(rng.randint(1, 2))]
+    pick = rng.choice
+    coverage = [Coverage(service=s, age_band="b", rate=pick([0.5, 0.9])) for s in ss if rng.random() < 0.4]
+    banded = {c.service for c in coverage}
+    sites = []
+    for i in range(rng.randint(1, 3)):
+        leased = rng.random() < 0.4
+        sites.append(Site(site=f"E{i}", district=pick(ds), tenure="leased" if leased else "owned",
+                          opex=pick([0, 100, 500]), rent=pick([0, 300]) if leased else 0,
+                          lease_end=pick([None, y0, y0 + 1, last - 1]) if leased else None,
+                          renewable=rng.random() < 0.6, renewal_rent=pick([None, 800.0]) if leased else None,
+                          may_close=rng.random() < 0.6, close_from=pick([None, None, y0 + 1]),
+                          closure_cost=pick([0, 200]), sale_value=0 if leased else pick([0, 400, 3000])))
+    caps = [SiteCapacity(site=e.site, service=s, capacity=rng.randint(0, 60))
+            for e in sites for s in ss if rng.random() < 0.8]
+    options = []
+    for i in range(rng.randint(0, 4)):
+        kind, s, e = pick(["build", "lease", "pavilion", "expansion", "conversion"]), pick(ss), pick(sites)
+        froms = [c.service for c in caps if c.site == e.site and c.service != s]
+        if kind == "conversion" and not froms:
+            continue
+        options.append(Option(
+            option=f"O{i}", kind=kind, service=s, capacity=pick([10, 20, 40]), max_modules=rng.randint(1, 3),
+            capex=pick([0, 1000, 5000]), opex=pick([0, 50]), rent=pick([0, 100]),
+            earliest_year=pick([None, y0 + 1]), lead_time=rng.randint(0, 2),
+            site=e.site if kind in ("expansion", "conversion") else None,
+            district=None if kind in ("expansion", "conversion") else pick(ds),
+            from_service=froms[0] if kind == "conversion" else None,
+            capacity_from=pick([None, 15.0]) if kind == "conversion" else None,
+            term=pick([1, 2, 3]) if kind in ("lease", "pavilion") else None,
+            lifetime=None if kind in ("lease", "pavilion") else pick([None, 2, 3])))
+    locks = []
+    if options and rng.random() < 0.2:
+        locks.append(Lock(target="option", id=pick(options).option, rule=pick(["force", "forbid"]),
+                          year=pick([None, last])))
+    if rng.random() < 0.2:
+        locks.append(Lock(target="site", id=pick(sites).site, rule=pick(["keep_open", "close"]),
+                          year=pick([None, y0 + 1])))
+    return Scenario(
+        settings=Settings(name="random", first_year=y0, last_year=last, discount_rate=pick([0, 0.03, 0.1]),
+                          capex_timing=pick(["spread", "opening"]), residual_value=pick(["straight_line", "none"]),
+                          unmet_penalty=pick(["forbidden", 5000.0, 20000.0])),
+        districts=[District(district=d, x_km=rng.randint(0, 5), y_km=rng.randint(0, 5)) for d in ds],
+        services=[Service(service=s, max_km=pick([math.inf, 3.0, 6.0]), utilisation=pick([1.0, 0.9]),
+                          assignment=pick(["split", "split", "single"]), travel_cost=pick([0.0, 5.0]),
+                          unmet_penalty=pick([None, None, 3000.0, "forbidden"])) for s in ss],
+        coverage=coverage,
+        population=[Population(district=d, year=y, age_band="b", persons=rng.randint(0, 60))
+                    for d in ds for y in years if coverage and rng.random() < 0.9],
+        housing=[Housing(district=d, year=y, housing_type="h", homes=rng.randint(1, 20))
+                 for d in ds for y in years if coverage and rng.random() < 0.3],
+        housing_types=[HousingType(housing_type="h", age_band="b", persons_per_home=0.7)] if coverage else [],
+        demand=[Demand(district=d, service=s, year=y, places=rng.randint(0, 60))
+                for s in ss if s not in banded for d in ds for y in years if rng.random() < 0.9],
+        sites=sites, site_capacities=caps, options=options,
+        distances=[Distance(from_district=ds[1], to_district=ds[0], km=pick([1.0, 4.0, 9.0]))]
+        if len(ds) > 1 and rng.random() < 0.3 else [],
+        budget=[Budget(year=y, capex_cap=pick([None, 2000.0, 6000.0]), opex_cap=pick([None, 1500.0]))
+                for y in years if rng.random() < 0.2],
+        locks=locks,
+    )
+
+
+@pytest.mark.slow
+def test_random_tiny_scenarios_agree_with_the_solver():
+    """Solve 60 random tiny scenarios (about half infeasible); every plan found passes the checker."""
+    plans = 0
+    for seed in range(60):
+        scn = _random_scenario(random.Random(seed))
+        res = _solve(scn)
+        if res.has_plan:
+            plans += 1
+            assert check(scn, res) == [], seed
+    assert plans >= 20

@@ -162,6 +162,46 @@ def evaluate(path, plan, out, threads, no_excel) -> None:
         sys.exit(EXIT_NO_PLAN)
 
 
+def _write_imported(scenario, out_dir: str) -> None:
+    """Write an imported benchmark scenario as a folder and say how to solve it."""
+    from allocopt.load import write_scenario
+
+    try:
+        write_scenario(scenario, Path(out_dir))
+    except FileExistsError as exc:
+        err.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        sys.exit(EXIT_BAD_INPUT)
+    customers = len(scenario.demand)
+    click.echo(f"wrote scenario {scenario.settings.name} to {out_dir}: {len(scenario.options)} candidate "
+               f"site(s), {customers} customer(s) with demand")
+    click.echo(f"solve it to proven optimality with: allocopt solve {out_dir} --mip-gap 0")
+
+
+@cli.command("import-orlib")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.argument("out_dir", type=click.Path(file_okay=False))
+@click.option("--capacity", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Capacity of every warehouse, places: required for capa/capb/capc, whose files hold the "
+                   "word 'capacity' instead; not accepted for files that state capacities.")
+@_friendly
+def import_orlib(file, out_dir, capacity) -> None:
+    """Turn an OR-Library capacitated warehouse location file (cap41.txt ... capc.txt) into a scenario folder."""
+    from allocopt.benchmarks_io import read_orlib
+
+    _write_imported(read_orlib(Path(file), capacity=capacity), out_dir)
+
+
+@cli.command("import-holmberg")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.argument("out_dir", type=click.Path(file_okay=False))
+@_friendly
+def import_holmberg(file, out_dir) -> None:
+    """Turn a Holmberg single-source facility location file (p1 ... p71) into a scenario folder."""
+    from allocopt.benchmarks_io import read_holmberg
+
+    _write_imported(read_holmberg(Path(file)), out_dir)
+
+
 def main() -> None:
     """Entry point of the ``allocopt`` command."""
     cli(prog_name="allocopt")

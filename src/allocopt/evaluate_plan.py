@@ -138,7 +138,8 @@ def evaluate(scenario: Scenario | str | os.PathLike, actions: pd.DataFrame | str
         var.fix(builds[key])
     timings["build"] = time.perf_counter() - start
     size = model_size(pm.model)
-    outcome = solve_model(pm.model, time_limit=time_limit, mip_gap=0.0, threads=threads)
+    outcome = solve_model(pm.model, time_limit=time_limit, mip_gap=0.0, threads=threads,
+                          objective_scale=pm.money_scale)
     timings["solve"] = outcome.seconds
     if not outcome.has_plan:
         return Result(scenario=index.name, status=outcome.status, message=outcome.message,

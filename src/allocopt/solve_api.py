@@ -43,12 +43,14 @@ def model_size(model) -> dict[str, int]:
 
 
 def solve(scenario: Scenario | str | os.PathLike, *, time_limit: float = DEFAULT_TIME_LIMIT,
-          mip_gap: float = DEFAULT_MIP_GAP, threads: int = 1, tee: bool = False) -> Result:
+          mip_gap: float = DEFAULT_MIP_GAP, threads: int = 1, tee: bool = False,
+          formulation: str = "allocopt") -> Result:
     """Find the plan of least discounted cost for ``scenario``.
 
     ``scenario``: a :class:`Scenario` or a path (folder or .xlsx). ``time_limit`` in seconds;
     ``mip_gap`` the relative optimality gap at which a plan counts as optimal (0.005 = 0.5 %);
-    ``threads`` for HiGHS. Returns a :class:`Result` whose status is ``optimal``, ``time_limit``,
+    ``threads`` for HiGHS; ``formulation``: ``"allocopt"`` (default, with strengthening rows) or
+    ``"textbook"`` (the plain formulation, for benchmarks). Returns a :class:`Result` whose status is ``optimal``, ``time_limit``,
     ``infeasible`` or ``error``; the tables are filled whenever a plan was found.
     """
     from allocopt.index import build_index
@@ -62,7 +64,9 @@ def solve(scenario: Scenario | str | os.PathLike, *, time_limit: float = DEFAULT
     index = build_index(scen)
     timings["index"] = time.perf_counter() - start
     start = time.perf_counter()
-    pm = build_model(index)
+    from allocopt.model.build import FORMULATIONS
+
+    pm = build_model(index, families=FORMULATIONS[formulation])
     timings["build"] = time.perf_counter() - start
     size = model_size(pm.model)
     reasons = list(index.conflicts) + list(pm.conflicts) + [
@@ -74,7 +78,8 @@ def solve(scenario: Scenario | str | os.PathLike, *, time_limit: float = DEFAULT
         msg = "; ".join(reasons) + (f"; and {more} more such district-years" if more > 0 else "")
         return Result(scenario=index.name, status="infeasible", message=msg, timings=timings, model_size=size)
 
-    outcome = solve_model(pm.model, time_limit=time_limit, mip_gap=mip_gap, threads=threads, tee=tee)
+    outcome = solve_model(pm.model, time_limit=time_limit, mip_gap=mip_gap, threads=threads, tee=tee,
+                          objective_scale=pm.money_scale)
     timings["solve"] = outcome.seconds
     result = Result(scenario=index.name, status=outcome.status, objective=outcome.objective, bound=outcome.bound,
                     gap=outcome.gap, solve_seconds=outcome.seconds, message=outcome.message,

@@ -54,10 +54,12 @@ def _reset_threads(threads: int) -> None:
 
 
 def solve_model(model, *, time_limit: float = DEFAULT_TIME_LIMIT, mip_gap: float = DEFAULT_MIP_GAP,
-                threads: int = 1, tee: bool = False, options: dict | None = None) -> SolveOutcome:
+                threads: int = 1, tee: bool = False, options: dict | None = None,
+                objective_scale: float = 1.0) -> SolveOutcome:
     """Solve the Pyomo ``model`` and load its best plan into the variables, if any.
 
     ``time_limit`` in seconds, ``mip_gap`` relative (0.005 = 0.5 %), ``threads`` for HiGHS.
+    ``objective_scale``: the model's objective is SEK × this; objective and bound are returned in SEK.
     """
     from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
     from pyomo.contrib.solver.solvers.highs import Highs
@@ -66,7 +68,7 @@ def solve_model(model, *, time_limit: float = DEFAULT_TIME_LIMIT, mip_gap: float
     if not solver.available():
         return SolveOutcome("error", None, None, None, 0.0, "HiGHS (highspy) is not available")
     _reset_threads(threads)
-    solver_options = {"random_seed": RANDOM_SEED, "mip_abs_gap": 1e-6}
+    solver_options = {"random_seed": RANDOM_SEED, "mip_abs_gap": 1e-9}
     solver_options.update(options or {})
     start = time.perf_counter()
     try:
@@ -80,10 +82,9 @@ def solve_model(model, *, time_limit: float = DEFAULT_TIME_LIMIT, mip_gap: float
     seconds = time.perf_counter() - start
     tc = res.termination_condition
     has_solution = res.solution_status in (SolutionStatus.optimal, SolutionStatus.feasible)
-    objective = res.incumbent_objective if has_solution else None
+    objective = res.incumbent_objective / objective_scale if has_solution else None
     bound = res.objective_bound
-    if bound is not None and not math.isfinite(bound):
-        bound = None
+    bound = bound / objective_scale if bound is not None and math.isfinite(bound) else None
     if tc in (TerminationCondition.provenInfeasible, TerminationCondition.infeasibleOrUnbounded):
         return SolveOutcome("infeasible", None, bound, None, seconds, "no plan satisfies every constraint")
     if tc == TerminationCondition.unbounded:

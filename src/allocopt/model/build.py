@@ -17,6 +17,10 @@ from allocopt.model.terms import Affine
 from allocopt.scenario import SITE_KINDS
 
 
+MONEY_SCALE = 1e-6
+"""Money enters the solver in MSEK: SEK coefficients (1e2…1e9) would leave HiGHS badly scaled."""
+
+
 @dataclass
 class PlanModel:
     """The Pyomo model and the maps from index keys to its variables (read by the results step)."""
@@ -31,6 +35,7 @@ class PlanModel:
     unmet_all: dict = field(default_factory=dict)  # (district, service, year) -> binary (single services)
     unreachable: list[tuple[str, str, int]] = field(default_factory=list)  # demand with no facility in reach
     conflicts: list[str] = field(default_factory=list)  # rows that cannot hold whatever the plan
+    money_scale: float = MONEY_SCALE  # money rows and the objective are in SEK × money_scale (MSEK)
 
     # -- expressions of models/premises.md -------------------------------------------------
     def open_term(self, site: str, year: int) -> Affine:
@@ -213,6 +218,30 @@ def add_assign_link(pm: PlanModel) -> None:
     _constraint(pm, "assign_link", rows)
 
 
+def add_capacity_cover(pm: PlanModel) -> None:
+    """``Σ_k u_s · capacity[k,s,y] ≥ Σ_d (demand[d,s,y] − unmet[d,s,y])`` per service and year.
+
+    The sum of ``capacity_limit`` over facilities and ``demand_balance`` over districts: implied,
+    but as one row it lets HiGHS derive cover and rounding cuts on the integer capacity.
+    """
+    idx = pm.index
+    rows: dict = {}
+    for (k, s) in idx.facility_services:
+        for y in idx.years:
+            body = rows.setdefault((s, y), [None, Affine(), 0.0])[1]
+            body.add_affine(pm.capacity(k, s, y), -idx.services[s].utilisation)
+    for (d, s, y), places in idx.demand.items():
+        if (s, y) in rows:
+            rows[s, y][2] -= places
+    for key, var in pm.unmet.items():
+        if (key[1], key[2]) in rows:
+            rows[key[1], key[2]][1].add(var, -1.0)
+    for key, var in pm.unmet_all.items():
+        if (key[1], key[2]) in rows:
+            rows[key[1], key[2]][1].add(var, -idx.demand[key])
+    _constraint(pm, "capacity_cover", {k: (None, body, rhs) for k, (_lo, body, rhs) in rows.items()})
+
+
 def add_module_limit(pm: PlanModel) -> None:
     """``Σ_t build[o,t] ≤ N_o`` where more than one opening year is possible."""
     rows = {}
@@ -299,7 +328,8 @@ def running_cost(pm: PlanModel, year: int) -> tuple[Affine, Affine]:
 def add_capex_cap(pm: PlanModel) -> None:
     """``capex_y ≤ capex_cap_y``."""
     paid = capex_paid(pm)
-    rows = {y: (None, paid.get(y, Affine()), cap) for y, cap in pm.index.capex_cap.items()}
+    k = pm.money_scale
+    rows = {y: (None, Affine().add_affine(paid.get(y, Affine()), k), cap * k) for y, cap in pm.index.capex_cap.items()}
     _constraint(pm, "capex_cap", rows)
 
 
@@ -308,7 +338,8 @@ def add_opex_cap(pm: PlanModel) -> None:
     rows = {}
     for y, cap in pm.index.opex_cap.items():
         opex, rent = running_cost(pm, y)
-        rows[y] = (None, opex.add_affine(rent), cap)
+        body = Affine().add_affine(opex, pm.money_scale).add_affine(rent, pm.money_scale)
+        rows[y] = (None, body, cap * pm.money_scale)
     _constraint(pm, "opex_cap", rows)
 
 
@@ -359,13 +390,15 @@ def add_total_cost(pm: PlanModel) -> None:
         for x in idx.sites.values():
             if x.sale_value:
                 total.add_affine(pm.open_term(x.site, last), -idx.discount_end * x.sale_value)
-    pm.model.total_cost = pyo.Objective(expr=total.expr(), sense=pyo.minimize)
+    scaled = Affine().add_affine(total, pm.money_scale)
+    pm.model.total_cost = pyo.Objective(expr=scaled.expr(), sense=pyo.minimize)
 
 
 FAMILIES = (
     add_demand_balance,
     add_capacity_limit,
     add_assign_link,
+    add_capacity_cover,
     add_module_limit,
     add_stays_closed,
     add_needs_open_site,
@@ -375,6 +408,11 @@ FAMILIES = (
     add_lock_force,
 )
 
+
+TEXTBOOK_FAMILIES = tuple(f for f in FAMILIES if f not in (add_assign_link, add_capacity_cover))
+"""The plain textbook formulation (no strengthening rows): the benchmarks' baseline."""
+
+FORMULATIONS = {"allocopt": FAMILIES, "textbook": TEXTBOOK_FAMILIES}
 
 EVALUATION_FAMILIES = (add_demand_balance, add_capacity_limit)
 """Families kept when a given plan is evaluated: its decisions are fixed, only service is free."""

@@ -1,0 +1,60 @@
+"""Time the embedded default scenario end to end, as `allocopt solve` runs it.
+
+    python benchmarks/default_scenario.py [--runs 3] [--threads 1] [--time-limit 120]
+
+Each run is a fresh process (`allocopt solve --out TMP`), timed by the wall clock, with the
+phase timings and gap read from its summary.json. Prints a Markdown table for
+benchmarks/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def one_run(threads: int, time_limit: float) -> dict:
+    out = Path(tempfile.mkdtemp(prefix="allocopt-bench-"))
+    exe = shutil.which("allocopt") or str(Path(sys.executable).with_name("allocopt"))
+    start = time.perf_counter()
+    proc = subprocess.run([exe, "solve", "--out", str(out / "r"), "--quiet", "--threads", str(threads),
+                           "--time-limit", str(time_limit)], capture_output=True, text=True)
+    wall = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise SystemExit(f"allocopt solve failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+    summary = json.loads((out / "r" / "summary.json").read_text())
+    shutil.rmtree(out)
+    return {"wall": wall, **summary}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--time-limit", type=float, default=120.0)
+    args = parser.parse_args()
+    runs = [one_run(args.threads, args.time_limit) for _ in range(args.runs)]
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    print("| run | status | gap % | objective MSEK | load s | index s | build s | solve s | results s | write s | CLI wall s |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for i, r in enumerate(runs, 1):
+        t = r["timings"]
+        print(f"| {i} | {r['status']} | {100 * (r['gap'] or 0):.3f} | {r['objective'] / 1e6:,.1f} | "
+              f"{t.get('load', 0):.2f} | {t.get('index', 0):.2f} | {t.get('build', 0):.2f} | {t.get('solve', 0):.2f} | "
+              f"{t.get('results', 0):.2f} | {t.get('write', 0):.2f} | {r['wall']:.2f} |")
+    walls = [r["wall"] for r in runs]
+    print(f"\nmedian CLI wall time {statistics.median(walls):.2f} s over {len(runs)} runs; "
+          f"model {runs[0]['model_size']}")
+
+
+if __name__ == "__main__":
+    main()

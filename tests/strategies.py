@@ -1,0 +1,266 @@
+"""Hypothesis strategies: random SMALL premises scenarios, and ways to derive variants of them.
+
+Money is integer-valued (multiples of 10 SEK) so that tolerance issues cannot mask bugs.
+Scenarios are built with the row models, so every one passes the scenario validation.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+from hypothesis import strategies as st
+
+from allocopt.scenario import (
+    Budget, Demand, Distance, District, Lock, Option, Scenario, Service, Settings, Site, SiteCapacity,
+)
+
+FIRST = 2026
+
+
+def money(hi: int, step: int = 10) -> st.SearchStrategy[float]:
+    """A multiple of ``step`` SEK in ``0 … hi`` (as a float)."""
+    return st.integers(0, hi // step).map(lambda n: float(n * step))
+
+
+def penalties() -> st.SearchStrategy[float]:
+    """SEK per unmet place and year: cheap (unmet demand is often the best answer) or dear."""
+    return money(200) | money(3000, 100)
+
+
+def maybe(strategy: st.SearchStrategy, p_none: bool = True) -> st.SearchStrategy:
+    return st.none() | strategy if p_none else strategy
+
+
+@st.composite
+def scenarios(draw, *, force_caps: bool = False, max_options: int = 5) -> Scenario:
+    """A random small scenario (see tests/test_properties.py for the shape)."""
+    last = FIRST + draw(st.integers(1, 3), label="extra years")           # horizon 2–4 years
+    years = list(range(FIRST, last + 1))
+
+    n_districts = draw(st.integers(2, 4), label="districts")
+    districts = [District(district=f"D{i}", x_km=float(draw(st.integers(0, 10))),
+                          y_km=float(draw(st.integers(0, 10)))) for i in range(n_districts)]
+    dids = [d.district for d in districts]
+
+    n_services = draw(st.integers(1, 2), label="services")
+    # the penalty is a service's own (a number or 'forbidden') or, sometimes, the settings' default
+    default_penalty = draw(st.sampled_from(["forbidden", None, None]), label="default forbidden") or draw(penalties())
+    services = []
+    for j in range(n_services):
+        penalty = draw(st.sampled_from(["forbidden", None, None]), label=f"forbidden S{j}") or draw(penalties())
+        if draw(st.integers(0, 3)) == 0:
+            penalty = None
+        services.append(Service(
+            service=f"S{j}", max_km=float(draw(st.integers(4, 15))),
+            utilisation=draw(st.sampled_from([0.9, 0.95, 1.0])),
+            assignment=draw(st.sampled_from(["split", "split", "split", "single"])),
+            travel_cost=float(draw(st.sampled_from([0, 0, 1, 2, 5]))),
+            unmet_penalty=penalty,
+        ))
+    sids = [s.service for s in services]
+
+    demand = []
+    for d in dids:
+        for s in sids:
+            for y in years:
+                places = draw(st.sampled_from([0, 0, 10, 30, 50, 80, 120, 200]) | st.integers(0, 200))
+                if places:
+                    demand.append(Demand(district=d, service=s, year=y, places=float(places)))
+
+    sites, caps = [], []
+    for i in range(draw(st.integers(0, 3), label="sites")):
+        tenure = draw(st.sampled_from(["owned", "leased"]))
+        may_close = draw(st.booleans())
+        lease_end = draw(maybe(st.sampled_from(years) | st.sampled_from([FIRST - 1, last + 1]))) \
+            if tenure == "leased" else None
+        renewable = draw(st.booleans()) if lease_end is not None else True
+        sites.append(Site(
+            site=f"E{i}", district=draw(st.sampled_from(dids)), tenure=tenure,
+            opex=draw(money(2000)), rent=draw(money(2000)) if tenure == "leased" else 0.0,
+            lease_end=lease_end, renewable=renewable,
+            renewal_rent=draw(maybe(money(2000))) if lease_end is not None else None,
+            may_close=may_close,
+            close_from=draw(maybe(st.sampled_from([*years, last + 1]))) if may_close else None,
+            closure_cost=draw(money(2000)),
+            sale_value=draw(money(5000)) if tenure == "owned" else 0.0,
+        ))
+        for s in sids:
+            if draw(st.booleans()):
+                caps.append(SiteCapacity(site=f"E{i}", service=s, capacity=float(draw(st.integers(1, 20)) * 10)))
+    cap_pairs = {(c.site, c.service) for c in caps}
+
+    options = []
+    for i in range(draw(st.integers(1, max_options), label="options")):
+        kind = draw(st.sampled_from(["build", "lease", "pavilion", "expansion", "conversion", "conversion"]))
+        service = draw(st.sampled_from(sids))
+        fields: dict = {}
+        if kind == "conversion":
+            pairs = [(e, f) for (e, f) in sorted(cap_pairs) if f != service]
+            if not pairs:
+                kind = "expansion"
+            else:
+                site, from_service = draw(st.sampled_from(pairs))
+                fields = dict(site=site, from_service=from_service,
+                              capacity_from=draw(maybe(st.integers(1, 10).map(lambda n: float(10 * n)))))
+        if kind == "expansion":
+            if not sites:
+                kind = "build"
+            else:
+                fields = dict(site=draw(st.sampled_from([x.site for x in sites])))
+        if kind in ("build", "lease", "pavilion"):
+            fields = dict(district=draw(st.sampled_from(dids)))
+        if kind in ("lease", "pavilion"):
+            fields["term"] = draw(st.integers(1, 4))
+        else:
+            fields["lifetime"] = draw(maybe(st.integers(1, 6)))
+        options.append(Option(
+            option=f"O{i}", kind=kind, service=service,
+            capacity=float(draw(st.integers(1, 10)) * 10), max_modules=draw(st.integers(1, 3)),
+            capex=draw(money(2000 if kind == "conversion" else 10000, 100)), opex=draw(money(1000)),
+            rent=draw(money(2000)) if kind in ("lease", "pavilion") else draw(st.sampled_from([0.0, 0.0, 100.0])),
+            earliest_year=draw(maybe(st.sampled_from(years))),
+            lead_time=draw(st.sampled_from([0, 0, 1, 2])),
+            **fields,
+        ))
+
+    for s in services:
+        # unmet demand forbidden: usually give every district a dear but sure way out, so that
+        # most such scenarios are feasible (a rent-only pavilion: capex caps cannot block it)
+        own = s.unmet_penalty if s.unmet_penalty is not None else default_penalty
+        if own == "forbidden" and draw(st.integers(0, 3), label="backup?") > 0:
+            for d in dids:
+                options.append(Option(option=f"B_{s.service}_{d}", kind="pavilion", district=d,
+                                      service=s.service, capacity=100.0, max_modules=3,
+                                      rent=draw(money(5000, 500)), term=4))
+
+    budget = []
+    if force_caps or draw(st.booleans(), label="caps?"):
+        for y in years:
+            capex_cap = draw(maybe(st.sampled_from([0.0, 500.0, 1000.0, 3000.0]) | money(20000, 100)),
+                             label="capex cap")
+            opex_cap = draw(st.none() | st.none() | st.none() | money(20000, 100), label="opex cap")
+            if capex_cap is not None or opex_cap is not None:
+                budget.append(Budget(year=y, capex_cap=capex_cap, opex_cap=opex_cap))
+
+    locks = []
+    if draw(st.integers(0, 3), label="locks?") == 0:
+        for _ in range(draw(st.integers(1, 2))):
+            target = draw(st.sampled_from(["option", "site"] if sites else ["option"]))
+            if target == "option":
+                lock = Lock(target="option", id=draw(st.sampled_from([o.option for o in options])),
+                            rule=draw(st.sampled_from(["force", "forbid"])), year=draw(maybe(st.sampled_from(years))))
+            else:
+                lock = Lock(target="site", id=draw(st.sampled_from([x.site for x in sites])),
+                            rule=draw(st.sampled_from(["keep_open", "close"])), year=draw(maybe(st.sampled_from(years))))
+            if (lock.target, lock.id) not in {(x.target, x.id) for x in locks}:
+                locks.append(lock)
+
+    distances = []
+    if draw(st.integers(0, 3), label="distances?") == 0:
+        for _ in range(draw(st.integers(1, 3))):
+            a, b = draw(st.sampled_from(dids)), draw(st.sampled_from(dids))
+            if (a, b) not in {(x.from_district, x.to_district) for x in distances}:
+                distances.append(Distance(from_district=a, to_district=b, km=float(draw(st.integers(0, 20)))))
+
+    settings = Settings(
+        name="prop", first_year=FIRST, last_year=last, unmet_penalty=default_penalty,
+        discount_rate=draw(st.sampled_from([0.0, 0.01, 0.025, 0.05])),
+        residual_value=draw(st.sampled_from(["straight_line", "none"])),
+        capex_timing=draw(st.sampled_from(["spread", "opening"])),
+    )
+    return Scenario(settings=settings, districts=districts, services=services, demand=demand,
+                    sites=sites, site_capacities=caps, options=options, budget=budget, locks=locks,
+                    distances=distances)
+
+
+@st.composite
+def plans(draw, scenario: Scenario) -> pd.DataFrame:
+    """A random plan for ``scenario`` as an actions table: some options opening (in their
+    opening years, in whole modules, within max_modules) and some closable sites closing."""
+    years = scenario.years
+    rows = []
+    for o in scenario.options:
+        start = max(o.earliest_year if o.earliest_year is not None else years[0], years[0] + o.lead_time)
+        opening = [y for y in years if y >= start]
+        if not opening or not draw(st.integers(0, 2)) == 0:
+            continue
+        left = o.max_modules
+        for y in sorted(draw(st.sets(st.sampled_from(opening), min_size=1, max_size=2))):
+            if left:
+                m = draw(st.integers(1, left))
+                left -= m
+                rows.append({"year": y, "action": o.kind, "option": o.option, "modules": m})
+    for x in scenario.sites:
+        if (x.may_close or (x.tenure == "leased" and x.lease_end is not None)) and draw(st.booleans()):
+            rows.append({"year": draw(st.sampled_from(years)), "action": "close", "site": x.site})
+    return pd.DataFrame(rows, columns=["year", "action", "option", "site", "modules"])
+
+
+# ----------------------------------------------------------------------------- derived scenarios
+
+
+def rebuild(scenario: Scenario, **tables) -> Scenario:
+    """``scenario`` with some tables (or ``settings``) replaced, validated again."""
+    data = {name: getattr(scenario, name) for name in Scenario.model_fields}
+    data.update(tables)
+    return Scenario(**data)
+
+
+def _times(value, lam: float):
+    return None if value is None else value * lam
+
+
+def scale_costs(scenario: Scenario, lam: float) -> Scenario:
+    """Every money figure (and the caps) multiplied by ``lam``."""
+    def penalty(p):
+        return p if p is None or p == "forbidden" else p * lam
+
+    services = [s.model_copy(update=dict(travel_cost=s.travel_cost * lam, unmet_penalty=penalty(s.unmet_penalty)))
+                for s in scenario.services]
+    sites = [x.model_copy(update=dict(opex=x.opex * lam, rent=x.rent * lam, renewal_rent=_times(x.renewal_rent, lam),
+                                      closure_cost=x.closure_cost * lam, sale_value=x.sale_value * lam))
+             for x in scenario.sites]
+    options = [o.model_copy(update=dict(capex=o.capex * lam, opex=o.opex * lam, rent=o.rent * lam))
+               for o in scenario.options]
+    budget = [b.model_copy(update=dict(capex_cap=_times(b.capex_cap, lam), opex_cap=_times(b.opex_cap, lam)))
+              for b in scenario.budget]
+    settings = scenario.settings.model_copy(update=dict(unmet_penalty=penalty(scenario.settings.unmet_penalty)))
+    return rebuild(scenario, settings=settings, services=services, sites=sites, options=options, budget=budget)
+
+
+def with_ample_capacity(scenario: Scenario) -> Scenario:
+    """An extra owned, never-closing site (no running cost) in every district with room for all
+    demand, every service reaching far, a district 0 km from itself, and a positive penalty
+    wherever it was 0 (so that leaving demand unmet is never a tie)."""
+    total: dict = {}
+    for d in scenario.demand:
+        total[d.service, d.year] = total.get((d.service, d.year), 0.0) + d.places
+    room = {s.service: math.ceil(max([v for (s2, _), v in total.items() if s2 == s.service] + [0.0])
+                                 / s.utilisation) + 10 for s in scenario.services}
+    services = [s.model_copy(update=dict(
+        max_km=100.0, unmet_penalty=10.0 if scenario.unmet_penalty(s.service) == 0.0 else s.unmet_penalty))
+        for s in scenario.services]
+    sites = list(scenario.sites) + [Site(site=f"AMPLE_{d.district}", district=d.district)
+                                    for d in scenario.districts]
+    caps = list(scenario.site_capacities) + [
+        SiteCapacity(site=f"AMPLE_{d.district}", service=s, capacity=float(room[s]))
+        for d in scenario.districts for s in room]
+    distances = [x for x in scenario.distances if x.from_district != x.to_district]
+    return rebuild(scenario, services=services, sites=sites, site_capacities=caps, distances=distances)
+
+
+def scenario_code(scenario: Scenario) -> str:
+    """The scenario as Python code (for reporting a counterexample)."""
+    def rows(name):
+        items = getattr(scenario, name)
+        if not items:
+            return None
+        cls = type(items[0]).__name__
+        inner = ",\n        ".join(f"{cls}({', '.join(f'{k}={v!r}' for k, v in r.model_dump(exclude_defaults=True).items())})"
+                                   for r in items)
+        return f"    {name}=[\n        {inner}],"
+    settings = scenario.settings.model_dump(exclude_defaults=True)
+    body = [f"    settings=Settings({', '.join(f'{k}={v!r}' for k, v in settings.items())}),"]
+    body += [r for r in (rows(n) for n in Scenario.model_fields if n != "settings") if r]
+    return "Scenario(\n" + "\n".join(body) + "\n)"

@@ -1,0 +1,78 @@
+"""End to end: `allocopt solve` on the embedded default scenario, from any working directory."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import allocopt
+from allocopt.result import RESULT_FILES
+
+VOLATILE = {"timings", "solve_seconds"}
+"""summary.json keys that measure time: the only content that differs between identical runs."""
+
+
+def _allocopt(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    exe = Path(sys.executable).with_name("allocopt")
+    return subprocess.run([str(exe), *args], capture_output=True, text=True, cwd=cwd, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def two_runs(tmp_path_factory):
+    """The README's command, `allocopt solve`, run twice in a fresh folder (default output place)."""
+    runs = []
+    for name in ("first", "second"):
+        cwd = tmp_path_factory.mktemp(name)
+        proc = _allocopt("solve", cwd=cwd)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        runs.append((cwd / "results" / "sodertalje", proc))
+    return runs
+
+
+def test_solves_to_optimal_and_writes_every_file(two_runs):
+    folder, proc = two_runs[0]
+    assert sorted(p.name for p in folder.iterdir()) == sorted(RESULT_FILES)
+    summary = json.loads((folder / "summary.json").read_text())
+    assert summary["status"] == "optimal"
+    assert summary["gap"] <= 0.005
+    for key in ("scenario", "objective", "bound", "gap"):
+        assert summary[key] is not None
+    assert set(summary["timings"]) >= {"load", "build", "solve", "write"}
+    assert "NPV" in proc.stdout and "Actions per year" in proc.stdout
+    assert not list(folder.parent.glob(".*")), "a temporary folder was left behind"
+
+
+def test_same_input_gives_identical_files(two_runs):
+    (first, _), (second, _) = two_runs
+    for name in RESULT_FILES:
+        a, b = (first / name).read_bytes(), (second / name).read_bytes()
+        if name == "summary.json":
+            a, b = (json.loads(x) for x in (a, b))
+            for key in VOLATILE:
+                a.pop(key), b.pop(key)
+        assert a == b, f"{name} differs between two runs of the same input"
+
+
+def test_plan_passes_the_independent_checker(two_runs):
+    folder, _ = two_runs[0]
+    scenario = allocopt.load_scenario(allocopt.default_scenario_path())
+    result = allocopt.Result(scenario="sodertalje", status="optimal",
+                             objective=json.loads((folder / "summary.json").read_text())["objective"])
+    import pandas as pd
+
+    for name in ("actions", "balance", "costs", "utilisation", "assignments"):
+        setattr(result, name, pd.read_csv(folder / f"{name}.csv"))
+    assert allocopt.check(scenario, result) == []
+
+
+def test_default_scenario_ships_inside_the_package():
+    path = Path(str(allocopt.default_scenario_path()))
+    assert (path / "scenario.yaml").is_file()
+    scenario = allocopt.load_scenario(path)
+    assert 12 <= len(scenario.districts) <= 20
+    assert {s.service for s in scenario.services} >= {"preschool", "school_f6", "school_79", "elderly"}
+    assert 40 <= len(scenario.options) <= 80
