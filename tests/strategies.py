@@ -175,24 +175,53 @@ def scenarios(draw, *, force_caps: bool = False, max_options: int = 5) -> Scenar
 
 
 @st.composite
-def plans(draw, scenario: Scenario) -> pd.DataFrame:
+def plans(draw, scenario: Scenario, near: pd.DataFrame | None = None) -> pd.DataFrame:
     """A random plan for ``scenario`` as an actions table: some options opening (in their
-    opening years, in whole modules, within max_modules) and some closable sites closing."""
+    opening years, in whole modules, within max_modules) and some sites closing. With ``near``
+    (an actions table, e.g. the optimal plan), a variation of it: each of its rows kept or
+    dropped, then random openings and closures added.
+
+    Conversions stay within the capacity they convert (``conversion_limit``): a plan beyond it
+    makes the evaluation infeasible (see the xfail test in test_properties.py).
+    """
     years = scenario.years
-    rows = []
+    convertible = {(c.site, c.service): c.capacity for c in scenario.site_capacities}
+    rows, used, closed = [], {}, set()
+    options = {o.option: o for o in scenario.options}
+    for row in ([] if near is None else near.to_dict("records")):
+        if draw(st.integers(0, 3)) == 0:  # drop a quarter of the rows
+            continue
+        if row["action"] == "close":
+            rows.append({"year": int(row["year"]), "action": "close", "site": row["site"]})
+            closed.add(row["site"])
+            continue
+        o = options[row["option"]]
+        m = int(row["modules"])
+        used[o.option] = used.get(o.option, 0) + m
+        if o.kind == "conversion":
+            key = (o.site, o.from_service)
+            convertible[key] -= m * (o.capacity_from if o.capacity_from is not None else o.capacity)
+        rows.append({"year": int(row["year"]), "action": o.kind, "option": o.option, "modules": m})
+    odds = 3 if near is None else 5  # 1 in odds: an option opens, a site closes
     for o in scenario.options:
         start = max(o.earliest_year if o.earliest_year is not None else years[0], years[0] + o.lead_time)
         opening = [y for y in years if y >= start]
-        if not opening or not draw(st.integers(0, 2)) == 0:
+        if not opening or draw(st.integers(1, odds)) != 1:
             continue
-        left = o.max_modules
+        left = o.max_modules - used.get(o.option, 0)
+        if o.kind == "conversion":
+            per_module = o.capacity_from if o.capacity_from is not None else o.capacity
+            key = (o.site, o.from_service)
+            left = max(0, min(left, int(convertible.get(key, 0.0) // per_module)))
+            convertible[key] = convertible.get(key, 0.0) - left * per_module
         for y in sorted(draw(st.sets(st.sampled_from(opening), min_size=1, max_size=2))):
             if left:
                 m = draw(st.integers(1, left))
                 left -= m
                 rows.append({"year": y, "action": o.kind, "option": o.option, "modules": m})
     for x in scenario.sites:
-        if (x.may_close or (x.tenure == "leased" and x.lease_end is not None)) and draw(st.booleans()):
+        if x.site not in closed and (x.may_close or (x.tenure == "leased" and x.lease_end is not None)) \
+                and draw(st.integers(1, odds)) == 1:
             rows.append({"year": draw(st.sampled_from(years)), "action": "close", "site": x.site})
     return pd.DataFrame(rows, columns=["year", "action", "option", "site", "modules"])
 

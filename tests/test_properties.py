@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import math
 
+import pandas as pd
 import pytest
-from hypothesis import HealthCheck, assume, given, note, settings
+from hypothesis import HealthCheck, assume, event, given, note, settings
 from hypothesis import strategies as st
 
 import allocopt
+from allocopt.scenario import Demand, District, Option, Scenario, Service, Settings, Site, SiteCapacity
 from strategies import plans, rebuild, scale_costs, scenario_code, scenarios, with_ample_capacity
 
 SETTINGS = dict(derandomize=True, deadline=None, database=None, print_blob=False,
@@ -49,7 +51,7 @@ def tol(*values: float) -> float:
     return 1e-6 * max([1.0, *map(abs, values)]) + 1e-4
 
 
-@settings(max_examples=120, **SETTINGS)
+@settings(max_examples=80, **SETTINGS)
 @given(scenarios())
 def test_checker_finds_nothing_in_an_optimal_plan(scenario):
     result = solve_optimal(scenario)
@@ -57,7 +59,7 @@ def test_checker_finds_nothing_in_an_optimal_plan(scenario):
     assert [str(v) for v in violations] == []
 
 
-@settings(max_examples=70, **SETTINGS)
+@settings(max_examples=50, **SETTINGS)
 @given(scenarios())
 def test_evaluating_the_optimal_plan_reproduces_its_cost(scenario):
     result = solve_optimal(scenario)
@@ -68,17 +70,20 @@ def test_evaluating_the_optimal_plan_reproduces_its_cost(scenario):
     assert evaluated.objective == pytest.approx(result.objective, rel=1e-6, abs=1e-4)
 
 
-@settings(max_examples=40, **SETTINGS)
+@settings(max_examples=35, **SETTINGS)
 @given(st.data())
 def test_no_sound_plan_is_cheaper_than_the_optimum(data):
-    """Any plan that the evaluator prices without a violation costs at least the optimum."""
+    """Any plan that the evaluator prices without a violation costs at least the optimum
+    (random plans, and variations of the optimal plan)."""
     scenario = data.draw(scenarios())
     result = solve_optimal(scenario)
-    plan = data.draw(plans(scenario))
+    plan = data.draw(plans(scenario, near=result.actions if data.draw(st.booleans()) else None))
+    note(repr(plan.to_dict("records")))
     evaluated = allocopt.evaluate(scenario, plan)
     skip_empty_model(evaluated)
     assert evaluated.status == "evaluated", evaluated.message
     assume(evaluated.violations == [])
+    event("sound plan")
     assert evaluated.objective >= result.objective - tol(result.objective, evaluated.objective)
 
 
@@ -101,7 +106,7 @@ def cap_relaxations(draw):
     return scenario, rebuild(scenario, budget=budget)
 
 
-@settings(max_examples=50, **SETTINGS)
+@settings(max_examples=40, **SETTINGS)
 @given(cap_relaxations())
 def test_relaxing_a_cap_never_raises_the_optimal_cost(pair):
     tight, loose = pair
@@ -123,7 +128,7 @@ def option_additions(draw):
     return rebuild(scenario, options=[o for o in scenario.options if o.option != gone]), scenario
 
 
-@settings(max_examples=50, **SETTINGS)
+@settings(max_examples=40, **SETTINGS)
 @given(option_additions())
 def test_adding_an_option_never_raises_the_optimal_cost(pair):
     fewer, more = pair
@@ -134,7 +139,7 @@ def test_adding_an_option_never_raises_the_optimal_cost(pair):
     assert extended.objective <= base.objective + tol(base.objective, extended.objective)
 
 
-@settings(max_examples=50, **SETTINGS)
+@settings(max_examples=40, **SETTINGS)
 @given(scenarios(), st.sampled_from([2.5, 10.0]))
 def test_scaling_every_cost_scales_the_optimal_cost(scenario, lam):
     base = solve_optimal(scenario)
@@ -143,7 +148,18 @@ def test_scaling_every_cost_scales_the_optimal_cost(scenario, lam):
     assert scaled.objective == pytest.approx(lam * base.objective, rel=1e-6, abs=1e-4)
 
 
-@settings(max_examples=50, **SETTINGS)
+@settings(max_examples=30, **SETTINGS)
+@given(scenarios())
+def test_both_formulations_find_the_same_optimum(scenario):
+    """The textbook formulation (no strengthening rows, no state variables) has the same optimum."""
+    base = solve_optimal(scenario)
+    textbook = allocopt.solve(scenario, mip_gap=0.0, formulation="textbook")
+    assert textbook.status == "optimal", textbook.message
+    assert textbook.objective == pytest.approx(base.objective, rel=1e-6, abs=1e-4)
+    assert [str(v) for v in allocopt.check(scenario, textbook)] == []
+
+
+@settings(max_examples=40, **SETTINGS)
 @given(scenarios())
 def test_ample_capacity_leaves_no_demand_unmet(scenario):
     ample = with_ample_capacity(scenario)
@@ -154,3 +170,66 @@ def test_ample_capacity_leaves_no_demand_unmet(scenario):
     assert result.status == "optimal", result.message
     assert result.balance["unmet"].sum() == pytest.approx(0.0, abs=1e-6)
     assert allocopt.check(ample, result) == []
+
+
+# ------------------------------------------------------------------------------ known bugs
+# Minimal counterexamples found by the properties above. The properties skip these cases
+# (skip_empty_model; plans() stays within conversion_limit) so that they keep testing the rest;
+# when a fix lands the strict xfail turns into a failure: drop the marker and the skip.
+
+NO_DECISION = dict(
+    settings=Settings(name="empty", first_year=2026, last_year=2027, discount_rate=0.0),
+    districts=[District(district="D0", x_km=0.0, y_km=0.0)],
+    services=[Service(service="S0", max_km=4.0)],
+)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "bug in allocopt/solver.py: a model without any variable (here: no demand, a site that cannot "
+    "close) is 'empty' to HiGHS (HighsModelStatus.kModelEmpty), which Pyomo maps to "
+    "TerminationCondition.unknown with no solution; solve_model then reports status 'error' "
+    "('HiGHS stopped without a plan (unknown)') instead of 'optimal' with the constant cost (200)"))
+def test_a_scenario_with_nothing_to_decide_is_solved():
+    scenario = Scenario(**NO_DECISION, sites=[Site(site="E0", district="D0", opex=100.0)],
+                        site_capacities=[SiteCapacity(site="E0", service="S0", capacity=50.0)])
+    result = allocopt.solve(scenario, mip_gap=0.0)
+    assert result.status == "optimal", result.message
+    assert result.objective == pytest.approx(200.0)
+    assert allocopt.check(scenario, result) == []
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "bug in allocopt/solver.py (seen through allocopt.evaluate): evaluating the optimal (empty) plan "
+    "of a scenario without demand builds a model without any variable; HiGHS calls it empty and "
+    "evaluate returns status 'error' instead of 'evaluated' with cost 0"))
+def test_evaluating_an_empty_plan_without_demand():
+    scenario = Scenario(**NO_DECISION, options=[
+        Option(option="O0", kind="build", district="D0", service="S0", capacity=10.0)])
+    result = allocopt.solve(scenario, mip_gap=0.0)
+    assert result.status == "optimal" and result.actions.empty
+    evaluated = allocopt.evaluate(scenario, result.actions)
+    assert evaluated.status == "evaluated", evaluated.message
+    assert evaluated.objective == pytest.approx(0.0)
+    assert evaluated.violations == []
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "allocopt.evaluate refuses a plan that converts more capacity than the site has (a "
+    "conversion_limit breach) instead of naming the breach: the evaluation model keeps "
+    "capacity_limit (Σ assign ≤ u·capacity) but drops conversion_limit, so capacity of the "
+    "from_service goes negative (50 − 100), the LP is infeasible and the result is status "
+    "'infeasible', message 'no plan satisfies every constraint', no violations"))
+def test_evaluating_a_plan_beyond_the_conversion_limit_names_the_breach():
+    scenario = Scenario(
+        settings=Settings(name="conv", first_year=2026, last_year=2026, discount_rate=0.0, unmet_penalty=100.0),
+        districts=[District(district="D0", x_km=0.0, y_km=0.0)],
+        services=[Service(service="S0"), Service(service="S1")],
+        demand=[Demand(district="D0", service="S0", year=2026, places=10.0)],
+        sites=[Site(site="E0", district="D0")],
+        site_capacities=[SiteCapacity(site="E0", service="S0", capacity=50.0)],
+        options=[Option(option="C", kind="conversion", site="E0", service="S1", from_service="S0",
+                        capacity=10.0, capacity_from=100.0)])
+    plan = pd.DataFrame([{"year": 2026, "action": "conversion", "option": "C", "modules": 1}])
+    evaluated = allocopt.evaluate(scenario, plan)
+    assert evaluated.status == "evaluated", evaluated.message
+    assert any(v.startswith("conversion_limit") for v in evaluated.violations)

@@ -40,13 +40,21 @@ ORLIB_SMALL = sorted((p.stem for p in ORLIB.glob("cap*.txt") if re.fullmatch(r"c
                      key=lambda s: int(s[3:]))
 """cap41 ... cap134: 16-50 sites, 50 customers, numeric capacities."""
 
-HOLMBERG_FAST = [
-    # measured (p1-p71, 1 thread, gap 0): read + solve + results under about 3 s each
-]
-"""Holmberg instances in the default run; the others are in the slow test."""
-
+HOLMBERG_FAST = [f"p{i}" for i in [*range(1, 25), *range(33, 42), *range(43, 50), *range(52, 56)]]
+"""Measured here (2 cores, 1 thread, gap 0, HiGHS 1.16, the model as of 28 Nov 2026): read,
+solve and check under 3 s each, about 45 s together. Of the rest (test_holmberg_optimum_slow,
+about 10 minutes), most take 2-30 s; p30, p31, p32, p57, p58, p62 and p66 took 38-175 s each."""
 HOLMBERG_ALL = [f"p{i}" for i in range(1, 72)]
 HOLMBERG_SLOW = [p for p in HOLMBERG_ALL if p not in HOLMBERG_FAST]
+
+KNOWN_WRONG: dict[str, str] = {}
+"""Instances whose published optimum allocopt does not reproduce yet, with the reason (xfail:
+a fix shows as XPASS; then remove the entry)."""
+
+
+def holmberg_params(names: list[str]) -> list:
+    return [pytest.param(p, marks=pytest.mark.xfail(reason=KNOWN_WRONG[p])) if p in KNOWN_WRONG else p
+            for p in names]
 
 
 def assert_reproduces(scenario: allocopt.Scenario, published: float, time_limit: float = TIME_LIMIT) -> None:
@@ -151,13 +159,13 @@ def test_all_orlib_small_instances_are_tested():
     assert len(ORLIB_SMALL) == 37
 
 
-@pytest.mark.parametrize("instance", HOLMBERG_FAST)
+@pytest.mark.parametrize("instance", holmberg_params(HOLMBERG_FAST))
 def test_holmberg_optimum(instance):
     assert_reproduces(read_holmberg(HOLMBERG / instance), HOLMBERG_OPTIMA[instance])
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("instance", HOLMBERG_SLOW)
+@pytest.mark.parametrize("instance", holmberg_params(HOLMBERG_SLOW))
 def test_holmberg_optimum_slow(instance):
     assert_reproduces(read_holmberg(HOLMBERG / instance), HOLMBERG_OPTIMA[instance], time_limit=1200.0)
 

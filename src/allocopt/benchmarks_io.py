@@ -13,7 +13,9 @@ warehouse's capacity whose capex is its fixed cost. The files give the cost of s
 customer j's demand from warehouse i; it becomes the distance ``c<j> -> w<i>`` in km per place
 (cost / demand_j) with a travel cost of 1 SEK per place and km, so the scenario's total cost
 equals the published objective: fixed costs of the open warehouses plus allocation costs.
-No discounting, no residual value, unmet demand forbidden.
+No discounting, no residual value, unmet demand forbidden. A customer with no demand gets a
+district but no demand or distance rows; a warehouse of capacity 0 gets no option (it could
+serve nobody).
 """
 
 from __future__ import annotations
@@ -130,10 +132,10 @@ def read_orlib(path: str | Path, capacity: float | None = None) -> Scenario:
         raise tok.fail(f"the file gives '{CAPACITY_WORD}' instead of a number for {placeholders} warehouse(s): "
                        "give the capacity to substitute (e.g. --capacity 8000)")
     if capacity is not None and not placeholders:
-        raise tok.fail(f"the file states every warehouse's capacity; a capacity ({capacity:g}) applies only "
+        raise tok.fail(f"the file states every warehouse's capacity; a capacity ({_plain(capacity)}) applies only "
                        f"to files holding the word '{CAPACITY_WORD}' (capa, capb, capc)")
     if capacity is not None and not (math.isfinite(capacity) and capacity > 0):
-        raise tok.fail(f"the capacity to substitute must be a finite number > 0, got {capacity:g}")
+        raise tok.fail(f"the capacity to substitute must be a finite number > 0, got {capacity}")
     capacities = [capacity if c is None else c for c in caps]
     demands: list[float] = []
     costs: list[list[float]] = []
@@ -141,11 +143,16 @@ def read_orlib(path: str | Path, capacity: float | None = None) -> Scenario:
         demands.append(tok.number(f"the demand of customer {j}"))
         costs.append(tok.numbers(m, f"a cost of customer {j}"))
     tok.end()
-    name = f"orlib-{path.stem}" + (f"-{capacity:g}" if capacity is not None else "")
+    name = f"orlib-{path.stem}" + (f"-{_plain(capacity)}" if capacity is not None else "")
     what = f"OR-Library capacitated warehouse location instance {path.name}"
     if capacity is not None:
-        what += f" with capacity {capacity:g}"
+        what += f" with capacity {_plain(capacity)}"
     return _scenario(name, what, capacities, fixed, demands, costs, "split")
+
+
+def _plain(x: float) -> str:
+    """8000.0 -> '8000' (no exponent for whole numbers), 0.5 -> '0.5'."""
+    return str(int(x)) if float(x).is_integer() else repr(float(x))
 
 
 def read_holmberg(path: str | Path) -> Scenario:

@@ -53,6 +53,21 @@ def _friendly(func):
     return wrapper
 
 
+def _print_violations(violations: list[str], head: str, most: int = 50) -> None:
+    err.print(head)
+    for v in violations[:most]:
+        err.print(f"  {v}", highlight=False, soft_wrap=True)
+    if len(violations) > most:
+        err.print(f"  ... and {len(violations) - most} more (see summary.json)")
+
+
+def _exit_without_plan(result) -> None:
+    """Exit with code 1, saying why, when ``result`` carries no plan."""
+    if not result.has_plan:
+        err.print(f"[red]no plan: {result.status}[/] {result.message}")
+        sys.exit(EXIT_NO_PLAN)
+
+
 def _scenario_path(path: str | None) -> Path:
     if path is None:
         from allocopt import default_scenario_path
@@ -124,13 +139,9 @@ def solve(path, out, time_limit, mip_gap, threads, run_check, no_excel, quiet) -
         print_result(result, Console())
     click.echo(f"results written to {target}")
     if result.violations:
-        err.print(f"[red]check failed: {len(result.violations)} violation(s)[/]")
-        for v in result.violations[:50]:
-            err.print(f"  {v}", highlight=False, soft_wrap=True)
+        _print_violations(result.violations, f"[red]check failed: {len(result.violations)} violation(s)[/]")
         sys.exit(EXIT_NO_PLAN)
-    if not result.has_plan:
-        err.print(f"[red]no plan: {result.status}[/] {result.message}")
-        sys.exit(EXIT_NO_PLAN)
+    _exit_without_plan(result)
 
 
 @cli.command()
@@ -154,12 +165,8 @@ def evaluate(path, plan, out, threads, no_excel) -> None:
     print_result(result, Console())
     click.echo(f"results written to {target}")
     if result.violations:
-        err.print(f"[yellow]the plan breaks {len(result.violations)} rule(s):[/]")
-        for v in result.violations[:50]:
-            err.print(f"  {v}", highlight=False, soft_wrap=True)
-    if not result.has_plan:
-        err.print(f"[red]{result.status}[/] {result.message}")
-        sys.exit(EXIT_NO_PLAN)
+        _print_violations(result.violations, f"[yellow]the plan breaks {len(result.violations)} rule(s):[/]")
+    _exit_without_plan(result)
 
 
 def _write_imported(scenario, out_dir: str) -> None:

@@ -20,7 +20,10 @@ MSEK = 1e6
 
 
 def _msek(x) -> str:
-    return "–" if x is None or pd.isna(x) else f"{x / MSEK:,.1f}"
+    """MSEK with one decimal; small figures (below 0.1 MSEK) with four significant digits."""
+    if x is None or pd.isna(x):
+        return "–"
+    return f"{x / MSEK:,.1f}" if abs(x) >= 0.1 * MSEK or x == 0 else f"{x / MSEK:.4g}"
 
 
 def _pct(x) -> str:

@@ -133,7 +133,7 @@ def evaluate(scenario: Scenario | str | os.PathLike, actions: pd.DataFrame | str
             x.open_lb[y] = x.open_ub[y] = 0 if closed is not None and y >= closed else 1
     timings["index"] = time.perf_counter() - start
     start = time.perf_counter()
-    pm = build_model(index, families=EVALUATION_FAMILIES)
+    pm = build_model(index, families=EVALUATION_FAMILIES, state=False)
     for key, var in pm.build.items():
         var.fix(builds[key])
     timings["build"] = time.perf_counter() - start

@@ -22,7 +22,7 @@ PLACES_DECIMALS = 6
 
 def round_decisions(pm: PlanModel) -> None:
     """Snap integer variables to integers and tiny continuous values to zero."""
-    for group in (pm.build, pm.open, pm.pick, pm.unmet_all):
+    for group in (pm.build, pm.avail, pm.open, pm.pick, pm.unmet_all):
         for var in group.values():
             var.set_value(float(round(var.value or 0.0)), skip_validation=True)
     for group in (pm.assign, pm.unmet):
@@ -39,13 +39,13 @@ def actions_table(pm: PlanModel) -> pd.DataFrame:
     """One row per option opening (modules in a year) and per site closure."""
     idx = pm.index
     rows = []
-    for (o_id, t), var in pm.build.items():
-        n = int(round(var.value or 0.0))
+    openings = [(o, t) for o in idx.options.values() for t in o.years]
+    for o, t in openings:
+        n = int(round(pm.build_term(o.option, t).value()))
         if n <= 0:
             continue
-        o = idx.options[o_id]
         rows.append({
-            "year": t, "action": o.kind, "option": o_id,
+            "year": t, "action": o.kind, "option": o.option,
             "site": o.facility if o.kind in SITE_KINDS else None, "district": o.district,
             "service": o.service, "from_service": o.from_service, "modules": n,
             "capacity_change": n * o.capacity,
@@ -149,7 +149,7 @@ def costs_table(pm: PlanModel, assignments: pd.DataFrame, balance: pd.DataFrame,
             sale += closing * x.sale_value
         residual = 0.0
         if idx.residual_value and y == years[-1]:
-            residual = sum(o.capex * o.residual[t] * (pm.build[o.option, t].value or 0.0)
+            residual = sum(o.capex * o.residual[t] * pm.build_term(o.option, t).value()
                            for o in idx.options.values() for t in o.years)
             residual += sum(x.sale_value * pm.open_term(x.site, y).value() for x in idx.sites.values())
         row = {"year": y, "capex": paid[y].value() if y in paid else 0.0, "opex": opex.value(),

@@ -66,7 +66,8 @@ def solve(scenario: Scenario | str | os.PathLike, *, time_limit: float = DEFAULT
     start = time.perf_counter()
     from allocopt.model.build import FORMULATIONS
 
-    pm = build_model(index, families=FORMULATIONS[formulation])
+    families, state = FORMULATIONS[formulation]
+    pm = build_model(index, families=families, state=state)
     timings["build"] = time.perf_counter() - start
     size = model_size(pm.model)
     reasons = list(index.conflicts) + list(pm.conflicts) + [

@@ -7,6 +7,7 @@ One function per variable group and per constraint family, called in a fixed ord
 from __future__ import annotations
 
 import gc
+import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -17,8 +18,22 @@ from allocopt.model.terms import Affine
 from allocopt.scenario import SITE_KINDS
 
 
-MONEY_SCALE = 1e-6
-"""Money enters the solver in MSEK: SEK coefficients (1e2…1e9) would leave HiGHS badly scaled."""
+def money_scale(index: PlanIndex) -> float:
+    """The power of ten by which money enters the solver, so that the largest money figure of the
+    scenario is below 1000 units (MSEK for a municipality, SEK for a small benchmark).
+
+    SEK coefficients of 1e2…1e9 leave HiGHS badly scaled; but a fixed MSEK scale would make
+    HiGHS's cutoff tolerance (1e-6 units) worth 1 SEK, too coarse where costs are small.
+    """
+    figures = [1.0]
+    for o in index.options.values():
+        figures += [o.capex, o.opex, o.rent]
+    for x in index.sites.values():
+        figures += [x.opex, x.sale_value, *x.rent.values(), *x.closure_cost.values()]
+    for s in index.services.values():
+        figures.append(s.penalty or 0.0)
+    largest = max(abs(f) for f in figures)
+    return 10.0 ** -max(0, math.floor(math.log10(largest)) - 2)
 
 
 @dataclass
@@ -27,7 +42,8 @@ class PlanModel:
 
     model: pyo.ConcreteModel
     index: PlanIndex
-    build: dict = field(default_factory=dict)      # (option, year) -> var
+    build: dict = field(default_factory=dict)      # (option, year) -> var (options without `avail`)
+    avail: dict = field(default_factory=dict)      # (option, year) -> var: modules in service (state options)
     open: dict = field(default_factory=dict)       # (site, year) -> var (free years only)
     assign: dict = field(default_factory=dict)     # (district, facility, service, year) -> var (split services)
     pick: dict = field(default_factory=dict)       # (district, facility, service, year) -> var (single services)
@@ -35,7 +51,8 @@ class PlanModel:
     unmet_all: dict = field(default_factory=dict)  # (district, service, year) -> binary (single services)
     unreachable: list[tuple[str, str, int]] = field(default_factory=list)  # demand with no facility in reach
     conflicts: list[str] = field(default_factory=list)  # rows that cannot hold whatever the plan
-    money_scale: float = MONEY_SCALE  # money rows and the objective are in SEK × money_scale (MSEK)
+    money_scale: float = 1.0  # money rows and the objective are in SEK × money_scale (see money_scale())
+    state_options: set = field(default_factory=set)  # options modelled by `avail` state variables
 
     # -- expressions of models/premises.md -------------------------------------------------
     def open_term(self, site: str, year: int) -> Affine:
@@ -45,8 +62,20 @@ class PlanModel:
             return Affine().add(var)
         return Affine(self.index.sites[site].open_ub[year])
 
+    def build_term(self, option: str, year: int) -> Affine:
+        """``build[o, t]``: modules opening in ``year`` (a variable, or ``avail[t] − avail[t−1]``)."""
+        if (option, year) in self.avail:
+            out = Affine().add(self.avail[option, year])
+            if (option, year - 1) in self.avail:
+                out.add(self.avail[option, year - 1], -1.0)
+            return out
+        return Affine().add(self.build[option, year])
+
     def active(self, option: OptionInfo, year: int) -> Affine:
         """``active[o, y]``: modules of the option in service in ``year``."""
+        if option.option in self.state_options:
+            var = self.avail.get((option.option, year))
+            return Affine() if var is None else Affine().add(var)
         out = Affine()
         for t in option.opened_in_service(year):
             out.add(self.build[option.option, t])
@@ -92,17 +121,41 @@ class PlanModel:
 
 # -- variables -------------------------------------------------------------------------------
 
-def add_build(pm: PlanModel) -> None:
-    """``build[o,t]``: modules of option ``o`` opening in year ``t ∈ Y_o``."""
-    keys = [(o.option, t) for o in pm.index.options.values() for t in o.years]
-    bounds = {o.option: (0, o.max_modules) for o in pm.index.options.values()}
-    binary = {o.option for o in pm.index.options.values() if o.max_modules == 1}
+def uses_state(option: OptionInfo, years: list[int]) -> bool:
+    """Whether ``option`` is modelled by availability state variables: its modules never leave
+    service within the horizon and it may open in any year from its first opening year on."""
+    return bool(option.years) and option.life >= len(years) and option.years == list(
+        range(option.years[0], years[-1] + 1))
+
+
+def add_build(pm: PlanModel, state: bool = True) -> None:
+    """Opening decisions: ``avail[o,y]`` (modules in service, non-decreasing) for options whose
+    modules stay for the whole horizon (``state``), ``build[o,t]`` for the others."""
+    options = pm.index.options.values()
+    if state:
+        pm.state_options = {o.option for o in options if uses_state(o, pm.index.years)}
+    avail_keys = [(o.option, t) for o in options if o.option in pm.state_options for t in o.years]
+    build_keys = [(o.option, t) for o in options if o.option not in pm.state_options for t in o.years]
+    bounds = {o.option: (0, o.max_modules) for o in options}
+    binary = {o.option for o in options if o.max_modules == 1}
     m = pm.model
-    m.build = pyo.Var(keys, within=pyo.NonNegativeIntegers, bounds=lambda m, o, t: bounds[o], dense=True)
-    for o, t in keys:
-        if o in binary:
-            m.build[o, t].domain = pyo.Binary
-        pm.build[o, t] = m.build[o, t]
+    m.build = pyo.Var(build_keys, within=pyo.NonNegativeIntegers, bounds=lambda m, o, t: bounds[o], dense=True)
+    m.avail = pyo.Var(avail_keys, within=pyo.NonNegativeIntegers, bounds=lambda m, o, t: bounds[o], dense=True)
+    for name, keys, target in (("build", build_keys, pm.build), ("avail", avail_keys, pm.avail)):
+        component = getattr(m, name)
+        for o, t in keys:
+            if o in binary:
+                component[o, t].domain = pyo.Binary
+            target[o, t] = component[o, t]
+
+
+def add_stays_built(pm: PlanModel) -> None:
+    """``avail[o,y-1] ≤ avail[o,y]``: modules once opened stay in service (state options)."""
+    rows = {}
+    for (o, y), var in pm.avail.items():
+        if (o, y - 1) in pm.avail:
+            rows[o, y] = (None, Affine().add(pm.avail[o, y - 1]).add(var, -1.0), 0.0)
+    _constraint(pm, "stays_built", rows)
 
 
 def add_open(pm: PlanModel) -> None:
@@ -246,7 +299,7 @@ def add_module_limit(pm: PlanModel) -> None:
     """``Σ_t build[o,t] ≤ N_o`` where more than one opening year is possible."""
     rows = {}
     for o in pm.index.options.values():
-        if len(o.years) > 1:
+        if len(o.years) > 1 and o.option not in pm.state_options:  # avail's bound holds it there
             body = Affine()
             for t in o.years:
                 body.add(pm.build[o.option, t])
@@ -306,7 +359,7 @@ def capex_paid(pm: PlanModel) -> dict[int, Affine]:
     for o in pm.index.options.values():
         for t in o.years:
             for y, share in o.pay[t]:
-                out[y].add(pm.build[o.option, t], o.capex * share)
+                out[y].add_affine(pm.build_term(o.option, t), o.capex * share)
     return out
 
 
@@ -351,7 +404,7 @@ def add_lock_force(pm: PlanModel) -> None:
             body = Affine()
             for t in o.years:
                 if t <= o.force_by:
-                    body.add(pm.build[o.option, t])
+                    body.add_affine(pm.build_term(o.option, t))
             rows[o.option] = (1.0, body, None)
     _constraint(pm, "lock_force", rows)
 
@@ -386,7 +439,7 @@ def add_total_cost(pm: PlanModel) -> None:
         for o in idx.options.values():
             for t in o.years:
                 if o.residual[t] > 0:
-                    total.add(pm.build[o.option, t], -idx.discount_end * o.capex * o.residual[t])
+                    total.add_affine(pm.build_term(o.option, t), -idx.discount_end * o.capex * o.residual[t])
         for x in idx.sites.values():
             if x.sale_value:
                 total.add_affine(pm.open_term(x.site, last), -idx.discount_end * x.sale_value)
@@ -395,6 +448,7 @@ def add_total_cost(pm: PlanModel) -> None:
 
 
 FAMILIES = (
+    add_stays_built,
     add_demand_balance,
     add_capacity_limit,
     add_assign_link,
@@ -412,19 +466,25 @@ FAMILIES = (
 TEXTBOOK_FAMILIES = tuple(f for f in FAMILIES if f not in (add_assign_link, add_capacity_cover))
 """The plain textbook formulation (no strengthening rows): the benchmarks' baseline."""
 
-FORMULATIONS = {"allocopt": FAMILIES, "textbook": TEXTBOOK_FAMILIES}
+FORMULATIONS = {"allocopt": (FAMILIES, True), "textbook": (TEXTBOOK_FAMILIES, False)}
+"""Formulation name -> (constraint families, state variables)."""
 
 EVALUATION_FAMILIES = (add_demand_balance, add_capacity_limit)
 """Families kept when a given plan is evaluated: its decisions are fixed, only service is free."""
 
 
-def build_model(index: PlanIndex, families=FAMILIES) -> PlanModel:
-    """The Pyomo model of ``index``: variables, the constraint ``families``, the objective."""
+def build_model(index: PlanIndex, families=FAMILIES, state: bool = True) -> PlanModel:
+    """The Pyomo model of ``index``: variables, the constraint ``families``, the objective.
+
+    ``state``: model options whose modules stay for the whole horizon by availability state
+    variables ``avail`` (branching on "in service by year y" splits the search evenly) rather
+    than by opening-year variables ``build``; the two are the same model.
+    """
     enabled = gc.isenabled()
     gc.disable()  # the build allocates many small objects; collection passes only cost time
     try:
-        pm = PlanModel(model=pyo.ConcreteModel(name=index.name), index=index)
-        add_build(pm)
+        pm = PlanModel(model=pyo.ConcreteModel(name=index.name), index=index, money_scale=money_scale(index))
+        add_build(pm, state)
         add_open(pm)
         add_assign(pm)
         for family in families:

@@ -1,0 +1,104 @@
+"""Solve the published facility-location benchmarks through allocopt and compare with their optima.
+
+    python benchmarks/published.py [--time-limit 60] [--threads 1] [--only orlib|holmberg]
+                                   [--instances capa_8000,p1,p2] [--shared ../shared]
+
+Instances: every OR-Library instance of orlib/optima.json (cap41 ... cap134, and capa, capb,
+capc at each of their four capacities, e.g. ``capa_8000``) and Holmberg p1 ... p71. Each is read
+by :mod:`allocopt.benchmarks_io` and solved by ``allocopt.solve`` with a zero gap and the time
+limit per instance, in this one process. Prints a Markdown table (one row as each instance
+finishes) for benchmarks/RESULTS.md, then a summary line. ``match``: |found - published| <=
+1e-6 * published. The full set takes hours; pick instances with --only / --instances.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import time
+from pathlib import Path
+
+import allocopt
+from allocopt.benchmarks_io import read_holmberg, read_orlib
+
+REL_TOL = 1e-6
+DEFAULT_SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+
+def instances(shared: Path, only: str | None) -> list[tuple[str, str, float]]:
+    """(set, instance, published optimum) in a fixed order: OR-Library, then Holmberg."""
+    out: list[tuple[str, str, float]] = []
+    if only in (None, "orlib"):
+        optima = json.loads((shared / "orlib" / "optima.json").read_text())
+        names = [k for k in optima if not k.startswith("_")]
+        small = sorted((k for k in names if re.fullmatch(r"cap\d+", k)), key=lambda k: int(k[3:]))
+        out += [("orlib", k, float(optima[k])) for k in small + [k for k in names if k not in small]]
+    if only in (None, "holmberg"):
+        optima = json.loads((shared / "holmberg" / "optima.json").read_text())
+        names = sorted((k for k in optima if re.fullmatch(r"p\d+", k)), key=lambda k: int(k[1:]))
+        out += [("holmberg", k, float(optima[k])) for k in names]
+    return out
+
+
+def read(shared: Path, family: str, name: str) -> allocopt.Scenario:
+    if family == "holmberg":
+        return read_holmberg(shared / "holmberg" / name)
+    stem, _, capacity = name.partition("_")
+    return read_orlib(shared / "orlib" / f"{stem}.txt", capacity=float(capacity) if capacity else None)
+
+
+def _num(x: float | None, fmt: str) -> str:
+    return "–" if x is None else format(x, fmt)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--time-limit", type=float, default=60.0, help="seconds per instance [60]")
+    parser.add_argument("--threads", type=int, default=1, help="HiGHS threads [1]")
+    parser.add_argument("--only", choices=("orlib", "holmberg"), default=None, help="one benchmark set")
+    parser.add_argument("--instances", default=None,
+                        help="comma-separated instance names, e.g. capa_8000,cap41,p1")
+    parser.add_argument("--shared", type=Path, default=DEFAULT_SHARED,
+                        help=f"folder holding orlib/ and holmberg/ [{DEFAULT_SHARED}]")
+    args = parser.parse_args()
+
+    todo = instances(args.shared, args.only)
+    if args.instances:
+        wanted = [w.strip() for w in args.instances.split(",") if w.strip()]
+        known = {name for _, name, _ in todo}
+        unknown = [w for w in wanted if w not in known]
+        if unknown:
+            parser.error(f"unknown instance(s): {', '.join(unknown)} (e.g. cap41, capa_8000, p1)")
+        todo = [t for t in todo if t[1] in wanted]
+
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
+          f"time limit {args.time_limit:g} s per instance, {args.threads} thread(s), mip_gap 0")
+    print()
+    print("| instance | published | found | bound | gap % | status | read s | index s | build s | solve s | match |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    proven = matched = 0
+    start_all = time.perf_counter()
+    for family, name, published in todo:
+        start = time.perf_counter()
+        scenario = read(args.shared, family, name)
+        read_seconds = time.perf_counter() - start
+        result = allocopt.solve(scenario, mip_gap=0.0, time_limit=args.time_limit, threads=args.threads)
+        t = result.timings
+        match = result.objective is not None and abs(result.objective - published) <= REL_TOL * abs(published)
+        proven += result.status == "optimal"
+        matched += match
+        gap = None if result.gap is None else 100 * result.gap
+        print(f"| {name} | {published:,.3f} | {_num(result.objective, ',.3f')} | {_num(result.bound, ',.3f')} | "
+              f"{_num(gap, '.4f')} | {result.status} | {read_seconds:.2f} | {t.get('index', 0):.2f} | "
+              f"{t.get('build', 0):.2f} | {t.get('solve', 0):.2f} | {'yes' if match else 'NO'} |", flush=True)
+    total = time.perf_counter() - start_all
+    print()
+    print(f"{len(todo)} instance(s): {proven} proven optimal, {matched} matching the published optimum, "
+          f"{total:.1f} s in all")
+
+
+if __name__ == "__main__":
+    main()

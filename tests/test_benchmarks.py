@@ -1,0 +1,173 @@
+"""Micro-benchmarks of the hot pieces on the generated S instance (benchmarks/generate.py).
+
+The project's pytest options include ``--benchmark-disable``: in the default run each benchmark
+calls its function once, as a plain test. Time them with::
+
+    pytest tests/test_benchmarks.py --benchmark-enable
+
+Each test also checks its output against an independent count or recomputation, so a faster
+piece that computes something else fails here.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+
+from allocopt.demand import DEMAND_COLUMNS, derive_demand
+from allocopt.index import build_index
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+sys.path.insert(0, str(BENCHMARKS))
+
+from generate import generate, write  # noqa: E402
+from run import build_formulation, gap_at, parse_log, time_to  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def scenario():
+    return generate("S", seed=1)
+
+
+@pytest.fixture(scope="module")
+def index(scenario):
+    return build_index(scenario)
+
+
+# ---------------------------------------------------------------------------- the generator
+
+def test_generated_sizes_and_kinds(scenario):
+    """S: 15 districts, 4 services, 15 years, about 130 sites + options, every option kind, a
+    capex frame in every year, leases ending in the horizon, sites that may close."""
+    assert (len(scenario.districts), len(scenario.services), len(scenario.years)) == (15, 4, 15)
+    assert 110 <= len(scenario.sites) + len(scenario.options) <= 170
+    assert {o.kind for o in scenario.options} == {"build", "lease", "pavilion", "expansion", "conversion"}
+    assert len(scenario.budget) == 15 and all(b.capex_cap for b in scenario.budget)
+    first, last = scenario.settings.first_year, scenario.settings.last_year
+    assert any(x.lease_end is not None and first <= x.lease_end < last for x in scenario.sites)
+    assert any(not x.renewable for x in scenario.sites) and any(x.may_close and x.sale_value for x in scenario.sites)
+    assert isinstance(scenario.settings.unmet_penalty, float)
+    assert {p.age_band for p in scenario.population} == {"1-5", "6-12", "13-15", "80+"}
+
+
+def test_same_seed_same_files(tmp_path):
+    """The same size and seed give byte-identical scenario files; another seed does not."""
+    write("S", tmp_path / "a", seed=3)
+    write("S", tmp_path / "b", seed=3)
+    write("S", tmp_path / "c", seed=4)
+    names = sorted(p.name for p in (tmp_path / "a").iterdir())
+    assert names == sorted(p.name for p in (tmp_path / "b").iterdir())
+    assert all((tmp_path / "a" / n).read_bytes() == (tmp_path / "b" / n).read_bytes() for n in names)
+    assert (tmp_path / "a" / "sites.csv").read_bytes() != (tmp_path / "c" / "sites.csv").read_bytes()
+
+
+# ---------------------------------------------------------------------------- hot pieces
+
+def test_derive_demand(benchmark, scenario):
+    """Demand of every district, service and year, recomputed here from the rows:
+    rate · (population + Σ_{t ≤ y} homes · persons_per_home)."""
+    table = benchmark(derive_demand, scenario)
+    assert list(table.columns) == DEMAND_COLUMNS
+    assert len(table) == 15 * 4 * 15
+
+    persons = defaultdict(float)
+    for p in scenario.population:
+        persons[p.district, p.year, p.age_band] += p.persons
+    pph = {(h.housing_type, h.age_band): h.persons_per_home for h in scenario.housing_types}
+    bands = {b for _h, b in pph}
+    for h in scenario.housing:
+        for y in scenario.years:
+            if y >= h.year:
+                for b in bands:
+                    persons[h.district, y, b] += h.homes * pph.get((h.housing_type, b), 0.0)
+    expected = defaultdict(float)
+    for c in scenario.coverage:
+        for d in scenario.districts:
+            for y in scenario.years:
+                expected[d.district, c.service, y] += c.rate * persons[d.district, y, c.age_band]
+    got = {(r.district, r.service, int(r.year)): r.places for r in table.itertuples(index=False)}
+    assert got.keys() == expected.keys()
+    assert all(math.isclose(got[k], expected[k], rel_tol=1e-9, abs_tol=1e-9) for k in got)
+    assert sum(got.values()) > 0
+
+
+def test_build_index(benchmark, scenario):
+    """The reach set equals a brute-force count over every facility, service and district."""
+    idx = benchmark(build_index, scenario)
+    xy = {d.district: (d.x_km, d.y_km) for d in scenario.districts}
+    max_km = {s.service: s.max_km for s in scenario.services}
+    where = {x.site: x.district for x in scenario.sites}
+    pairs = {(c.site, c.service) for c in scenario.site_capacities if c.capacity > 0}
+    for o in scenario.options:
+        pairs.add((o.site if o.site else o.option, o.service))
+        if not o.site:
+            where[o.option] = o.district
+    assert set(idx.facility_services) == pairs
+    expected = set()
+    for k, s in pairs:
+        kx, ky = xy[where[k]]
+        for d, (x, y) in xy.items():
+            if math.hypot(x - kx, y - ky) <= max_km[s] + 1e-9:
+                expected.add((d, k, s))
+    assert {(d, k, s) for d, k, s, _km in idx.reach} == expected
+    assert len(idx.reach) == len(expected)
+    assert all(v > 0 for v in idx.demand.values()) and len(idx.demand) == 15 * 4 * 15
+
+
+@pytest.mark.parametrize("formulation", ["allocopt", "textbook"])
+def test_build_model(benchmark, index, formulation):
+    """Row and column counts of the families that can be counted from the index alone."""
+    pm = benchmark(build_formulation, index, formulation)
+    m = pm.model
+    assert not pm.conflicts and not pm.unreachable
+    decisions = len(pm.build) + len(getattr(pm, "avail", {}))  # opening years, or availability states
+    assert decisions == sum(len(o.years) for o in index.options.values())
+    assert len(m.demand_balance) == len(index.demand)  # unmet is allowed: one row per positive demand
+    assert len(m.unmet) == len(index.demand)
+    assert len(m.capex_cap) == len(index.years)
+    free = {(x.site, y) for x in index.sites.values() for y in index.years if x.is_free(y)}
+    assert set(pm.open) == free
+    reach = defaultdict(set)
+    for d, k, s, _km in index.reach:
+        reach[d, s].add(k)
+    assert all(k in reach[d, s] for d, k, s, _y in pm.assign)
+    if formulation == "allocopt":
+        assert len(m.capacity_cover) == len(index.services) * len(index.years)
+        assert len(m.assign_link) > 0
+    else:
+        assert not hasattr(m, "capacity_cover") and not hasattr(m, "assign_link")
+
+
+# ---------------------------------------------------------------------------- the log parser of run.py
+
+LOG = """\
+        Nodes      |    B&B Tree     |            Objective Bounds              |  Dynamic Constraints |       Work
+Src  Proc. InQueue |  Leaves   Expl. | BestBound       BestSol              Gap |   Cuts   InLp Confl. | LpIters     Time
+
+         0       0         0   0.00%   2552.777024     inf                  inf        0      0      0         0     1.6s
+ R       0       0         0   0.00%   3875.797485     4000                 3.11%        0      0      0      4219     2.8s
+ T      12       3         4  40.00%   3975             4000                 0.63%      947     48      0      9445    14.1s
+
+Solving report
+  Status            Optimal
+  Primal bound      3990
+  Dual bound        3975
+  Gap               0.376% (tolerance: 0.5%)
+  Timing            20.50
+"""
+
+
+def test_parse_highs_log():
+    """Gap at fixed times, first time under 1 % and 0.5 %, from a HiGHS progress log."""
+    log = parse_log(LOG)
+    assert [p[0] for p in log["points"]] == [1.6, 2.8, 14.1]
+    assert log["points"][0][3] == math.inf
+    assert math.isclose(log["final"]["gap"], 15 / 3990)
+    assert gap_at(log, 1.0, 60) == math.inf          # no plan yet
+    assert math.isclose(gap_at(log, 10, 60), (4000 - 3875.797485) / 4000)
+    assert math.isclose(gap_at(log, 600, 60), 15 / 3990)  # stopped at the gap: stays there
+    assert time_to(log, 0.01) == 14.1 and time_to(log, 0.005) == 20.5
