@@ -28,13 +28,27 @@ def penalties() -> st.SearchStrategy[float]:
     return money(200) | money(3000, 100)
 
 
-def maybe(strategy: st.SearchStrategy, p_none: bool = True) -> st.SearchStrategy:
-    return st.none() | strategy if p_none else strategy
+def maybe(strategy: st.SearchStrategy) -> st.SearchStrategy:
+    """``strategy`` or None (a blank cell)."""
+    return st.none() | strategy
 
 
 @st.composite
 def scenarios(draw, *, force_caps: bool = False, max_options: int = 5) -> Scenario:
-    """A random small scenario (see tests/test_properties.py for the shape)."""
+    """A random small scenario, valid by construction.
+
+    2–4 districts on a 10 km grid (sometimes a few ``distances`` overrides); 1–2 services
+    (max_km 4–15, utilisation 0.9–1, split or single assignment, travel cost 0–5, penalty a
+    number — cheap or dear — or 'forbidden', per service or from the settings); horizon of 2–4
+    years from 2026; direct demand 0–200 places per district, service and year; 0–3 existing
+    sites (owned or leased, lease_end inside or just outside the horizon, renewable or not,
+    may_close with close_from, closure cost, sale value) with capacities; 1–``max_options``
+    options of every kind with their kind's fields (conversions only from a service the site
+    has); for a service whose unmet demand is forbidden, usually a dear rent-only pavilion in
+    every district so that most such scenarios stay feasible; optional capex (and rarely opex)
+    caps (always some with ``force_caps``); sometimes a lock or two; discount rate 0–5 %,
+    both residual-value rules and both capex timings.
+    """
     last = FIRST + draw(st.integers(1, 3), label="extra years")           # horizon 2–4 years
     years = list(range(FIRST, last + 1))
 

@@ -99,3 +99,19 @@ def test_installed_command_runs_without_traceback(small_folder, tmp_path):
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr + proc.stdout
     assert "districts.csv, row 2, column 'x_km'" in proc.stderr
+
+
+def test_same_input_gives_identical_files(small_folder, tmp_path):
+    """Two solves of one scenario write byte-identical files (summary.json: all but the timings)."""
+    outs = []
+    for name in ("a", "b"):
+        assert run("solve", str(small_folder), "--out", str(tmp_path / name)).exit_code == 0
+        outs.append(tmp_path / name)
+    for name in RESULT_FILES:
+        a, b = ((o / name).read_bytes() for o in outs)
+        if name == "summary.json":
+            a, b = (json.loads(x) for x in (a, b))
+            for key in ("timings", "solve_seconds"):
+                a.pop(key), b.pop(key)
+        assert a == b, name
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")], "temporary folder left behind"

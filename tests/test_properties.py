@@ -1,15 +1,33 @@
 """Property tests on random small scenarios (hypothesis, derandomized: every run tests the same examples).
 
-Every solve uses ``mip_gap=0`` so that objectives can be compared exactly (relative 1e-6).
-The scenarios come from :func:`strategies.scenarios`: 2–4 districts in a 10 km square, 1–2
-services, horizons of 2–4 years, 0–3 existing sites, 1–5 options of every kind, optional
-budget caps; money in multiples of 10 SEK. A failing example is printed as Python code
-(``strategies.scenario_code``) in the hypothesis notes.
+Every solve uses ``mip_gap=0`` so that objectives can be compared exactly (relative 1e-6 plus
+1e-4 SEK). The scenarios come from :func:`strategies.scenarios` (2–4 districts in a 10 km
+square, 1–2 services, horizons of 2–4 years, 0–3 existing sites, 1–5 options of every kind,
+optional budget caps and locks; money in multiples of 10 SEK). Infeasible examples are skipped
+(``assume``). A failing example is printed as Python code (``strategies.scenario_code``) in the
+hypothesis notes.
+
+Properties:
+
+- the checker finds no violation in an optimal plan;
+- evaluating the optimal plan reproduces its cost, without violations;
+- no plan the evaluator prices without violations (random plans, variations of the optimum) is
+  cheaper than the optimum;
+- relaxing a capex or opex cap (raising or removing one, removing all) never raises the optimal
+  cost; the relaxed optimum, when it keeps the tight caps, costs the tight optimum;
+- adding a candidate option never raises the optimal cost; when the extended optimum does not
+  take it, both optima cost the same;
+- multiplying every money figure (caps included) by λ multiplies the optimal cost by λ;
+- the textbook formulation has the same optimum;
+- with ample capacity in every district, no demand is left unmet.
+
+Known bugs found by these properties are pinned at the end of the file as minimal strict-xfail
+tests; the properties skip (or check only the safe direction of) exactly those cases.
+
+Runtime: about 40 s of CPU on the 2-core machine (8 properties, 355 passing examples).
 """
 
 from __future__ import annotations
-
-import math
 
 import pandas as pd
 import pytest
@@ -25,9 +43,8 @@ SETTINGS = dict(derandomize=True, deadline=None, database=None, print_blob=False
 
 
 def skip_empty_model(result) -> None:
-    """Skip an example whose model has no variable at all: HiGHS calls such a model empty and
-    allocopt reports an error (the known bug of the two xfail tests at the end of this file)."""
-    assume(not (result.status == "error" and result.model_size.get("columns") == 0))
+    """A model without any variable is solved without HiGHS (regression tests at the end)."""
+    assert not (result.status == "error" and result.model_size.get("columns") == 0), result.message
 
 
 def solve(scenario):
@@ -67,7 +84,14 @@ def test_evaluating_the_optimal_plan_reproduces_its_cost(scenario):
     skip_empty_model(evaluated)
     assert evaluated.status == "evaluated", evaluated.message
     assert evaluated.violations == []
-    assert evaluated.objective == pytest.approx(result.objective, rel=1e-6, abs=1e-4)
+    if any(scenario.unmet_penalty(s.service) is None for s in scenario.services):
+        # known bug (test_evaluation_with_a_forbidden_service_prices_the_best_assignment below):
+        # where unmet demand is forbidden the evaluation may price a worse assignment; until the
+        # fix, only the safe direction is checked here
+        event("forbidden service: only evaluated >= optimum checked")
+        assert evaluated.objective >= result.objective - tol(result.objective, evaluated.objective)
+    else:
+        assert evaluated.objective == pytest.approx(result.objective, rel=1e-6, abs=1e-4)
 
 
 @settings(max_examples=35, **SETTINGS)
@@ -115,6 +139,12 @@ def test_relaxing_a_cap_never_raises_the_optimal_cost(pair):
     relaxed = solve(loose)
     assert relaxed.status == "optimal"
     assert relaxed.objective <= base.objective + tol(base.objective, relaxed.objective)
+    # and when the relaxed optimum happens to keep the tighter caps, it is optimal there too
+    within = allocopt.evaluate(tight, relaxed.actions)
+    skip_empty_model(within)
+    if within.status == "evaluated" and within.violations == []:
+        event("relaxed optimum within the tight caps")
+        assert base.objective <= within.objective + tol(base.objective, within.objective)
 
 
 @st.composite
@@ -137,6 +167,11 @@ def test_adding_an_option_never_raises_the_optimal_cost(pair):
     extended = solve(more)
     assert extended.status == "optimal"
     assert extended.objective <= base.objective + tol(base.objective, extended.objective)
+    # and when the extended optimum does not take the new option, it is optimal without it too
+    gone = {o.option for o in more.options} - {o.option for o in fewer.options}
+    if not set(extended.actions["option"].dropna()) & gone:
+        event("new option not taken")
+        assert base.objective <= extended.objective + tol(base.objective, extended.objective)
 
 
 @settings(max_examples=40, **SETTINGS)
@@ -172,10 +207,8 @@ def test_ample_capacity_leaves_no_demand_unmet(scenario):
     assert allocopt.check(ample, result) == []
 
 
-# ------------------------------------------------------------------------------ known bugs
-# Minimal counterexamples found by the properties above. The properties skip these cases
-# (skip_empty_model; plans() stays within conversion_limit) so that they keep testing the rest;
-# when a fix lands the strict xfail turns into a failure: drop the marker and the skip.
+# ------------------------------------------------------------------------------ regressions
+# Minimal counterexamples the properties above found, kept as regression tests of their fixes.
 
 NO_DECISION = dict(
     settings=Settings(name="empty", first_year=2026, last_year=2027, discount_rate=0.0),
@@ -184,11 +217,6 @@ NO_DECISION = dict(
 )
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug in allocopt/solver.py: a model without any variable (here: no demand, a site that cannot "
-    "close) is 'empty' to HiGHS (HighsModelStatus.kModelEmpty), which Pyomo maps to "
-    "TerminationCondition.unknown with no solution; solve_model then reports status 'error' "
-    "('HiGHS stopped without a plan (unknown)') instead of 'optimal' with the constant cost (200)"))
 def test_a_scenario_with_nothing_to_decide_is_solved():
     scenario = Scenario(**NO_DECISION, sites=[Site(site="E0", district="D0", opex=100.0)],
                         site_capacities=[SiteCapacity(site="E0", service="S0", capacity=50.0)])
@@ -198,10 +226,6 @@ def test_a_scenario_with_nothing_to_decide_is_solved():
     assert allocopt.check(scenario, result) == []
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug in allocopt/solver.py (seen through allocopt.evaluate): evaluating the optimal (empty) plan "
-    "of a scenario without demand builds a model without any variable; HiGHS calls it empty and "
-    "evaluate returns status 'error' instead of 'evaluated' with cost 0"))
 def test_evaluating_an_empty_plan_without_demand():
     scenario = Scenario(**NO_DECISION, options=[
         Option(option="O0", kind="build", district="D0", service="S0", capacity=10.0)])
@@ -213,13 +237,8 @@ def test_evaluating_an_empty_plan_without_demand():
     assert evaluated.violations == []
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "allocopt.evaluate refuses a plan that converts more capacity than the site has (a "
-    "conversion_limit breach) instead of naming the breach: the evaluation model keeps "
-    "capacity_limit (Σ assign ≤ u·capacity) but drops conversion_limit, so capacity of the "
-    "from_service goes negative (50 − 100), the LP is infeasible and the result is status "
-    "'infeasible', message 'no plan satisfies every constraint', no violations"))
-def test_evaluating_a_plan_beyond_the_conversion_limit_names_the_breach():
+def test_evaluating_a_plan_beyond_the_conversion_limit_is_refused_with_its_reason():
+    """Converting 100 places of a site that has 50 is no plan to price: refused, naming the row."""
     scenario = Scenario(
         settings=Settings(name="conv", first_year=2026, last_year=2026, discount_rate=0.0, unmet_penalty=100.0),
         districts=[District(district="D0", x_km=0.0, y_km=0.0)],
@@ -230,6 +249,22 @@ def test_evaluating_a_plan_beyond_the_conversion_limit_names_the_breach():
         options=[Option(option="C", kind="conversion", site="E0", service="S1", from_service="S0",
                         capacity=10.0, capacity_from=100.0)])
     plan = pd.DataFrame([{"year": 2026, "action": "conversion", "option": "C", "modules": 1}])
-    evaluated = allocopt.evaluate(scenario, plan)
-    assert evaluated.status == "evaluated", evaluated.message
-    assert any(v.startswith("conversion_limit") for v in evaluated.violations)
+    with pytest.raises(allocopt.ScenarioError, match="converts 100 places of 'S0' at site 'E0', which has 50"):
+        allocopt.evaluate(scenario, plan)
+
+
+def test_evaluation_with_a_forbidden_service_prices_the_best_assignment():
+    scenario = Scenario(
+        settings=Settings(name="prop", first_year=2026, last_year=2029, discount_rate=0.0),
+        districts=[District(district="D1", x_km=1.0, y_km=0.0), District(district="D2", x_km=2.0, y_km=0.0),
+                   District(district="D3", x_km=2.0, y_km=0.0)],
+        services=[Service(service="S0", max_km=4.0, utilisation=0.9),
+                  Service(service="S1", max_km=4.0, utilisation=0.9, travel_cost=1.0, unmet_penalty=10.0)],
+        demand=[Demand(district="D1", service="S1", year=2028, places=10.0),
+                Demand(district="D3", service="S1", year=2028, places=10.0)],
+        options=[Option(option="O0", kind="build", district="D2", service="S1", capacity=10.0)])
+    result = allocopt.solve(scenario, mip_gap=0.0)
+    assert result.status == "optimal" and result.objective == pytest.approx(110.0)
+    evaluated = allocopt.evaluate(scenario, result.actions)
+    assert evaluated.status == "evaluated" and evaluated.violations == []
+    assert evaluated.objective == pytest.approx(110.0)

@@ -82,6 +82,8 @@ BANDS = ["1-5", "6-12", "13-15", "80+"]
 # (P: urban areas; growth areas). Relative residents in 2026 and age-profile multipliers for
 # the bands 1-5, 6-12, 13-15, 80+ (young suburbs, older centre, family villa areas).
 # ---------------------------------------------------------------------------------------------
+# weight: relative residents 2026; young/old: multipliers of the 1-15 and 80+ shares; growth:
+# the district's extra yearly growth in the base forecast (the total is rescaled to the forecast).
 #          id              name                                        x_km   y_km  weight  young  old  growth
 DISTRICTS = [
     ("centrum",      "Centrum",                                      0.0,   0.0,  9.0,  0.85, 1.35, 0.000),
@@ -151,15 +153,15 @@ HOUSING_TYPES = {
     "detached":   (0.14,  0.20,  0.070, 0.002, 0.80),
 }
 #                 share of homes, first year, mix (apartment, townhouse, detached)
-HOUSING_PLAN = {
-    "ostertalje": (0.24, 2026, (0.40, 0.35, 0.25)),
-    "vikbergen":  (0.15, 2028, (0.30, 0.35, 0.35)),
-    "sodra":      (0.15, 2027, (0.70, 0.20, 0.10)),
-    "centrum":    (0.14, 2026, (0.90, 0.10, 0.00)),
-    "rosenlund":  (0.12, 2026, (0.85, 0.15, 0.00)),
-    "jarna":      (0.12, 2026, (0.35, 0.30, 0.35)),
-    "blombacka":  (0.04, 2026, (0.60, 0.30, 0.10)),
-    "pershagen":  (0.04, 2027, (0.00, 0.40, 0.60)),
+HOUSING_PLAN = {  # share of all homes, first and last year, mix (apartment, townhouse, detached)
+    "ostertalje": (0.24, 2026, 2033, (0.40, 0.35, 0.25)),
+    "vikbergen":  (0.15, 2028, 2036, (0.30, 0.35, 0.35)),
+    "sodra":      (0.15, 2027, 2035, (0.70, 0.20, 0.10)),
+    "centrum":    (0.14, 2026, 2036, (0.90, 0.10, 0.00)),
+    "rosenlund":  (0.12, 2026, 2032, (0.85, 0.15, 0.00)),
+    "jarna":      (0.12, 2026, 2034, (0.35, 0.30, 0.35)),
+    "blombacka":  (0.04, 2026, 2031, (0.60, 0.30, 0.10)),
+    "pershagen":  (0.04, 2027, 2032, (0.00, 0.40, 0.60)),
 }
 HOMES_PER_YEAR, HOUSING_LAST = 1000, 2036
 
@@ -170,9 +172,9 @@ def housing() -> tuple[list[dict], list[dict]]:
         for h, vals in HOUSING_TYPES.items() for b, v in zip(BANDS + ["other"], vals)
     ]
     rows = []
-    for did, (share, start, mix) in HOUSING_PLAN.items():
-        years = [y for y in YEARS if start <= y <= HOUSING_LAST]
-        # same district total over its years as a 2026-2036 share; yearly noise +-25 %
+    for did, (share, start, end, mix) in HOUSING_PLAN.items():
+        years = [y for y in YEARS if start <= y <= min(end, HOUSING_LAST)]
+        # the district's share of ~1 000 homes a year 2026-2036, over its own build-out years
         total = share * HOMES_PER_YEAR * (HOUSING_LAST - FIRST + 1)
         noise = rng.uniform(0.75, 1.25, len(years))
         per_year = total * noise / noise.sum()
@@ -213,6 +215,7 @@ def demand(pop: list[dict], houses: list[dict], types: list[dict]) -> dict:
 # growth districts and east of the canal (P: preschool shortage east of the canal), above 1
 # in older suburbs with falling child numbers.
 # ---------------------------------------------------------------------------------------------
+RURAL = {"enhorna", "molnbo", "holo"}  # sized to cover their own demand to 2040 (no options)
 AREA = {"preschool": 12.0, "school_f6": 12.0, "school_79": 12.0, "elderly": 77.0}  # m2 BTA per place
 RATIO = {  # nominal capacity 2026 / (demand 2026 / utilisation)
     #               preschool school_f6
@@ -223,9 +226,9 @@ RATIO = {  # nominal capacity 2026 / (demand 2026 / utilisation)
     "ronna_geneta": (1.12, 1.08),
     "norr":         (1.25, 0.60),  # Soldalaskolan F-6 (below) serves norr as well
     "blombacka":    (0.90, 1.00),
-    "ostertalje":   (0.85, 0.92),
-    "sodra":        (0.80, 0.90),
-    "vikbergen":    (0.80, 0.85),
+    "ostertalje":   (0.78, 0.82),
+    "sodra":        (0.72, 0.80),
+    "vikbergen":    (0.72, 0.78),
     "pershagen":    (0.97, 1.00),
     "enhorna":      (1.05, 1.05),
     "jarna":        (0.97, 1.00),
@@ -235,7 +238,7 @@ RATIO = {  # nominal capacity 2026 / (demand 2026 / utilisation)
 # 7-9 (and F-9) schools by hand: (district, kind, 7-9 places)
 SCHOOLS_79 = [
     ("centrum", "79", 450), ("fornhojden", "79", 450), ("ronna_geneta", "79", 450),
-    ("blombacka", "79", 450), ("jarna", "79", 400), ("rosenlund", "79", 225),
+    ("blombacka", "79", 450), ("jarna", "79", 450), ("rosenlund", "79", 225),
     ("hovsjo", "F9", 300), ("ostertalje", "F9", 375), ("pershagen", "F9", 225),
     ("enhorna", "F9", 120), ("holo", "F9", 100),
 ]
@@ -256,6 +259,7 @@ ELDERLY = [
 MAY_CLOSE = {"fsk_hovsjo_2", "fsk_ronna_geneta_3", "fsk_norr_3", "fsk_fornhojden_4",
              "sk_ronna_geneta_2", "vob_rosenlund"}
 NON_RENEWABLE = {"fsk_centrum_2", "fsk_ronna_geneta_5"}  # leases that end for good
+LEASE_END_SHARE = 0.4  # share of the other preschool and school leases that end (renewable) in the horizon
 
 
 def split(total: float, n: int, lo: float = 0.93, hi: float = 1.07) -> np.ndarray:
@@ -278,10 +282,14 @@ def sites(dem: dict) -> tuple[list[dict], list[dict]]:
                "closure_cost": 0.0, "sale_value": 0.0}
         if tenure == "leased":
             row["rent"] = round(places * rent_per_place, -3)
-            row["lease_end"] = int(rng.integers(2027, 2036))
-            row["renewable"] = site not in NON_RENEWABLE
-            if row["renewable"]:
-                row["renewal_rent"] = round(row["rent"] * rng.uniform(1.10, 1.25), -3)
+            ends = (rng.random() < LEASE_END_SHARE and not site.startswith("vob_")) or site in NON_RENEWABLE
+            end_year = int(rng.integers(2027, 2036))
+            renewal = rng.uniform(1.10, 1.25)
+            if ends:  # the rest run past the horizon (no lease_end)
+                row["lease_end"] = end_year
+                row["renewable"] = site not in NON_RENEWABLE
+                if row["renewable"]:
+                    row["renewal_rent"] = round(row["rent"] * renewal, -3)
         if old:
             row["close_from"] = 2028
             row["closure_cost"] = round(area * 1500, -5)  # est. move-out, decommissioning
@@ -292,9 +300,18 @@ def sites(dem: dict) -> tuple[list[dict], list[dict]]:
             caps.append({"site": site, "service": s, "capacity": float(c)})
 
     # preschools: 4-8 departments of 15-20 children (P: preschool department; 60-160 places)
+    def isolated(d: str, service: str) -> bool:  # rural, out of reach of others, no options there
+        km = {s["service"]: s["max_km"] for s in SERVICES}[service]
+        return d in RURAL and all(math.dist(XY[d], XY[e]) > km for e in DIST_IDS if e != d)
+
+    def target_of(d: str, service: str, ratio: float) -> float:
+        if isolated(d, service):  # sized for the larger of 2026 and 2040 demand, 5 % margin
+            return max(dem[(d, service, FIRST)], dem[(d, service, LAST)]) / UTIL[service] * 1.05
+        return dem[(d, service, FIRST)] / UTIL[service] * ratio
+
     for d in DIST_IDS:
-        target = dem[(d, "preschool", FIRST)] / UTIL["preschool"] * RATIO[d][0]
-        n = max(1, round(target / 120))
+        target = target_of(d, "preschool", RATIO[d][0])
+        n = max(1, round(target / 120), math.ceil(target / 160))
         for i, t in enumerate(split(target, n), start=1):
             depts = int(np.clip(round(t / 18), 4, 8))
             per_dept = t / depts
@@ -308,7 +325,7 @@ def sites(dem: dict) -> tuple[list[dict], list[dict]]:
     # schools smaller. F-9 sites get their F-6 part here too.
     f9 = {d: c for d, k, c in SCHOOLS_79 if k == "F9"}
     for d in DIST_IDS:
-        target = dem[(d, "school_f6", FIRST)] / UTIL["school_f6"] * RATIO[d][1]
+        target = target_of(d, "school_f6", RATIO[d][1])
         n = max(1, round(target / 480))
         name = dict((x[0], x[1]) for x in DISTRICTS)[d].split(" /")[0]
         for i, t in enumerate(split(target, n), start=1):
@@ -342,7 +359,37 @@ def sites(dem: dict) -> tuple[list[dict], list[dict]]:
 # ---------------------------------------------------------------------------------------------
 OPEX_M2 = 400.0                          # SEK/m2/yr, mid of the est. 300-500
 PAV_CAPEX, PAV_RENT = 8.4e6 / 200, 4.0e6 / 200  # per place: 42 000 SEK set-up, 20 000 SEK/yr
-DEPT, CLASS = 18, 25                     # preschool department; class size
+DEPT, CLASS, GROUP = 18, 25, 8           # preschool department; class size; elderly housing group
+
+
+# The option catalogue: (district, size, MSEK per place, lead time, earliest opening year)
+PRESCHOOL_BUILDS = [
+    ("ostertalje", 6, 0.55, 3, None), ("vikbergen", 8, 0.50, 3, 2029), ("sodra", 6, 0.55, 3, None),
+    ("rosenlund", 4, 0.60, 2, None), ("centrum", 6, 0.65, 3, None), ("jarna", 6, 0.52, 2, None),
+]
+PRESCHOOL_PAVILIONS = ["ostertalje", "sodra", "vikbergen", "centrum", "jarna"]
+PRESCHOOL_LEASES = [("centrum", 54, 35_000, 10), ("rosenlund", 72, 30_000, 15)]  # places, rent/place, term
+PRESCHOOL_EXPANSIONS = [("ostertalje", 0, 3), ("ostertalje", 1, 2), ("sodra", 0, 3), ("vikbergen", 0, 2),
+                        ("blombacka", 0, 2), ("jarna", 0, 3), ("pershagen", 0, 2), ("rosenlund", 0, 2),
+                        ("centrum", 0, 2)]  # district, nth owned preschool, max modules
+CONVERSIONS = ["norr"]
+F6_BUILDS = [("ostertalje", 2, 0.50, 4, None), ("vikbergen", 2, 0.55, 4, 2031), ("sodra", 2, 0.55, 3, None)]
+F6_PAVILIONS = ["ostertalje", "vikbergen", "jarna"]
+F6_EXPANSIONS = [("ostertalje", 4), ("sodra", 3), ("jarna", 3), ("rosenlund", 3), ("blombacka", 2),
+                 ("pershagen", 2)]  # district, max modules of 2 classrooms
+S79_BUILDS = [("ostertalje", 4, 0.60, 4, None), ("vikbergen", 3, 0.62, 4, 2031)]
+S79_EXPANSIONS = [("hs_jarna", 2), ("hs_centrum", 2), ("hs_blombacka", 2), ("f9_ostertalje", 2)]
+S79_PAVILIONS = ["ostertalje"]
+ELDERLY_BUILDS = [("ostertalje", 80, 2.7, 4, None), ("jarna", 60, 2.7, 4, 2032)]
+ELDERLY_LEASES = [("centrum", 60, 15)]  # a whole leased home: places, term
+ELDERLY_PLACE_LEASES = [("fornhojden", 6, 10)]  # housing groups of 8 leased in a private home: max, term
+ELDERLY_EXPANSIONS = [("vob_bjorkmossen", 4), ("vob_jarna", 4), ("vob_ronna", 4), ("vob_hovsjo", 3),
+                      ("vob_ostertalje", 3)]  # site, max housing groups of 8 apartments
+COST_SPREAD = 0.12  # +-12 % site-to-site variation of capex and rent (illustrative)
+FIXED_PRICE = {"fsk_igelsta_a", "fsk_igelsta_b", "vob_lina", "hs_exp_soldala"}
+PAV_MODULES = 10  # most pavilion modules (one department or classroom each) per district, over the horizon
+PAV_TERM = 3  # years (P: pavilions, 3-year term)
+EXP_MSEK = {"preschool": 0.45, "school_f6": 0.40, "school_79": 0.45, "elderly": 2.6}  # extensions, per place
 
 
 def options(site_rows: list[dict], caps: list[dict]) -> list[dict]:
@@ -356,6 +403,9 @@ def options(site_rows: list[dict], caps: list[dict]) -> list[dict]:
             opex = 0.0 if kind == "conversion" else capacity * AREA[service] * OPEX_M2
         if kind in ("build", "expansion", "conversion") and lifetime is None:
             lifetime = 50
+        if option not in FIXED_PRICE:  # site conditions (ground, access, design) move the price
+            factor = rng.uniform(1 - COST_SPREAD, 1 + COST_SPREAD)
+            capex, rent = capex * factor, rent * factor
         rows.append({
             "option": option, "name": name, "kind": kind, "district": district, "site": site,
             "service": service, "from_service": from_service, "capacity": float(capacity),
@@ -365,100 +415,102 @@ def options(site_rows: list[dict], caps: list[dict]) -> list[dict]:
             "lifetime": lifetime, "term": term,
         })
 
+    place = {d[0]: d[1].split(" /")[0] for d in DISTRICTS}        # district display name
+    site_name = {x["site"]: x["name"] for x in site_rows}
+
     def first_owned(district: str, service: str, nth: int = 0) -> str:
         owned = [s["site"] for s in site_rows if s["district"] == district and s["tenure"] == "owned"
                  and (s["site"], service) in cap_of and not s["may_close"]]
-        return owned[nth]
+        return owned[nth] if nth < len(owned) else None
 
     # --- preschool ------------------------------------------------------------------------
     for tag in ("a", "b"):  # under construction Feb 2026 -> Feb 2027; rest of capex in 2026
         opt(f"fsk_igelsta_{tag}", f"Igelsta förskola {tag.upper()} (4 avd, under construction)", "build",
             "preschool", 4 * DEPT, 4 * DEPT * 0.55e6, district="ostertalje", earliest_year=2027, lead_time=1)
-    new_preschools = [  # district, departments, MSEK/place, lead, earliest
-        ("ostertalje", 6, 0.55, 3, None), ("vikbergen", 6, 0.55, 3, 2029), ("vikbergen", 8, 0.50, 3, 2031),
-        ("sodra", 6, 0.55, 3, None), ("sodra", 8, 0.50, 3, 2030), ("rosenlund", 4, 0.60, 2, None),
-        ("centrum", 6, 0.65, 3, None), ("blombacka", 4, 0.60, 2, None), ("jarna", 6, 0.52, 2, None),
-        ("pershagen", 4, 0.58, 2, None),
-    ]
-    for d, depts, msek, lead, earliest in new_preschools:
-        opt(f"fsk_new_{d}_{depts}avd", f"New preschool {d} ({depts} departments)", "build", "preschool",
+    for d, depts, msek, lead, earliest in PRESCHOOL_BUILDS:
+        opt(f"fsk_new_{d}_{depts}avd", f"New preschool {place[d]} ({depts} departments)", "build", "preschool",
             depts * DEPT, depts * DEPT * msek * 1e6, district=d, lead_time=lead, earliest_year=earliest)
-    for d in ("ostertalje", "sodra", "vikbergen", "centrum", "blombacka", "jarna"):
-        opt(f"fsk_pav_{d}", f"Preschool pavilion {d} (2 departments, 4 years)", "pavilion", "preschool",
-            2 * DEPT, 2 * DEPT * PAV_CAPEX, district=d, rent=2 * DEPT * PAV_RENT, max_modules=3,
-            lead_time=0, term=4)
-    for d, places, rent, term in (("centrum", 54, 35_000, 10), ("rosenlund", 72, 30_000, 15),
-                                  ("ostertalje", 54, 30_000, 10)):
-        opt(f"fsk_lease_{d}", f"Leased preschool {d} (existing building, {term} years)", "lease",
+    for d in PRESCHOOL_PAVILIONS:
+        opt(f"fsk_pav_{d}", f"Preschool pavilion {place[d]} (1 department per module, {PAV_TERM} years)",
+            "pavilion", "preschool", DEPT, DEPT * PAV_CAPEX, district=d, rent=DEPT * PAV_RENT,
+            max_modules=PAV_MODULES, lead_time=0, term=PAV_TERM)
+    for d, places, rent, term in PRESCHOOL_LEASES:
+        opt(f"fsk_lease_{d}", f"Leased preschool {place[d]} (existing building, {term} years)", "lease",
             "preschool", places, places * 20_000, district=d, rent=places * rent, lead_time=1, term=term)
-    for d, nth, n in (("ostertalje", 0, 3), ("ostertalje", 1, 2), ("sodra", 0, 2), ("blombacka", 0, 2),
-                      ("jarna", 0, 3), ("centrum", 0, 2), ("pershagen", 0, 2)):
+    for d, nth, n in PRESCHOOL_EXPANSIONS:
         site = first_owned(d, "preschool", nth)
-        opt(f"fsk_exp_{site}", f"Extension {site} (+1 department per module)", "expansion", "preschool",
-            DEPT, DEPT * 0.50e6, site=site, max_modules=n, lead_time=2)
-    for d in ("norr", "fornhojden"):  # one department (18 children) -> one classroom (25 pupils)
+        if site is None:
+            continue
+        opt(f"fsk_exp_{site}", f"Extension of {site_name[site]} (+1 department of 18)", "expansion", "preschool",
+            DEPT, DEPT * EXP_MSEK["preschool"] * 1e6, site=site, max_modules=n, lead_time=2)
+    for d in CONVERSIONS:  # one department (18 children) -> one classroom (25 pupils)
         site = first_owned(d, "preschool")
-        opt(f"conv_{site}", f"Convert {site} to F-6 classrooms (per department)", "conversion",
+        opt(f"conv_{site}", f"Conversion of {site_name[site]} to F-6 (1 department -> 1 classroom)", "conversion",
             "school_f6", CLASS, 216 * 10_000, site=site, from_service="preschool", capacity_from=DEPT,
             max_modules=4, lead_time=1)
 
     # --- school F-6 -----------------------------------------------------------------------
-    new_f6 = [  # district, parallels, MSEK/place, lead, earliest
-        ("ostertalje", 3, 0.45, 4, None), ("vikbergen", 2, 0.55, 4, 2031), ("sodra", 2, 0.55, 3, None),
-        ("centrum", 2, 0.67, 4, None), ("jarna", 2, 0.50, 3, None),
-    ]
-    for d, par, msek, lead, earliest in new_f6:
+    for d, par, msek, lead, earliest in F6_BUILDS:
         places = par * 7 * CLASS
-        opt(f"sk_new_{d}_{par}par", f"New F-6 school {d} ({par}-parallel)", "build", "school_f6", places,
+        opt(f"sk_new_{d}_{par}par", f"New F-6 school {place[d]} ({par}-parallel)", "build", "school_f6", places,
             places * msek * 1e6, district=d, lead_time=lead, earliest_year=earliest)
-    for d in ("ostertalje", "sodra", "vikbergen", "centrum", "jarna"):
-        opt(f"sk_pav_{d}", f"School pavilion {d} (2 classrooms, 4 years)", "pavilion", "school_f6",
-            2 * CLASS, 2 * CLASS * PAV_CAPEX, district=d, rent=2 * CLASS * PAV_RENT, max_modules=3,
-            lead_time=0, term=4)
-    for d in ("ostertalje", "blombacka", "jarna", "rosenlund"):
+    for d in F6_PAVILIONS:
+        opt(f"sk_pav_{d}", f"F-6 pavilion {place[d]} (1 classroom per module, {PAV_TERM} years)",
+            "pavilion", "school_f6", CLASS, CLASS * PAV_CAPEX, district=d, rent=CLASS * PAV_RENT,
+            max_modules=PAV_MODULES, lead_time=0, term=PAV_TERM)
+    for d, n in F6_EXPANSIONS:
         site = first_owned(d, "school_f6")
-        opt(f"sk_exp_{site}", f"Extension {site} (+1 class-stream F-6 per module)", "expansion",
-            "school_f6", 7 * CLASS, 7 * CLASS * 0.45e6, site=site, max_modules=2, lead_time=3)
-    opt("sk_lease_centrum", "Leased F-6 premises centrum (office conversion, 10 years)", "lease",
+        opt(f"sk_exp_{site}", f"Extension of {site_name[site]} (+2 F-6 classrooms)", "expansion",
+            "school_f6", 2 * CLASS, 2 * CLASS * EXP_MSEK["school_f6"] * 1e6, site=site, max_modules=n,
+            lead_time=2)
+    opt("sk_lease_centrum", "Leased F-6 premises Centrum (converted offices, 10 years)", "lease",
         "school_f6", 150, 150 * 30_000, district="centrum", rent=150 * 12 * 1000, lead_time=1, term=10)
 
     # --- school 7-9 -----------------------------------------------------------------------
     opt("hs_exp_soldala", "Soldalaskolan 7-9 building (+240)", "expansion", "school_79", 240,
         240 * 0.45e6, site="sk_soldala", lead_time=3)
-    opt("hs_new_ostertalje_4par", "New 7-9 school ostertalje (4-parallel)", "build", "school_79",
-        4 * 3 * CLASS, 4 * 3 * CLASS * 0.60e6, district="ostertalje", lead_time=4)
-    opt("hs_new_vikbergen_3par", "New 7-9 school vikbergen (3-parallel)", "build", "school_79",
-        3 * 3 * CLASS, 3 * 3 * CLASS * 0.62e6, district="vikbergen", lead_time=4, earliest_year=2031)
-    for site in ("hs_jarna", "hs_centrum"):
-        opt(f"hs_exp_{site}", f"Extension {site} (+1 parallel 7-9 per module)", "expansion", "school_79",
-            3 * CLASS, 3 * CLASS * 0.50e6, site=site, max_modules=2, lead_time=3)
-    opt("hs_pav_ostertalje", "School pavilion 7-9 ostertalje (2 classrooms, 4 years)", "pavilion",
-        "school_79", 2 * CLASS, 2 * CLASS * PAV_CAPEX, district="ostertalje", rent=2 * CLASS * PAV_RENT,
-        max_modules=3, lead_time=0, term=4)
+    for d, par, msek, lead, earliest in S79_BUILDS:
+        places = par * 3 * CLASS
+        opt(f"hs_new_{d}_{par}par", f"New 7-9 school {place[d]} ({par}-parallel)", "build", "school_79",
+            places, places * msek * 1e6, district=d, lead_time=lead, earliest_year=earliest)
+    for site, n in S79_EXPANSIONS:
+        opt(f"hs_exp_{site}", f"Extension of {site_name[site]} (+1 parallel 7-9)", "expansion", "school_79",
+            3 * CLASS, 3 * CLASS * EXP_MSEK["school_79"] * 1e6, site=site, max_modules=n, lead_time=3)
+    for d in S79_PAVILIONS:
+        opt(f"hs_pav_{d}", f"7-9 pavilion {place[d]} (1 classroom per module, {PAV_TERM} years)",
+            "pavilion", "school_79", CLASS, CLASS * PAV_CAPEX, district=d, rent=CLASS * PAV_RENT,
+            max_modules=PAV_MODULES, lead_time=0, term=PAV_TERM)
 
     # --- elderly care ---------------------------------------------------------------------
     opt("vob_lina", "Lina vård- och omsorgsboende (80, decided 2024)", "build", "elderly", 80,
         80 * 2.7e6, district="norr", lead_time=2, earliest_year=2028)
-    for d, places, msek, lead in (("ostertalje", 60, 2.7, 4), ("jarna", 60, 2.7, 4), ("sodra", 80, 2.7, 5),
-                                  ("centrum", 80, 2.9, 5), ("pershagen", 60, 2.7, 4)):
-        opt(f"vob_new_{d}_{places}", f"New elderly-care home {d} ({places})", "build", "elderly", places,
-            places * msek * 1e6, district=d, lead_time=lead)
-    for d, places, term in (("centrum", 60, 15), ("fornhojden", 48, 10)):
-        opt(f"vob_lease_{d}", f"Leased elderly-care home {d} ({places}, {term} years)", "lease", "elderly",
+    for d, places, msek, lead, earliest in ELDERLY_BUILDS:
+        opt(f"vob_new_{d}_{places}", f"New elderly-care home {place[d]} ({places})", "build", "elderly", places,
+            places * msek * 1e6, district=d, lead_time=lead, earliest_year=earliest)
+    for d, places, term in ELDERLY_LEASES:
+        opt(f"vob_lease_{d}", f"Leased elderly-care home {place[d]} ({places}, {term} years)", "lease", "elderly",
             places, places * 30_000, district=d, rent=places * 124_000, lead_time=1, term=term)
-    for site, n in (("vob_bjorkmossen", 2), ("vob_jarna", 1)):
-        opt(f"vob_exp_{site}", f"Extension {site} (+16 apartments per module)", "expansion", "elderly", 16,
-            16 * 2.7e6, site=site, max_modules=n, lead_time=3)
+    for d, n, term in ELDERLY_PLACE_LEASES:
+        opt(f"vob_places_{d}", f"Leased places, private elderly-care home {place[d]} (groups of 8, {term} years)",
+            "lease", "elderly", GROUP, GROUP * 30_000, district=d, rent=GROUP * 124_000, max_modules=n,
+            lead_time=1, term=term)
+    for site, n in ELDERLY_EXPANSIONS:
+        opt(f"vob_exp_{site}", f"Extension of {site_name[site]} (+1 housing group of {GROUP})", "expansion",
+            "elderly", GROUP, GROUP * EXP_MSEK["elderly"] * 1e6, site=site, max_modules=n, lead_time=3)
     return rows
 
 
 # ---------------------------------------------------------------------------------------------
 # Economic frame and locks
 # ---------------------------------------------------------------------------------------------
-CAPEX_CAP = {y: 250 * MSEK for y in YEARS}   # tuned so that it binds in some years (README)
+# Investment frame for school, preschool and elderly-care premises: 320 MSEK a year, but only
+# 200 MSEK in 2026, a year already largely committed to the Igelsta preschools and Lina. Tuned
+# so that the frame binds in 2026 and shifts the plan (README); illustrative, not a budget figure.
+CAPEX_CAP = {y: (200 if y == 2026 else 320) * MSEK for y in YEARS}
 LOCKS = [  # decided projects (P: new preschools Igelsta, Feb 2026 -> Feb 2027)
     {"target": "option", "id": "fsk_igelsta_a", "rule": "force", "year": 2027},
     {"target": "option", "id": "fsk_igelsta_b", "rule": "force", "year": 2027},
+    {"target": "option", "id": "vob_lina", "rule": "force", "year": 2028},  # decided 2024
 ]
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 from rich.console import Console
 
+from allocopt.solver import DEFAULT_MIP_GAP, DEFAULT_TIME_LIMIT
 from allocopt.validate import ScenarioError
 
 EXIT_OK, EXIT_NO_PLAN, EXIT_BAD_INPUT = 0, 1, 2
@@ -109,9 +110,9 @@ def validate(path: str | None) -> None:
 @click.argument("path", required=False, type=click.Path())
 @click.option("--out", "out", type=click.Path(file_okay=False), default=None,
               help="Folder for the result files [default: ./results/<scenario name>].")
-@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=600.0, show_default=True,
+@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=DEFAULT_TIME_LIMIT, show_default=True,
               help="Solver time limit, seconds.")
-@click.option("--mip-gap", type=click.FloatRange(min=0), default=0.005, show_default=True,
+@click.option("--mip-gap", type=click.FloatRange(min=0), default=DEFAULT_MIP_GAP, show_default=True,
               help="Relative optimality gap at which a plan counts as optimal (0.005 = 0.5 %).")
 @click.option("--threads", type=click.IntRange(min=1), default=1, show_default=True, help="Solver threads.")
 @click.option("--check/--no-check", "run_check", default=False, show_default=True,

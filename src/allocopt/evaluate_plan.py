@@ -23,7 +23,7 @@ from allocopt.result import Result
 from allocopt.scenario import Scenario
 from allocopt.validate import Problem, ScenarioError
 
-EVALUATION_PENALTY = 1e9
+EVALUATION_PENALTY = 1e9  # noqa: the money scale is taken from the scenario's own figures
 """SEK per place-year used to keep unserved demand as small as the plan allows where unmet demand
 is forbidden (it is not part of the reported cost)."""
 
@@ -52,6 +52,7 @@ def read_plan(actions: pd.DataFrame | str | os.PathLike, scenario: Scenario) -> 
     years = set(scenario.years)
     builds: dict[tuple[str, int], int] = {}
     closures: dict[str, int] = {}
+    rows_of: dict[str, str] = {}  # option -> first plan row naming it
 
     def text(row, column) -> str:
         value = row.get(column, "")
@@ -94,9 +95,27 @@ def read_plan(actions: pd.DataFrame | str | os.PathLike, scenario: Scenario) -> 
             problems.append(Problem(file, label, "modules", f"expected a whole number of modules ≥ 1, got '{raw}'"))
             continue
         builds[option, year] = builds.get((option, year), 0) + int(modules)
+        rows_of.setdefault(option, label)
+    problems += _conversions_beyond_capacity(scenario, builds, file, rows_of)
     if problems:
         raise ScenarioError(problems)
     return builds, closures
+
+
+def _conversions_beyond_capacity(scenario: Scenario, builds: dict, file: str, rows_of: dict) -> list[Problem]:
+    """A plan cannot convert more places than a site has: such a plan is refused, not priced."""
+    capacity = {(c.site, c.service): c.capacity for c in scenario.site_capacities}
+    converted: dict[tuple[str, str], list] = {}
+    for o in scenario.options:
+        n = sum(m for (name, _t), m in builds.items() if name == o.option)
+        if o.kind == "conversion" and n:
+            entry = converted.setdefault((o.site, o.from_service), [0.0, o.option])
+            entry[0] += n * (o.capacity_from if o.capacity_from is not None else o.capacity)
+    return [Problem(file, rows_of[option], "modules",
+                    f"the plan converts {places:g} places of '{service}' at site '{site}', which has "
+                    f"{capacity.get((site, service), 0.0):g} (conversion_limit)")
+            for (site, service), (places, option) in converted.items()
+            if places > capacity.get((site, service), 0.0) + 1e-9]
 
 
 def evaluate(scenario: Scenario | str | os.PathLike, actions: pd.DataFrame | str | os.PathLike, *,
@@ -119,6 +138,9 @@ def evaluate(scenario: Scenario | str | os.PathLike, actions: pd.DataFrame | str
     builds, closures = read_plan(actions, scen)
     start = time.perf_counter()
     index = build_index(scen)
+    from allocopt.model.build import money_scale
+
+    scale = money_scale(index)  # of the real figures: the stand-in penalty below must not set it
     reported_penalty = {s: info.penalty for s, info in index.services.items()}
     for info in index.services.values():
         if info.penalty is None:
@@ -133,7 +155,7 @@ def evaluate(scenario: Scenario | str | os.PathLike, actions: pd.DataFrame | str
             x.open_lb[y] = x.open_ub[y] = 0 if closed is not None and y >= closed else 1
     timings["index"] = time.perf_counter() - start
     start = time.perf_counter()
-    pm = build_model(index, families=EVALUATION_FAMILIES, state=False)
+    pm = build_model(index, families=EVALUATION_FAMILIES, state=False, scale=scale)
     for key, var in pm.build.items():
         var.fix(builds[key])
     timings["build"] = time.perf_counter() - start

@@ -100,9 +100,11 @@ class PlanIndex:
     opex_cap: dict[int, float]
     residual_value: bool
     conflicts: list[str] = field(default_factory=list)  # locks that cannot hold: the plan is infeasible
+    options_at_site: dict[str, list[OptionInfo]] = field(default_factory=dict)
 
     def site_options(self, site: str) -> list[OptionInfo]:
-        return [o for o in self.options.values() if o.kind in SITE_KINDS and o.facility == site]
+        """Expansion and conversion options at ``site``."""
+        return self.options_at_site.get(site, [])
 
 
 def discount_factors(scenario: Scenario) -> tuple[dict[int, float], float]:
@@ -267,15 +269,16 @@ def build_index(scenario: Scenario) -> PlanIndex:
 
     km = district_distances(scenario)
     reach: list[tuple[str, str, str, float]] = []
-    districts = [d.district for d in scenario.districts]
+    districts = np.array([d.district for d in scenario.districts], dtype=object)
     for k, s in facility_services:
-        column = km[facility_district[k]]
-        limit = services[s].max_km
-        for d in districts:
-            dist = column.at[d]
-            if not math.isnan(dist) and dist <= limit + 1e-9:
-                reach.append((d, k, s, float(dist)))
+        column = km[facility_district[k]].to_numpy()
+        within = np.flatnonzero(column <= services[s].max_km + 1e-9)  # NaN (unreachable) is never <=
+        reach.extend((districts[i], k, s, float(column[i])) for i in within)
 
+    options_at_site: dict[str, list[OptionInfo]] = {}
+    for o in options.values():
+        if o.kind in SITE_KINDS:
+            options_at_site.setdefault(o.facility, []).append(o)
     budget = scenario.budget
     return PlanIndex(
         name=scenario.settings.name, years=years, discount=discount, discount_end=discount_end,
@@ -285,5 +288,5 @@ def build_index(scenario: Scenario) -> PlanIndex:
         capex_cap={b.year: b.capex_cap for b in budget if b.capex_cap is not None},
         opex_cap={b.year: b.opex_cap for b in budget if b.opex_cap is not None},
         residual_value=scenario.settings.residual_value == "straight_line",
-        conflicts=conflicts,
+        conflicts=conflicts, options_at_site=options_at_site,
     )

@@ -21,6 +21,9 @@ from allocopt.result import write_summary
 if TYPE_CHECKING:
     from allocopt.result import Result
 
+VOLATILE_SUMMARY_KEYS = ("timings", "solve_seconds")
+"""Summary figures that measure time: the only content that differs between identical runs."""
+
 FIXED_TIME = dt.datetime(2000, 1, 1)
 """Timestamp written into workbooks, so that identical results give identical files."""
 
@@ -40,10 +43,11 @@ def write_tables(result: "Result", folder: Path, *, excel: bool = True) -> None:
 
 
 def write_workbook(result: "Result", path: Path) -> None:
-    """One sheet per table, plus a ``summary`` sheet of key figures; deterministic bytes."""
+    """One sheet per table, plus a ``summary`` sheet of key figures; deterministic bytes (the
+    timings, which differ run to run, are in summary.json only)."""
     summary = result.summary()
-    flat = [(k, v) for k, v in summary.items() if not isinstance(v, (dict, list))]
-    flat += [(f"timings.{k}", v) for k, v in summary.get("timings", {}).items()]
+    flat = [(k, v) for k, v in summary.items()
+            if not isinstance(v, (dict, list)) and k not in VOLATILE_SUMMARY_KEYS]
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
         pd.DataFrame(flat, columns=["key", "value"]).to_excel(writer, sheet_name="summary", index=False)

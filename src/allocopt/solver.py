@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 SOLVER_NAME = "pyomo.contrib.solver highs (highspy)"
 DEFAULT_MIP_GAP = 0.005
-DEFAULT_TIME_LIMIT = 600.0
+DEFAULT_TIME_LIMIT = 120.0
 RANDOM_SEED = 20260101
 
 _last_threads: int | None = None
@@ -64,6 +64,13 @@ def solve_model(model, *, time_limit: float = DEFAULT_TIME_LIMIT, mip_gap: float
     from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
     from pyomo.contrib.solver.solvers.highs import Highs
 
+    import pyomo.environ as pyo
+
+    if not any(not v.fixed for v in model.component_data_objects(pyo.Var, descend_into=True)):
+        # nothing to decide (HiGHS calls such a model empty and returns no solution)
+        objective = next(model.component_data_objects(pyo.Objective, active=True))
+        value = float(pyo.value(objective.expr)) / objective_scale
+        return SolveOutcome("optimal", value, value, 0.0, 0.0, "")
     solver = Highs()
     if not solver.available():
         return SolveOutcome("error", None, None, None, 0.0, "HiGHS (highspy) is not available")

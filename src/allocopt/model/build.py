@@ -473,17 +473,19 @@ EVALUATION_FAMILIES = (add_demand_balance, add_capacity_limit)
 """Families kept when a given plan is evaluated: its decisions are fixed, only service is free."""
 
 
-def build_model(index: PlanIndex, families=FAMILIES, state: bool = True) -> PlanModel:
+def build_model(index: PlanIndex, families=FAMILIES, state: bool = True, scale: float | None = None) -> PlanModel:
     """The Pyomo model of ``index``: variables, the constraint ``families``, the objective.
 
     ``state``: model options whose modules stay for the whole horizon by availability state
     variables ``avail`` (branching on "in service by year y" splits the search evenly) rather
-    than by opening-year variables ``build``; the two are the same model.
+    than by opening-year variables ``build``; the two are the same model. ``scale``: the money
+    scale (default :func:`money_scale` of the index).
     """
     enabled = gc.isenabled()
     gc.disable()  # the build allocates many small objects; collection passes only cost time
     try:
-        pm = PlanModel(model=pyo.ConcreteModel(name=index.name), index=index, money_scale=money_scale(index))
+        pm = PlanModel(model=pyo.ConcreteModel(name=index.name), index=index,
+                       money_scale=money_scale(index) if scale is None else scale)
         add_build(pm, state)
         add_open(pm)
         add_assign(pm)
