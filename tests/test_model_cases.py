@@ -182,16 +182,22 @@ def test_pavilion_bridges_until_the_build_opens():
         {2026: 10, 2027: 0, 2028: 500, 2029: 0, 2030: 0})
 
 
+def owned_and_leased(places: float):
+    """Owned S (opex 10/yr, 100 places) and leased L (rent 100/yr through 2026, renewal rent 120,
+    closure cost 50 before lease end, 100 places); ``places`` of demand in 2026-2028."""
+    return tiny(demand=flat(places, range(2026, 2029)),
+                sites=[Site(site="S", district="A", opex=10.0),
+                       Site(site="L", district="A", tenure="leased", rent=100.0, lease_end=2026,
+                            renewal_rent=120.0, closure_cost=50.0)],
+                capacities=[SiteCapacity(site="S", service="pre", capacity=100.0),
+                            SiteCapacity(site="L", service="pre", capacity=100.0)])
+
+
 def test_lease_renewal_and_free_exit_at_lease_end():
     """Leased site L (rent 100/yr through 2026, renewal rent 120, closure cost 50 before lease end)
     and owned site S (opex 10/yr, 100 places). Demand 60 in 2026-2028 fits in S alone.
     Letting L's lease end after 2026 costs nothing: 100 (rent 2026) + 30 (S) = 130, closed 2027."""
-    sc = tiny(demand=flat(60, range(2026, 2029)),
-              sites=[Site(site="S", district="A", opex=10.0),
-                     Site(site="L", district="A", tenure="leased", rent=100.0, lease_end=2026,
-                          renewal_rent=120.0, closure_cost=50.0)],
-              capacities=[SiteCapacity(site="S", service="pre", capacity=100.0),
-                          SiteCapacity(site="L", service="pre", capacity=100.0)])
+    sc = owned_and_leased(60)
     r = solved(sc)
     assert plan(r) == [(2027, "close", "L", None)]
     assert r.objective == pytest.approx(130.0, abs=1e-6)
@@ -201,12 +207,7 @@ def test_lease_renewal_and_free_exit_at_lease_end():
 def test_lease_renewed_when_needed():
     """As above, but demand 150: S alone (100) is short, so L is renewed at 120/yr:
     100 + 120 + 120 + 3·10 = 370, no action (the renewal keeps the site open)."""
-    sc = tiny(demand=flat(150, range(2026, 2029)),
-              sites=[Site(site="S", district="A", opex=10.0),
-                     Site(site="L", district="A", tenure="leased", rent=100.0, lease_end=2026,
-                          renewal_rent=120.0, closure_cost=50.0)],
-              capacities=[SiteCapacity(site="S", service="pre", capacity=100.0),
-                          SiteCapacity(site="L", service="pre", capacity=100.0)])
+    sc = owned_and_leased(150)
     r = solved(sc)
     assert plan(r) == []
     assert r.objective == pytest.approx(370.0, abs=1e-6)
