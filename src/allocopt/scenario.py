@@ -174,7 +174,8 @@ class Site(Row):
     opex: float = Field(0.0, ge=0, description="Operating cost while open, SEK per year.")
     rent: float = Field(0.0, ge=0, description="Rent while open, SEK per year (leased sites).")
     lease_end: int | None = Field(
-        None, description="Last year of the current lease (leased sites); the site may stay open after it only if renewable."
+        None, description="Last year of the current lease (leased sites; blank: the lease runs beyond the horizon); "
+        "the site may stay open after it only if renewable."
     )
     renewable: bool = Field(True, description="Whether the lease may be renewed after lease_end, year by year.")
     renewal_rent: float | None = Field(
