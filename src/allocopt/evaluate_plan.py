@@ -159,7 +159,9 @@ def evaluate(scenario: Scenario | str | os.PathLike, actions: pd.DataFrame | str
     for key, var in pm.build.items():
         var.fix(builds[key])
     timings["build"] = time.perf_counter() - start
+    start = time.perf_counter()
     size = model_size(pm.model)
+    timings["count"] = time.perf_counter() - start  # walking the model for its size: not free on large models
     outcome = solve_model(pm.model, time_limit=time_limit, mip_gap=0.0, threads=threads,
                           objective_scale=pm.money_scale)
     timings["solve"] = outcome.seconds

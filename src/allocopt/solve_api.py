@@ -69,7 +69,9 @@ def solve(scenario: Scenario | str | os.PathLike, *, time_limit: float = DEFAULT
     families, state = FORMULATIONS[formulation]
     pm = build_model(index, families=families, state=state)
     timings["build"] = time.perf_counter() - start
+    start = time.perf_counter()
     size = model_size(pm.model)
+    timings["count"] = time.perf_counter() - start  # walking the model for its size: not free on large models
     reasons = list(index.conflicts) + list(pm.conflicts) + [
         f"district '{d}' has no facility for '{s}' within reach in {y} and unmet demand is forbidden"
         for d, s, y in pm.unreachable[:20]
