@@ -8,7 +8,6 @@ the facility-service pairs ``KS`` and the reach set ``R``.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
