@@ -115,3 +115,16 @@ def test_same_input_gives_identical_files(small_folder, tmp_path):
                 a.pop(key), b.pop(key)
         assert a == b, name
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")], "temporary folder left behind"
+
+
+def test_out_folder_with_other_files_is_never_replaced(small_folder, tmp_path):
+    """--out pointing at a folder of the user's own files: exit 2, the folder untouched."""
+    mine = tmp_path / "documents"
+    mine.mkdir()
+    (mine / "budget-2027.docx").write_text("precious")
+    res = run("solve", str(small_folder), "--out", str(mine))
+    assert res.exit_code == 2
+    assert "holds other files" in res.output
+    assert (mine / "budget-2027.docx").read_text() == "precious"
+    assert run("solve", str(small_folder), "--out", str(tmp_path / "r")).exit_code == 0
+    assert run("solve", str(small_folder), "--out", str(tmp_path / "r")).exit_code == 0  # a result replaces a result

@@ -40,7 +40,7 @@ def _friendly(func):
             raise
         except click.ClickException:
             raise
-        except (FileNotFoundError, PermissionError, IsADirectoryError, NotADirectoryError) as exc:
+        except (FileNotFoundError, FileExistsError, PermissionError, IsADirectoryError, NotADirectoryError) as exc:
             err.print(f"[red]error:[/] {exc}")
             sys.exit(EXIT_BAD_INPUT)
         except KeyboardInterrupt:

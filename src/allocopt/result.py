@@ -124,11 +124,20 @@ class Result:
 
         Files are written to a temporary folder beside ``directory`` and moved into place only
         when all are complete, so a reader never sees a half-written result. An existing
-        ``directory`` is replaced. Returns the folder.
+        ``directory`` is replaced only when it holds nothing but result files (an earlier
+        result); otherwise :class:`FileExistsError` is raised and nothing is touched. Returns
+        the folder.
         """
         from allocopt.report import write_tables  # local: keeps import of allocopt light
 
         target = Path(directory).resolve()
+        if target.exists():
+            foreign = sorted(p.name for p in target.iterdir() if p.name not in RESULT_FILES) \
+                if target.is_dir() else [target.name]
+            if foreign:
+                raise FileExistsError(
+                    f"{target} exists and holds other files ({', '.join(foreign[:5])}); "
+                    "choose an empty or new folder for the results")
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
         try:
