@@ -18,7 +18,8 @@ from allocopt.check import Violation, check
 from allocopt.load import load_scenario
 from allocopt.result import Result
 from allocopt.scenario import Scenario
-from allocopt.solve_api import evaluate, solve
+from allocopt.evaluate_plan import evaluate
+from allocopt.solve_api import solve
 from allocopt.validate import Problem, ScenarioError
 
 __version__ = "0.1.0"

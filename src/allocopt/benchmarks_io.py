@@ -56,22 +56,21 @@ class _Tokens:
         self.pos += 1
         return token
 
-    def count(self, what: str) -> int:
+    def _parsed(self, what: str, convert, expected: str):
         token = self.next(what)
         try:
-            value = int(token)
+            return convert(token), token
         except ValueError:
-            raise self.fail(f"expected a whole number for {what}, got '{token}' (token {self.pos})") from None
+            raise self.fail(f"expected {expected} for {what}, got '{token}' (token {self.pos})") from None
+
+    def count(self, what: str) -> int:
+        value, _ = self._parsed(what, int, "a whole number")
         if value < 1:
             raise self.fail(f"{what} must be at least 1, got {value}")
         return value
 
     def number(self, what: str) -> float:
-        token = self.next(what)
-        try:
-            value = float(token)
-        except ValueError:
-            raise self.fail(f"expected a number for {what}, got '{token}' (token {self.pos})") from None
+        value, token = self._parsed(what, float, "a number")
         if not math.isfinite(value) or value < 0:
             raise self.fail(f"{what} must be a finite number >= 0, got '{token}' (token {self.pos})")
         return value

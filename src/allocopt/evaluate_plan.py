@@ -23,7 +23,7 @@ from allocopt.result import Result
 from allocopt.scenario import Scenario
 from allocopt.validate import Problem, ScenarioError
 
-EVALUATION_PENALTY = 1e9  # noqa: the money scale is taken from the scenario's own figures
+EVALUATION_PENALTY = 1e9
 """SEK per place-year used to keep unserved demand as small as the plan allows where unmet demand
 is forbidden (it is not part of the reported cost)."""
 

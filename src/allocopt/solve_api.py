@@ -111,9 +111,3 @@ def _explain_infeasible(scenario: Scenario) -> str:
         hints.append("a lock may conflict with the others")
     return "; ".join(hints)
 
-
-def evaluate(scenario, actions, **kwargs) -> Result:
-    """Price a given plan (see allocopt.evaluate); implemented in allocopt.evaluate_plan."""
-    from allocopt.evaluate_plan import evaluate as _evaluate
-
-    return _evaluate(scenario, actions, **kwargs)
