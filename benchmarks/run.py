@@ -166,13 +166,16 @@ def relative_gap(bound: float, incumbent: float) -> float:
     return max(0.0, incumbent - bound) / max(abs(incumbent), 1e-9)
 
 
-def parse_log(text: str) -> dict:
-    """Progress lines of HiGHS's MIP log as [(seconds, bound, incumbent, gap)], and its final report."""
+def parse_log(text: str, offset: float = 0.0) -> dict:
+    """Progress lines of HiGHS's MIP log as [(seconds, bound, incumbent, gap)], and its final report.
+
+    ``offset``: seconds spent before HiGHS started (the first plan), added to every time, so
+    that times count from the start of the solve step as a whole."""
     points = []
     for line in text.splitlines():
         m = _ROW.match(line)
         if m:
-            bound, incumbent, seconds = _num(m.group(1)), _num(m.group(2)), float(m.group(4))
+            bound, incumbent, seconds = _num(m.group(1)), _num(m.group(2)), float(m.group(4)) + offset
             points.append((seconds, bound, incumbent, relative_gap(bound, incumbent)))
     final: dict = {}
     for key, pattern in (("primal", r"^\s*Primal bound\s+(\S+)"), ("dual", r"^\s*Dual bound\s+(\S+)"),
@@ -181,6 +184,8 @@ def parse_log(text: str) -> dict:
         m = re.search(pattern, text, re.MULTILINE)
         if m:
             final[key] = m.group(1) if key == "status" else _num(m.group(1))
+    if "seconds" in final:
+        final["seconds"] += offset
     if "primal" in final and "dual" in final:
         final["gap"] = relative_gap(final["dual"], final["primal"])
     return {"points": points, "final": final}
@@ -275,14 +280,25 @@ def same_model(a: dict, b: dict) -> bool:
 
 # ---------------------------------------------------------------------------- one formulation
 
+NO_START = "-nostart"
+"""Suffix of a formulation name run without its first plan, e.g. ``allocopt-nostart``."""
+
+
+def formulation_spec(formulation: str) -> tuple[tuple, bool, bool]:
+    """(constraint families, state variables, first plan) of a formulation name."""
+    from allocopt.model.build import FORMULATIONS
+
+    base = formulation.removesuffix(NO_START)
+    families, state, start = FORMULATIONS[base]
+    return families, state, start and not formulation.endswith(NO_START)
+
+
 def build_formulation(index, formulation: str):
     """``build_model`` for a formulation name, as ``allocopt.solve`` builds it."""
-    from allocopt.model.build import FORMULATIONS, build_model
+    from allocopt.model.build import build_model
 
-    spec = FORMULATIONS[formulation]
-    if isinstance(spec, tuple) and len(spec) == 2 and isinstance(spec[1], bool):  # (families, state)
-        return build_model(index, families=spec[0], state=spec[1])
-    return build_model(index, families=spec)
+    families, state, _start = formulation_spec(formulation)
+    return build_model(index, families=families, state=state)
 
 
 def code_fingerprint() -> str:
@@ -293,20 +309,17 @@ def code_fingerprint() -> str:
 
     root = Path(allocopt.__file__).resolve().parent
     digest = hashlib.sha256()
-    for name in ("index.py", "demand.py", "model/build.py", "model/terms.py", "solver.py"):
+    for name in ("index.py", "demand.py", "model/build.py", "model/terms.py", "model/first_plan.py",
+                 "model/fix_optimise.py", "model/completion.py", "solver.py"):
         path = root / name
         digest.update(path.read_bytes() if path.is_file() else b"")
     return digest.hexdigest()[:10]
 
 def formulation_families(formulation: str) -> str:
-    """The constraint families (and the state-variable switch) of a formulation, as text."""
-    from allocopt.model.build import FORMULATIONS
-
-    spec = FORMULATIONS[formulation]
-    families, state = (spec if isinstance(spec, tuple) and len(spec) == 2 and isinstance(spec[1], bool)
-                       else (spec, None))
+    """The constraint families, the state-variable switch and the first plan of a formulation, as text."""
+    families, state, start = formulation_spec(formulation)
     names = ", ".join(f.__name__.removeprefix("add_") for f in families)
-    return names + ("" if state is None else f"; state variables {'on' if state else 'off'}")
+    return names + f"; state variables {'on' if state else 'off'}; first plan {'on' if start else 'off'}"
 
 
 def run_formulation(folder: Path, formulation: str, args) -> dict:
@@ -317,7 +330,7 @@ def run_formulation(folder: Path, formulation: str, args) -> dict:
     import allocopt
     from allocopt.index import build_index
     from allocopt.results import read_tables
-    from allocopt.solver import RANDOM_SEED
+    from allocopt.solver import NO_UPDATES, RANDOM_SEED, START_SHARE, hand_start
     from allocopt.validate import cross_check
 
     gc.collect()
@@ -351,22 +364,31 @@ def run_formulation(folder: Path, formulation: str, args) -> dict:
     gc.collect()
     reset_peak()  # the reference's arrays are the benchmark's own: keep them out of the peak
     if not args.build_only:
-        no_updates = {k: False for k in ("check_for_new_or_removed_constraints", "check_for_new_or_removed_vars",
-                                         "check_for_new_or_removed_params", "check_for_new_objective",
-                                         "update_constraints", "update_vars", "update_parameters",
-                                         "update_named_expressions", "update_objective")}
         options = {"random_seed": RANDOM_SEED, "mip_abs_gap": 1e-9, "mip_min_logging_interval": LOG_INTERVAL}
+        started = 0.0
+        if formulation_spec(formulation)[2]:
+            from allocopt.model.first_plan import first_plan
+
+            def rounded_lp_plan(h, column, threads, seconds):
+                return first_plan(pm, h, column, threads=threads, seconds=seconds)
+
+            out["start_objective"] = clock("start", hand_start, solver, rounded_lp_plan, int(args.threads),
+                                           START_SHARE * float(args.time_limit))
+            if out["start_objective"] is not None:
+                out["start_objective"] /= pm.money_scale
+            started = clock.seconds["start"]
 
         def solve():
-            res = solver.solve(pm.model, time_limit=float(args.time_limit), rel_gap=float(args.mip_gap),
+            res = solver.solve(pm.model, time_limit=max(0.0, float(args.time_limit) - started),
+                               rel_gap=float(args.mip_gap),
                                threads=int(args.threads), solver_options=options, load_solutions=False,
-                               raise_exception_on_nonoptimal_result=False, auto_updates=no_updates)
+                               raise_exception_on_nonoptimal_result=False, auto_updates=NO_UPDATES)
             if res.solution_status in (SolutionStatus.optimal, SolutionStatus.feasible):
                 res.solution_loader.load_vars()
             return res
 
         res = clock("solve", solve)
-        log = parse_log(res.solver_log)
+        log = parse_log(res.solver_log, offset=started)
         tc = res.termination_condition
         has_plan = res.solution_status in (SolutionStatus.optimal, SolutionStatus.feasible)
         status = ("optimal" if tc == TerminationCondition.convergenceCriteriaSatisfied else
@@ -502,8 +524,8 @@ def report(results: list[dict], args) -> str:
     cps = [f"gap {t:g} s" for t in args.checkpoints]
     ths = [f"to {100 * t:g} % s" for t in THRESHOLDS]
     head = (["size", "formulation", "rows", "columns", "integers", "nonzeros", "load s", "validate s", "index s",
-             "build s", "hand-off s", "solve s", "results s", "write s", "CPU / wall", "peak MiB", "+MiB", "status"]
-            + cps + ["final gap"] + ths + ["objective MSEK", "bound MSEK", "B&B nodes", "unmet place-years",
+             "build s", "hand-off s", "first plan s", "solve s", "results s", "write s", "CPU / wall", "peak MiB", "+MiB", "status"]
+            + cps + ["final gap"] + ths + ["first plan MSEK", "objective MSEK", "bound MSEK", "B&B nodes", "unmet place-years",
                                            "capex cap binding (years)"])
     lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in results:
@@ -511,7 +533,7 @@ def report(results: list[dict], args) -> str:
         limit = f"> {args.time_limit:g}"
         row = [label(r), r["formulation"], f"{r['rows']:,}", f"{r['columns']:,}", f"{r['integers']:,}",
                f"{r['nonzeros']:,}"] + [fmt_s(s.get(k)) for k in ("load", "validate", "index", "build", "handoff",
-                                                                   "solve", "results", "write")]
+                                                                   "start", "solve", "results", "write")]
         cpu = r.get("cpu_seconds", {})
         row += [fmt_ratio(sum(cpu.values()), sum(s[k] for k in cpu)) if cpu else DASH]
         row += [f"{r['peak_mib']:.0f}" + ("" if r["peak_exact"] else "*"),
@@ -519,12 +541,13 @@ def report(results: list[dict], args) -> str:
         if "status" in r:
             row += [fmt_gap(r["gap_at"][str(t)]) for t in args.checkpoints] + [fmt_gap(r["final_gap"])]
             row += [fmt_s(r["time_to"][str(t)], 1) if r["time_to"][str(t)] is not None else limit for t in THRESHOLDS]
-            row += [fmt_s(r["objective"] / 1e6 if r["objective"] is not None else None, 1),
+            row += [fmt_s(r["start_objective"] / 1e6 if r.get("start_objective") is not None else None, 1),
+                    fmt_s(r["objective"] / 1e6 if r["objective"] is not None else None, 1),
                     fmt_s(r["bound"] / 1e6 if r.get("bound") is not None else None, 1),
                     f"{r['nodes']:.0f}" if r.get("nodes") is not None else DASH,
                     fmt_s(r.get("unmet_places"), 0), str(r.get("capex_cap_binding_years", DASH))]
         else:
-            row += [DASH] * (len(args.checkpoints) + 1 + len(THRESHOLDS) + 5)
+            row += [DASH] * (len(args.checkpoints) + 1 + len(THRESHOLDS) + 6)
         lines.append("| " + " | ".join(row) + " |")
     lines += ["", "Build + hand-off against the direct numpy → highspy reference (same matrix):", "",
               "| size | formulation | build s | hand-off s | build + hand-off CPU s | reference s "

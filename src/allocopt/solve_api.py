@@ -44,13 +44,14 @@ def model_size(model) -> dict[str, int]:
 
 def solve(scenario: Scenario | str | os.PathLike, *, time_limit: float = DEFAULT_TIME_LIMIT,
           mip_gap: float = DEFAULT_MIP_GAP, threads: int = 1, tee: bool = False,
-          formulation: str = "allocopt") -> Result:
+          formulation: str = "allocopt", first_plan: bool | None = None) -> Result:
     """Find the plan of least discounted cost for ``scenario``.
 
     ``scenario``: a :class:`Scenario` or a path (folder or .xlsx). ``time_limit`` in seconds;
     ``mip_gap`` the relative optimality gap at which a plan counts as optimal (0.005 = 0.5 %);
     ``threads`` for HiGHS; ``formulation``: ``"allocopt"`` (default, with strengthening rows) or
-    ``"textbook"`` (the plain formulation, for benchmarks). Returns a :class:`Result` whose status is ``optimal``, ``time_limit``,
+    ``"textbook"`` (the plain formulation, for benchmarks); ``first_plan``: hand HiGHS a rounded
+    LP plan to start from (default: as the formulation says, on for ``"allocopt"``). Returns a :class:`Result` whose status is ``optimal``, ``time_limit``,
     ``infeasible`` or ``error``; the tables are filled whenever a plan was found.
     """
     from allocopt.index import build_index
@@ -66,7 +67,7 @@ def solve(scenario: Scenario | str | os.PathLike, *, time_limit: float = DEFAULT
     start = time.perf_counter()
     from allocopt.model.build import FORMULATIONS
 
-    families, state = FORMULATIONS[formulation]
+    families, state, with_start = FORMULATIONS[formulation]
     pm = build_model(index, families=families, state=state)
     timings["build"] = time.perf_counter() - start
     start = time.perf_counter()
@@ -81,8 +82,14 @@ def solve(scenario: Scenario | str | os.PathLike, *, time_limit: float = DEFAULT
         msg = "; ".join(reasons) + (f"; and {more} more such district-years" if more > 0 else "")
         return Result(scenario=index.name, status="infeasible", message=msg, timings=timings, model_size=size)
 
+    start = None
+    if with_start if first_plan is None else first_plan:
+        from allocopt.model.first_plan import first_plan as rounded_lp_plan
+
+        def start(highs, column, threads, seconds):
+            return rounded_lp_plan(pm, highs, column, threads=threads, seconds=seconds)
     outcome = solve_model(pm.model, time_limit=time_limit, mip_gap=mip_gap, threads=threads, tee=tee,
-                          objective_scale=pm.money_scale)
+                          objective_scale=pm.money_scale, start=start)
     timings["solve"] = outcome.seconds
     result = Result(scenario=index.name, status=outcome.status, objective=outcome.objective, bound=outcome.bound,
                     gap=outcome.gap, solve_seconds=outcome.seconds, message=outcome.message,

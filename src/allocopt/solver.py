@@ -53,13 +53,22 @@ def _reset_threads(threads: int) -> None:
     _last_threads = threads
 
 
+NO_UPDATES = {key: False for key in (
+    "check_for_new_or_removed_constraints", "check_for_new_or_removed_vars", "check_for_new_or_removed_params",
+    "check_for_new_objective", "update_constraints", "update_vars", "update_parameters",
+    "update_named_expressions", "update_objective")}
+"""Pyomo's change detection switched off: the model is handed to HiGHS once, by ``set_instance``."""
+
+
 def solve_model(model, *, time_limit: float = DEFAULT_TIME_LIMIT, mip_gap: float = DEFAULT_MIP_GAP,
                 threads: int = 1, tee: bool = False, options: dict | None = None,
-                objective_scale: float = 1.0) -> SolveOutcome:
+                objective_scale: float = 1.0, start=None) -> SolveOutcome:
     """Solve the Pyomo ``model`` and load its best plan into the variables, if any.
 
-    ``time_limit`` in seconds, ``mip_gap`` relative (0.005 = 0.5 %), ``threads`` for HiGHS.
-    ``objective_scale``: the model's objective is SEK × this; objective and bound are returned in SEK.
+    ``time_limit`` in seconds (the start's time included), ``mip_gap`` relative (0.005 = 0.5 %),
+    ``threads`` for HiGHS. ``objective_scale``: the model's objective is SEK × this; objective
+    and bound are returned in SEK. ``start(highs, column, threads, seconds)``, if given, returns a
+    first plan (column values of the highspy model, objective) or None; HiGHS starts from it.
     """
     from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
     from pyomo.contrib.solver.solvers.highs import Highs
@@ -77,16 +86,20 @@ def solve_model(model, *, time_limit: float = DEFAULT_TIME_LIMIT, mip_gap: float
     _reset_threads(threads)
     solver_options = {"random_seed": RANDOM_SEED, "mip_abs_gap": 1e-9}
     solver_options.update(options or {})
-    start = time.perf_counter()
+    began = time.perf_counter()
     try:
+        solver.set_instance(model)
+        if start is not None:
+            hand_start(solver, start, threads, START_SHARE * time_limit)
         res = solver.solve(
-            model, tee=tee, time_limit=float(time_limit), rel_gap=float(mip_gap), threads=int(threads),
-            solver_options=solver_options, load_solutions=False, raise_exception_on_nonoptimal_result=False,
+            model, tee=tee, time_limit=max(0.0, float(time_limit) - (time.perf_counter() - began)),
+            rel_gap=float(mip_gap), threads=int(threads), solver_options=solver_options, load_solutions=False,
+            raise_exception_on_nonoptimal_result=False, auto_updates=NO_UPDATES,
         )
     except Exception as exc:  # the solver layer reports, never raises
-        return SolveOutcome("error", None, None, None, time.perf_counter() - start,
+        return SolveOutcome("error", None, None, None, time.perf_counter() - began,
                             f"HiGHS failed: {type(exc).__name__}: {exc}")
-    seconds = time.perf_counter() - start
+    seconds = time.perf_counter() - began
     tc = res.termination_condition
     has_solution = res.solution_status in (SolutionStatus.optimal, SolutionStatus.feasible)
     objective = res.incumbent_objective / objective_scale if has_solution else None
@@ -101,6 +114,15 @@ def solve_model(model, *, time_limit: float = DEFAULT_TIME_LIMIT, mip_gap: float
             if tc == TerminationCondition.maxTimeLimit else f"HiGHS stopped without a plan ({tc.name})"
         return SolveOutcome("error", None, bound, None, seconds, why)
     res.solution_loader.load_vars()
+    actual = _plan_objective(model, objective_scale)
+    if abs(actual - objective) > 1e-6 * max(1.0, abs(actual)):
+        if start is not None:  # HiGHS 1.16 mishandled the start (see _plan_objective): solve again without
+            again = solve_model(model, time_limit=max(0.0, time_limit - seconds), mip_gap=mip_gap,
+                                threads=threads, tee=tee, options=options, objective_scale=objective_scale)
+            again.seconds += seconds
+            return again
+        bound = None if bound is None else bound + actual - objective
+        objective = actual
     gap = relative_gap(objective, bound)
     if tc == TerminationCondition.convergenceCriteriaSatisfied:
         return SolveOutcome("optimal", objective, bound, gap, seconds, "")
@@ -108,3 +130,41 @@ def solve_model(model, *, time_limit: float = DEFAULT_TIME_LIMIT, mip_gap: float
         return SolveOutcome("time_limit", objective, bound, gap, seconds,
                             f"time limit of {time_limit:g} s reached; gap {100 * (gap or 0):.2f} %")
     return SolveOutcome("time_limit", objective, bound, gap, seconds, f"HiGHS stopped early ({tc.name})")
+
+
+def _plan_objective(model, scale: float) -> float:
+    """The loaded plan's objective (SEK), recomputed from its variables.
+
+    HiGHS 1.16 does not always return what it reports when handed a start: when the start,
+    mapped into its presolved model ("MIP start solution is feasible in the reduced space"),
+    costs less than in the original one, it may report that cost (and a bound to match) while
+    returning the original start, or lose the presolved model's objective offset. The plan's
+    own cost is the truth; :func:`solve_model` solves again without the start when the two
+    differ, and otherwise shifts the bound by the difference.
+    """
+    import pyomo.environ as pyo
+
+    total = next(model.component_data_objects(pyo.Objective, active=True))
+    return float(pyo.value(total.expr)) / scale
+
+
+START_SHARE = 0.25
+"""Share of the time limit a first-plan heuristic may take."""
+
+
+def hand_start(solver, start, threads: int, seconds: float) -> float | None:
+    """Run ``start`` (within ``seconds``) on the highspy model that the Pyomo interface ``solver``
+    holds after ``set_instance`` and hand its plan to HiGHS; the plan's objective (model units),
+    or None when ``start`` found none."""
+    import highspy
+
+    highs = solver._solver_model  # the interface's highspy.Highs (no public accessor)
+    columns = solver._pyomo_var_to_solver_var_map
+    found = start(highs, lambda var: columns.get(id(var)), threads, seconds)
+    if found is None:
+        return None
+    plan = highspy.HighsSolution()
+    plan.col_value = list(found[0])
+    plan.value_valid = True
+    highs.setSolution(plan)
+    return float(found[1])

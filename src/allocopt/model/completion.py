@@ -1,0 +1,51 @@
+"""A copy of the model HiGHS was handed, with the plan's decisions fixed: what a plan costs.
+
+Used by the first-plan heuristic (allocopt.model.first_plan) and its fix-and-optimise step
+(allocopt.model.fix_optimise) to turn fixed opening and closing decisions into a whole plan
+(assignments, unmet demand) and its objective.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+LP_SECONDS = 30.0
+"""Time limit (seconds) of each LP the heuristic solves: a safety net, never reached in practice."""
+
+
+def quiet_copy(highs, lp, threads: int):
+    """A fresh, silent highspy model of ``lp`` (``highs`` is the one it was read from)."""
+    import highspy
+
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("threads", threads)
+    h.setOptionValue("time_limit", LP_SECONDS)
+    h.passModel(lp)
+    return h
+
+
+class Completion:
+    """The whole model with the plan's decisions fixed, re-solved warm from plan to plan.
+
+    ``lp_only``: every integer column will be fixed, so the copy is solved as an LP.
+    """
+
+    def __init__(self, highs, threads: int, lp_only: bool):
+        lp = highs.getLp()
+        if lp_only:  # every integer column is fixed: an LP, warm-started from round to round
+            lp.integrality_ = []
+        self.h = quiet_copy(highs, lp, threads)
+
+    def solve(self, values: dict[int, float]) -> tuple[np.ndarray, float] | None:
+        """Column values and objective (model units) with column ``c`` fixed to ``values[c]``;
+        None if no plan completes these decisions."""
+        import highspy
+
+        cols = np.fromiter(values, dtype=np.int32, count=len(values))
+        vals = np.fromiter(values.values(), dtype=float, count=len(values))
+        self.h.changeColsBounds(len(cols), cols, vals, vals)
+        self.h.run()
+        if self.h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return None
+        return np.asarray(self.h.getSolution().col_value), self.h.getInfo().objective_function_value

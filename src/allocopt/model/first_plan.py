@@ -1,0 +1,265 @@
+"""A first plan for HiGHS: the LP relaxation rounded along the plan's own structure, filled
+where it leaves demand unmet, then improved service by service.
+
+HiGHS's own heuristics start from a blank (feasibility jump, which on a municipality leaves most
+demand unmet) and find good plans only after the root cut loop, through its sub-MIPs. A good
+plan handed over as a start lets it fix columns by reduced cost and prune from the first node.
+Steps (models/premises.md, "First plan"):
+
+1. solve the LP relaxation of the model HiGHS was handed;
+2. round every option's *cumulative* opened modules by year, ``C_o,y`` (``avail`` for state
+   options, the running sum of ``build`` otherwise), up when its fraction is at least ``θ``:
+   rounding a non-decreasing sequence keeps it non-decreasing, within ``N_o`` and ``lock_force``;
+3. take back, while a year's ``capex_cap`` is exceeded, the rounded-up opening that the LP
+   supported least among those paying in that year;
+4. keep a site open where the LP kept it at least half open, and wherever an expansion or
+   conversion at it is in service (``needs_open_site``);
+5. fix those decisions and let HiGHS solve what is left (assignments and unmet demand, an LP;
+   a small MIP where a service assigns each district to a single facility);
+6. where demand is left unmet, open the modules of least cost per place that reach it within
+   the capex cap, and go back to 5 (at most :data:`FILL_ROUNDS` times);
+7. fix and optimise, service by service (allocopt.model.fix_optimise).
+
+Each ``θ`` of :data:`THRESHOLDS` gives a candidate through steps 2-6; the cheapest goes to step
+7. The plan is only a start: HiGHS checks it against every row and the search goes on from
+there, so a poor start costs time but never changes the optimum.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+
+from allocopt.model.build import PlanModel
+from allocopt.model.completion import Completion, quiet_copy
+from allocopt.model.fix_optimise import coupled_services, improve, service_parts
+from allocopt.scenario import SITE_KINDS
+
+THRESHOLDS = (0.5, 0.2, 0.8)
+"""Fractions ``θ`` at which a cumulative module count is rounded up."""
+
+def _cumulative(pm: PlanModel, x: np.ndarray, col: Callable) -> dict[str, np.ndarray]:
+    """LP modules opened by each option's opening years, cumulated: option -> array over ``o.years``."""
+    out = {}
+    for o in pm.index.options.values():
+        if not o.years:
+            continue
+        if o.option in pm.state_options:
+            out[o.option] = np.array([_at(x, col, pm.avail[o.option, t]) for t in o.years])
+        else:
+            out[o.option] = np.cumsum([_at(x, col, pm.build[o.option, t]) for t in o.years])
+    return out
+
+
+def _round(pm: PlanModel, lp_cum: dict[str, np.ndarray], theta: float) -> dict[str, np.ndarray]:
+    """Step 2: cumulative modules rounded up at fraction ``theta``, within ``N_o`` and the locks."""
+    out = {}
+    for name, c in lp_cum.items():
+        o = pm.index.options[name]
+        r = np.minimum(np.floor(c + 1.0 - theta + 1e-9), o.max_modules)
+        r = np.maximum.accumulate(np.maximum(r, 0.0))
+        if o.force_by is not None:
+            by = [i for i, t in enumerate(o.years) if t <= o.force_by]
+            if by:
+                r[by[-1]:] = np.maximum(r[by[-1]:], 1.0)
+        out[name] = r
+    return out
+
+
+def _capex_by_year(pm: PlanModel, cum: dict[str, np.ndarray]) -> dict[int, float]:
+    paid: dict[int, float] = {}
+    for name, r in cum.items():
+        o = pm.index.options[name]
+        opened = np.diff(r, prepend=0.0)
+        for t, n in zip(o.years, opened):
+            if n:
+                for y, share in o.pay[t]:
+                    paid[y] = paid.get(y, 0.0) + o.capex * share * n
+    return paid
+
+
+def _repair_capex(pm: PlanModel, cum: dict[str, np.ndarray], lp_cum: dict[str, np.ndarray]) -> None:
+    """Step 3: drop rounded-up openings, least LP-supported first, until every year's cap holds."""
+    caps = pm.index.capex_cap
+    while True:
+        paid = _capex_by_year(pm, cum)
+        over = [y for y, cap in sorted(caps.items()) if paid.get(y, 0.0) > cap * (1 + 1e-9) + 1e-6]
+        if not over:
+            return
+        year = over[0]
+        best = None
+        for name, r in cum.items():
+            o = pm.index.options[name]
+            opened = np.diff(r, prepend=0.0)
+            for i, t in enumerate(o.years):
+                if opened[i] < 1 or not any(y == year for y, _ in o.pay[t]) or o.capex <= 0:
+                    continue
+                if o.force_by is not None and t <= o.force_by and r[i] - 1 < 1 and \
+                        all(tt > o.force_by or r[j] < 1 for j, tt in enumerate(o.years) if j < i):
+                    continue  # the lock needs this module
+                support = float(lp_cum[name][i] - (r[i] - 1))  # LP share of the module taken back
+                if best is None or support < best[0]:
+                    best = (support, name, i)
+        if best is None:
+            return  # nothing left to take back: HiGHS will find the start infeasible
+        _support, name, i = best
+        cum[name][i:] -= 1.0
+
+
+def _site_open(pm: PlanModel, x: np.ndarray, col: Callable, cum: dict[str, np.ndarray]) -> dict:
+    """Step 4: ``open[e,y]`` values for the sites whose status is a decision."""
+    out = {key: 1.0 if _at(x, col, var) >= 0.5 else 0.0 for key, var in pm.open.items()}
+    for name, r in cum.items():
+        o = pm.index.options[name]
+        if o.kind not in SITE_KINDS:
+            continue
+        opened = np.diff(r, prepend=0.0)
+        in_service = [y for y in pm.index.years
+                      if any(opened[i] for i, t in enumerate(o.years) if y - o.life < t <= y)]
+        if in_service:
+            for yy in pm.index.years:
+                if yy <= in_service[-1] and (o.facility, yy) in out:
+                    out[o.facility, yy] = 1.0
+    return out
+
+
+def _fixed_values(pm: PlanModel, cum: dict[str, np.ndarray], site_open: dict, col: Callable) -> dict[int, float]:
+    """Column -> value of every decision of the plan (variables HiGHS was not handed are left out)."""
+    pairs: list = []
+    for name, r in cum.items():
+        o = pm.index.options[name]
+        if name in pm.state_options:
+            pairs += [(pm.avail[name, t], float(v)) for t, v in zip(o.years, r)]
+        else:
+            pairs += [(pm.build[name, t], float(v)) for t, v in zip(o.years, np.diff(r, prepend=0.0))]
+    pairs += [(pm.open[key], v) for key, v in site_open.items()]
+    return {c: v for c, v in ((col(var), v) for var, v in pairs) if c is not None}
+
+
+def _at(x: np.ndarray, col: Callable, var) -> float:
+    """Value of Pyomo variable ``var`` in the column values ``x`` (0 if HiGHS was not handed it:
+    a variable in no row and without cost)."""
+    c = col(var)
+    return 0.0 if c is None else float(x[c])
+
+
+def module_cost(pm: PlanModel, name: str, t: int) -> float:
+    """Discounted cost (SEK) of one module of option ``name`` opened in year ``t``: capex as paid,
+    less its residual value, plus opex and rent over its years in service within the horizon."""
+    idx = pm.index
+    o = idx.options[name]
+    cost = sum(o.capex * share * idx.discount[y] for y, share in o.pay[t])
+    if idx.residual_value:
+        cost -= idx.discount_end * o.capex * o.residual[t]
+    return cost + sum(idx.discount[y] * (o.opex + o.rent) for y in idx.years if t <= y < t + o.life)
+
+
+class _Filler:
+    """Step 6: open more modules where the completed plan leaves demand unmet."""
+
+    def __init__(self, pm: PlanModel):
+        idx = pm.index
+        self.pm = pm
+        reach: dict[tuple[str, str], set[str]] = {}
+        for d, k, s, _km in idx.reach:
+            reach.setdefault((d, s), set()).add(k)
+        self.reach = reach
+        self.by_service: dict[str, list] = {}
+        for o in idx.options.values():
+            if o.years and o.capacity > 0:
+                self.by_service.setdefault(o.service, []).append(o)
+
+    def fill(self, cum: dict[str, np.ndarray], unmet: dict[tuple[str, str, int], float]) -> bool:
+        """Add modules for the first unmet year of each district and service; False if none could be."""
+        idx = self.pm.index
+        paid = _capex_by_year(self.pm, cum)
+        left = dict(unmet)
+        added = False
+        for (d, s, y) in sorted(unmet):
+            u = left.get((d, s, y), 0.0)
+            if u <= 1e-6 or any(left.get((d, s, yy), 0) > 1e-6 for yy in idx.years if yy < y):
+                continue
+            util = idx.services[s].utilisation
+            best = None
+            for o in self.by_service.get(s, ()):
+                if o.facility not in self.reach.get((d, s), ()):
+                    continue
+                opening = [t for t in o.years if t <= y < t + o.life]
+                if not opening:
+                    continue
+                t = opening[-1]
+                i = o.years.index(t)
+                n = min(math.ceil(u / (util * o.capacity) - 1e-9), int(o.max_modules - cum[o.option][-1]))
+                if n < 1 or any(paid.get(py, 0.0) + n * o.capex * share > idx.capex_cap.get(py, math.inf)
+                                for py, share in o.pay[t]):
+                    continue
+                cost = n * module_cost(self.pm, o.option, t) / min(u, n * util * o.capacity)
+                if best is None or cost < best[0]:
+                    best = (cost, o, i, t, n)
+            if best is None:
+                continue
+            _cost, o, i, t, n = best
+            cum[o.option][i:] += n
+            for py, share in o.pay[t]:
+                paid[py] = paid.get(py, 0.0) + n * o.capex * share
+            added = True
+            for yy in range(t, min(t + o.life, idx.years[-1] + 1)):  # the new places serve neighbours too
+                spare = n * util * o.capacity
+                for (d2, s2, y2), u2 in sorted(left.items()):
+                    if s2 == s and y2 == yy and u2 > 1e-6 and o.facility in self.reach.get((d2, s), ()):
+                        take = min(u2, spare)
+                        left[d2, s2, y2] = u2 - take
+                        spare -= take
+        return added
+
+
+FILL_ROUNDS = 12
+"""Rounds of step 6 at most per threshold."""
+
+def first_plan(pm: PlanModel, highs, col: Callable, threads: int = 1,
+               seconds: float = math.inf) -> tuple[np.ndarray, float] | None:
+    """A feasible plan of ``pm`` as column values of the highspy model ``highs`` it was handed to,
+    with its objective (in the model's units), or None when no rounding gave one.
+
+    ``col(var)`` is the column of a Pyomo variable in ``highs`` (None for a variable it was not
+    handed: Pyomo hands over only the variables of active rows and the objective); ``seconds`` bounds the work
+    (checked between solves).
+    """
+    import time
+
+    import highspy
+
+    start = time.perf_counter()
+    relaxed = highs.getLp()
+    relaxed.integrality_ = []
+    h = quiet_copy(highs, relaxed, threads)
+    h.run()
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return None
+    x = np.asarray(h.getSolution().col_value)
+    del h
+    lp_cum = _cumulative(pm, x, col)
+    completion = Completion(highs, threads, lp_only=not (pm.pick or pm.unmet_all))
+    filler = _Filler(pm)
+    best: tuple[np.ndarray, float] | None = None
+    deadline = start + seconds
+    for theta in THRESHOLDS:
+        cum = _round(pm, lp_cum, theta)
+        _repair_capex(pm, cum, lp_cum)
+        for _round_no in range(FILL_ROUNDS + 1):
+            if time.perf_counter() > deadline:
+                return best
+            done = completion.solve(_fixed_values(pm, cum, _site_open(pm, x, col, cum), col))
+            if done is None:
+                break
+            values, objective = done
+            if best is None or objective < best[1] - 1e-9 * max(1.0, abs(objective)):
+                best = (values, objective)
+            unmet = {key: _at(values, col, var) for key, var in pm.unmet.items() if _at(values, col, var) > 1e-6}
+            if not unmet or not filler.fill(cum, unmet):
+                break
+    if best is not None:
+        best = improve(highs, best, service_parts(pm, col), coupled_services(pm), threads, deadline)
+    return best

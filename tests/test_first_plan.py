@@ -1,0 +1,159 @@
+"""The first plan handed to HiGHS (allocopt.model.first_plan): a feasible plan, worked out by
+hand on tiny cases, never cheaper than the optimum, the same run after run, and never a change
+to the optimum allocopt.solve returns."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import assume, given, settings
+
+import allocopt
+from allocopt.index import build_index
+from allocopt.model.build import build_model
+from allocopt.model.first_plan import first_plan
+from allocopt.solver import hand_start
+from cases import Budget, Option, Service, flat, tiny
+from strategies import scenario_code, scenarios
+
+TOL = 1e-6
+
+
+def run_first_plan(scenario, seconds: float = 10.0):
+    """(first plan's column values, its objective in SEK, the LP HiGHS was handed, money scale)."""
+    from pyomo.contrib.solver.solvers.highs import Highs
+
+    pm = build_model(build_index(scenario))
+    solver = Highs()
+    solver.set_instance(pm.model)
+    seen = {}
+
+    def start(highs, column, threads, limit):
+        seen["lp"] = highs.getLp()
+        seen["plan"] = first_plan(pm, highs, column, threads=threads, seconds=limit)
+        return seen["plan"]
+
+    objective = hand_start(solver, start, 1, seconds)
+    if seen["plan"] is None:
+        return None, None, seen["lp"], pm.money_scale
+    return seen["plan"][0], objective / pm.money_scale, seen["lp"], pm.money_scale
+
+
+def assert_feasible(lp, x: np.ndarray) -> None:
+    """Every bound, row and integrality of the HiGHS model holds at ``x`` (independent of HiGHS)."""
+    import highspy
+
+    lo, up = np.asarray(lp.col_lower_), np.asarray(lp.col_upper_)
+    assert np.all(x >= lo - TOL) and np.all(x <= up + TOL)
+    integer = np.asarray([int(v) for v in lp.integrality_], dtype=int) > 0 if len(lp.integrality_) else []
+    if len(integer):
+        assert np.allclose(x[integer], np.round(x[integer]), atol=TOL)
+    a = lp.a_matrix_
+    start, index, value = np.asarray(a.start_), np.asarray(a.index_), np.asarray(a.value_)
+    outer = np.repeat(np.arange(len(start) - 1), np.diff(start))
+    activity = np.zeros(lp.num_row_)
+    if a.format_ == highspy.MatrixFormat.kRowwise:
+        np.add.at(activity, outer, value * x[index])
+    else:
+        np.add.at(activity, index, value * x[outer])
+    scale = 1 + np.abs(activity)
+    assert np.all(activity >= np.asarray(lp.row_lower_) - TOL * scale)
+    assert np.all(activity <= np.asarray(lp.row_upper_) + TOL * scale)
+
+
+def pavilion_case(penalty):
+    """One district, 100 places needed in 2027 and 2028; pavilions of 30 places (at most 5
+    modules), rent 100 SEK per module and year, no set-up cost, a 3-year term.
+
+    LP relaxation: 100/30 = 3.33 modules opened in 2027, 2 years × 333.3 = 666.7 SEK.
+    Rounded at θ = 0.5: 3 modules (90 places); with unmet demand forbidden that completes to
+    nothing; at θ = 0.2: 4 modules. With a penalty of 1000 SEK per place and year, θ = 0.5
+    leaves 10 places unmet in each year and step 6 opens the fourth module. Either way the first
+    plan is 4 modules opened in 2027: 4 × 100 × 2 = 800 SEK, the optimum.
+    """
+    return tiny(2026, 2028, penalty=penalty, services=[Service(service="pre", max_km=10.0, utilisation=1.0)],
+                demand=flat(100.0, [2027, 2028]),
+                options=[Option(option="pav", kind="pavilion", district="A", service="pre", capacity=30.0,
+                                max_modules=5, rent=100.0, term=3)])
+
+
+@pytest.mark.parametrize("penalty", ["forbidden", 1000.0])
+def test_rounding_and_filling_reach_the_hand_worked_optimum(penalty):
+    scenario = pavilion_case(penalty)
+    x, objective, lp, _scale = run_first_plan(scenario)
+    assert x is not None
+    assert_feasible(lp, x)
+    assert objective == pytest.approx(800.0, abs=1e-6)
+    result = allocopt.solve(scenario, mip_gap=0.0)
+    assert result.objective == pytest.approx(800.0, abs=1e-6)
+    assert [(int(r.year), int(r.modules)) for r in result.actions.itertuples()] == [(2027, 4)]
+
+
+def test_capex_repair_takes_back_what_the_cap_cannot_pay():
+    """Two build options of 60 places, capex 1000 SEK each (no residual value), 100 places needed
+    in 2026 at a penalty of 100 SEK per unmet place, and a capex cap of 1500 SEK. Building costs
+    16.7 SEK a place, so the LP builds all it can pay: one option whole and the other half (90
+    places, 10 unmet: 1500 + 1000 = 2500 SEK). Rounded at θ = 0.5 both are opened (2000 SEK, over
+    the cap); step 3 takes back the half-supported one; 40 places stay unmet: 1000 + 4000 = 5000
+    SEK, which is also the optimum (both options cannot be paid, and none costs 10 000 SEK)."""
+    scenario = tiny(2026, 2026, penalty=100.0, residual="none",
+                    services=[Service(service="pre", max_km=10.0, utilisation=1.0)],
+                    demand=flat(100.0, [2026]), budget=[Budget(year=2026, capex_cap=1500.0)],
+                    options=[Option(option=o, kind="build", district="A", service="pre", capacity=60.0, capex=1000.0)
+                             for o in ("a", "b")])
+    x, objective, lp, _scale = run_first_plan(scenario)
+    assert_feasible(lp, x)
+    assert objective == pytest.approx(5000.0)
+    assert allocopt.solve(scenario, mip_gap=0.0).objective == pytest.approx(5000.0)
+
+
+def test_the_first_plan_is_the_same_run_after_run():
+    scenario = pavilion_case(1000.0)
+    first, second = run_first_plan(scenario), run_first_plan(scenario)
+    assert np.array_equal(first[0], second[0]) and first[1] == second[1]
+
+
+@settings(max_examples=40, derandomize=True, deadline=None, database=None, print_blob=False)
+@given(scenarios())
+def test_a_first_plan_is_feasible_and_never_beats_the_optimum(scenario):
+    best = allocopt.solve(scenario, mip_gap=0.0, first_plan=False)
+    assume(best.status == "optimal")
+    x, objective, lp, _scale = run_first_plan(scenario)
+    if x is None:  # no rounding completed (e.g. unmet demand forbidden and too little built)
+        return
+    assert_feasible(lp, x)
+    assert objective >= best.objective - 1e-6 * max(1.0, abs(best.objective)) - 1e-4, scenario_code(scenario)
+    with_start = allocopt.solve(scenario, mip_gap=0.0)
+    assert with_start.status == "optimal"
+    assert with_start.objective == pytest.approx(best.objective, rel=1e-6, abs=1e-4)
+    assert allocopt.check(scenario, with_start) == []
+
+
+def test_a_start_that_highs_misreports_is_solved_again_without_it():
+    """Found by the property above. HiGHS 1.16, handed the rounded plan of this scenario (cost
+    140), reported "feasible in the reduced space: objective 50", then returned the start with
+    an objective and bound of 50. The optimum, by hand: lease E0 stays through 2026 (rent 10)
+    for D2's 10 places; in 2029 D1's 30 places get O0 (free), O1 (opex 10) and the one-year lease
+    O3 (free), 9 places each at 90 % use, and 3 places unmet at 10 SEK: 10 + 10 + 30 = 50 SEK."""
+    from allocopt.scenario import (Demand, Distance, District, Scenario, Settings, Site,
+                                   SiteCapacity)
+
+    scenario = Scenario(
+        settings=Settings(name="prop", first_year=2026, last_year=2029, discount_rate=0.0),
+        districts=[District(district=d, x_km=0.0, y_km=0.0) for d in ("D0", "D1", "D2")],
+        services=[Service(service="S0", max_km=4.0, utilisation=0.9, unmet_penalty=10.0)],
+        demand=[Demand(district="D1", service="S0", year=2029, places=30.0),
+                Demand(district="D2", service="S0", year=2026, places=10.0)],
+        sites=[Site(site="E0", district="D1", tenure="leased", rent=10.0, lease_end=2026, renewable=False,
+                    may_close=True)],
+        site_capacities=[SiteCapacity(site="E0", service="S0", capacity=70.0)],
+        options=[Option(option="O0", kind="build", district="D0", service="S0", capacity=10.0),
+                 Option(option="O1", kind="build", district="D0", service="S0", capacity=10.0, opex=10.0),
+                 Option(option="O2", kind="build", district="D0", service="S0", capacity=10.0, opex=110.0),
+                 Option(option="O3", kind="lease", district="D0", service="S0", capacity=10.0, term=1)],
+        distances=[Distance(from_district="D0", to_district="D2", km=5.0)],
+    )
+    result = allocopt.solve(scenario, mip_gap=0.0)
+    assert result.status == "optimal"
+    assert result.objective == pytest.approx(50.0) and result.bound == pytest.approx(50.0)
+    assert allocopt.check(scenario, result) == []
