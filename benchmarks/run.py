@@ -280,17 +280,17 @@ def same_model(a: dict, b: dict) -> bool:
 
 # ---------------------------------------------------------------------------- one formulation
 
-NO_START = "-nostart"
-"""Suffix of a formulation name run without its first plan, e.g. ``allocopt-nostart``."""
+WITH_START = "+start"
+"""Suffix of a formulation name run with a first plan handed to HiGHS, e.g. ``allocopt+start``."""
 
 
 def formulation_spec(formulation: str) -> tuple[tuple, bool, bool]:
     """(constraint families, state variables, first plan) of a formulation name."""
     from allocopt.model.build import FORMULATIONS
 
-    base = formulation.removesuffix(NO_START)
+    base = formulation.removesuffix(WITH_START)
     families, state, start = FORMULATIONS[base]
-    return families, state, start and not formulation.endswith(NO_START)
+    return families, state, start or formulation.endswith(WITH_START)
 
 
 def build_formulation(index, formulation: str):

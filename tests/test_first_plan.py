@@ -84,7 +84,7 @@ def test_rounding_and_filling_reach_the_hand_worked_optimum(penalty):
     assert x is not None
     assert_feasible(lp, x)
     assert objective == pytest.approx(800.0, abs=1e-6)
-    result = allocopt.solve(scenario, mip_gap=0.0)
+    result = allocopt.solve(scenario, mip_gap=0.0, first_plan=True)
     assert result.objective == pytest.approx(800.0, abs=1e-6)
     assert [(int(r.year), int(r.modules)) for r in result.actions.itertuples()] == [(2027, 4)]
 
@@ -104,7 +104,7 @@ def test_capex_repair_takes_back_what_the_cap_cannot_pay():
     x, objective, lp, _scale = run_first_plan(scenario)
     assert_feasible(lp, x)
     assert objective == pytest.approx(5000.0)
-    assert allocopt.solve(scenario, mip_gap=0.0).objective == pytest.approx(5000.0)
+    assert allocopt.solve(scenario, mip_gap=0.0, first_plan=True).objective == pytest.approx(5000.0)
 
 
 def test_the_first_plan_is_the_same_run_after_run():
@@ -123,7 +123,7 @@ def test_a_first_plan_is_feasible_and_never_beats_the_optimum(scenario):
         return
     assert_feasible(lp, x)
     assert objective >= best.objective - 1e-6 * max(1.0, abs(best.objective)) - 1e-4, scenario_code(scenario)
-    with_start = allocopt.solve(scenario, mip_gap=0.0)
+    with_start = allocopt.solve(scenario, mip_gap=0.0, first_plan=True)
     assert with_start.status == "optimal"
     assert with_start.objective == pytest.approx(best.objective, rel=1e-6, abs=1e-4)
     assert allocopt.check(scenario, with_start) == []
@@ -153,7 +153,23 @@ def test_a_start_that_highs_misreports_is_solved_again_without_it():
                  Option(option="O3", kind="lease", district="D0", service="S0", capacity=10.0, term=1)],
         distances=[Distance(from_district="D0", to_district="D2", km=5.0)],
     )
-    result = allocopt.solve(scenario, mip_gap=0.0)
+    result = allocopt.solve(scenario, mip_gap=0.0, first_plan=True)
     assert result.status == "optimal"
     assert result.objective == pytest.approx(50.0) and result.bound == pytest.approx(50.0)
     assert allocopt.check(scenario, result) == []
+
+
+def test_the_cli_hands_a_first_plan_when_asked(tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from allocopt.cli import cli
+    from allocopt.load import write_scenario
+
+    write_scenario(pavilion_case(1000.0), tmp_path / "case")
+    out = CliRunner().invoke(cli, ["solve", str(tmp_path / "case"), "--out", str(tmp_path / "out"),
+                                    "--first-plan", "--mip-gap", "0", "--quiet"])
+    assert out.exit_code == 0, out.output
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["status"] == "optimal" and summary["objective"] == pytest.approx(800.0)

@@ -115,12 +115,14 @@ def validate(path: str | None) -> None:
 @click.option("--mip-gap", type=click.FloatRange(min=0), default=DEFAULT_MIP_GAP, show_default=True,
               help="Relative optimality gap at which a plan counts as optimal (0.005 = 0.5 %).")
 @click.option("--threads", type=click.IntRange(min=1), default=1, show_default=True, help="Solver threads.")
+@click.option("--first-plan", is_flag=True,
+              help="Hand HiGHS a rounded, improved LP plan to start from (up to a quarter of the time limit).")
 @click.option("--check/--no-check", "run_check", default=False, show_default=True,
               help="Recompute every constraint and cost from the result tables; fail on a violation.")
 @click.option("--no-excel", is_flag=True, help="Skip result.xlsx.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only the status line.")
 @_friendly
-def solve(path, out, time_limit, mip_gap, threads, run_check, no_excel, quiet) -> None:
+def solve(path, out, time_limit, mip_gap, threads, first_plan, run_check, no_excel, quiet) -> None:
     """Solve a scenario (folder or .xlsx) and write the plan to --out."""
     import allocopt
     from allocopt.console import print_result
@@ -128,7 +130,8 @@ def solve(path, out, time_limit, mip_gap, threads, run_check, no_excel, quiet) -
     start = time.perf_counter()
     scenario = allocopt.load_scenario(_scenario_path(path))
     load_seconds = time.perf_counter() - start
-    result = allocopt.solve(scenario, time_limit=time_limit, mip_gap=mip_gap, threads=threads)
+    result = allocopt.solve(scenario, time_limit=time_limit, mip_gap=mip_gap, threads=threads,
+                            first_plan=first_plan)
     result.timings = {"load": load_seconds, **result.timings}
     if run_check and result.has_plan:
         result.violations = [str(v) for v in allocopt.check(scenario, result)]

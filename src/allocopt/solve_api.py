@@ -51,7 +51,8 @@ def solve(scenario: Scenario | str | os.PathLike, *, time_limit: float = DEFAULT
     ``mip_gap`` the relative optimality gap at which a plan counts as optimal (0.005 = 0.5 %);
     ``threads`` for HiGHS; ``formulation``: ``"allocopt"`` (default, with strengthening rows) or
     ``"textbook"`` (the plain formulation, for benchmarks); ``first_plan``: hand HiGHS a rounded
-    LP plan to start from (default: as the formulation says, on for ``"allocopt"``). Returns a :class:`Result` whose status is ``optimal``, ``time_limit``,
+    and improved LP plan to start from (allocopt.model.first_plan; default off: its gains are
+    uneven, see benchmarks/RESULTS.md). Returns a :class:`Result` whose status is ``optimal``, ``time_limit``,
     ``infeasible`` or ``error``; the tables are filled whenever a plan was found.
     """
     from allocopt.index import build_index
