@@ -23,16 +23,16 @@ from pathlib import Path
 
 
 def one_run(threads: int, time_limit: float) -> dict:
-    out = Path(tempfile.mkdtemp(prefix="allocopt-bench-"))
     exe = shutil.which("allocopt") or str(Path(sys.executable).with_name("allocopt"))
-    start = time.perf_counter()
-    proc = subprocess.run([exe, "solve", "--out", str(out / "r"), "--quiet", "--threads", str(threads),
-                           "--time-limit", str(time_limit)], capture_output=True, text=True)
-    wall = time.perf_counter() - start
-    if proc.returncode != 0:
-        raise SystemExit(f"allocopt solve failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
-    summary = json.loads((out / "r" / "summary.json").read_text())
-    shutil.rmtree(out)
+    with tempfile.TemporaryDirectory(prefix="allocopt-bench-") as tmp:
+        out = Path(tmp) / "r"
+        start = time.perf_counter()
+        proc = subprocess.run([exe, "solve", "--out", str(out), "--quiet", "--threads", str(threads),
+                               "--time-limit", str(time_limit)], capture_output=True, text=True)
+        wall = time.perf_counter() - start
+        if proc.returncode != 0:
+            raise SystemExit(f"allocopt solve failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+        summary = json.loads((out / "summary.json").read_text())
     return {"wall": wall, **summary}
 
 

@@ -214,13 +214,13 @@ class _Generator:
     def demand(self, s: ServiceSpec) -> dict[tuple[int, int], float]:
         """demand[(district index, year)] in places, as allocopt derives it."""
         out = {}
+        b = BANDS.index(s.band) if s.band is not None else None
         for i in range(self.spec.districts):
             extra = 0.0
             for y in self.years:
-                if s.band is None:
+                if b is None:
                     out[i, y] = s.rate * self.residents[i, y]
                     continue
-                b = BANDS.index(s.band)
                 extra += sum(self.homes.get((i, y, h), 0.0) * pph[b] for h, pph in HOUSING_TYPES.items())
                 out[i, y] = s.rate * (self.persons[i, y, s.band] + extra)
         return out
@@ -402,11 +402,10 @@ class _Generator:
 
     def _conversions(self) -> None:
         """Preschool departments into F-6 classrooms (18 -> 25 places) and back, at owned sites."""
-        names = [s.service for s in self.services]
         pairs = [("preschool", "school_f6", 25.0, 18.0), ("school_f6", "preschool", 18.0, 25.0)]
         spec = {s.service: s for s in self.services}
         for from_s, to_s, places, removed in pairs:
-            if from_s not in names or to_s not in names:
+            if from_s not in spec or to_s not in spec:
                 continue
             candidates = sorted({(site, i) for (i, s), sites in self.sites_at.items() if s == from_s
                                  for site in sites if self._site(site)["tenure"] == "owned"})

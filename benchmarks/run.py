@@ -36,7 +36,8 @@ Gap trajectory: HiGHS prints a progress line (best bound, best solution, time) w
 better plan and as it works, no more often than ``mip_min_logging_interval``. One solve with the
 largest time limit gives the gap reached at 10, 60 and 600 s (the last line at or before that
 time; the final gap once HiGHS has stopped) and the first times the gap was at most 1 % and
-0.5 %. Gap = (best solution - best bound) / |best solution|, as HiGHS reports it. A checkpoint
+0.5 %. Gap = (best solution - best bound) / max(|best solution|, 1), as HiGHS reports it
+(``allocopt.solver.relative_gap``). A checkpoint
 at the time limit reports the final gap; one beyond it is "–"; a threshold never reached is
 "> limit". HiGHS logs nothing while a long step runs (a sub-MIP heuristic, the root cut loop),
 so the trajectory is only as fine as the log.
@@ -61,7 +62,9 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
 import gc
+import hashlib
 import json
 import math
 import os
@@ -73,6 +76,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from allocopt.solver import relative_gap
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -153,17 +158,17 @@ _ROW = re.compile(r"^\s*[A-Za-z]?\s+\d+\s+\d+\s+\d+\s+[\d.]+%\s+(\S+)\s+(\S+)\s+
 
 
 def _num(token: str) -> float:
+    """A number of the log (``float`` reads HiGHS's ``inf`` and ``-inf``); nan if none."""
     try:
         return float(token)
     except ValueError:
-        return math.inf if token.lstrip("+").startswith("inf") else (-math.inf if token.startswith("-inf") else math.nan)
+        return math.nan
 
 
-def relative_gap(bound: float, incumbent: float) -> float:
-    """(incumbent - bound) / |incumbent| (minimising); inf without both."""
-    if not (math.isfinite(bound) and math.isfinite(incumbent)):
-        return math.inf
-    return max(0.0, incumbent - bound) / max(abs(incumbent), 1e-9)
+def _gap(bound: float, incumbent: float) -> float:
+    """``allocopt.solver.relative_gap``, inf without both."""
+    gap = relative_gap(incumbent, bound)
+    return math.inf if gap is None else gap
 
 
 def parse_log(text: str, offset: float = 0.0) -> dict:
@@ -176,7 +181,7 @@ def parse_log(text: str, offset: float = 0.0) -> dict:
         m = _ROW.match(line)
         if m:
             bound, incumbent, seconds = _num(m.group(1)), _num(m.group(2)), float(m.group(4)) + offset
-            points.append((seconds, bound, incumbent, relative_gap(bound, incumbent)))
+            points.append((seconds, bound, incumbent, _gap(bound, incumbent)))
     final: dict = {}
     for key, pattern in (("primal", r"^\s*Primal bound\s+(\S+)"), ("dual", r"^\s*Dual bound\s+(\S+)"),
                          ("seconds", r"^\s*Timing\s+(\S+)"), ("status", r"^\s*Status\s+(.+?)\s*$"),
@@ -187,7 +192,7 @@ def parse_log(text: str, offset: float = 0.0) -> dict:
     if "seconds" in final:
         final["seconds"] += offset
     if "primal" in final and "dual" in final:
-        final["gap"] = relative_gap(final["dual"], final["primal"])
+        final["gap"] = _gap(final["dual"], final["primal"])
     return {"points": points, "final": final}
 
 
@@ -288,9 +293,8 @@ def formulation_spec(formulation: str) -> tuple[tuple, bool, bool]:
     """(constraint families, state variables, first plan) of a formulation name."""
     from allocopt.model.build import FORMULATIONS
 
-    base = formulation.removesuffix(WITH_START)
-    families, state, start = FORMULATIONS[base]
-    return families, state, start or formulation.endswith(WITH_START)
+    families, state = FORMULATIONS[formulation.removesuffix(WITH_START)]
+    return families, state, formulation.endswith(WITH_START)
 
 
 def build_formulation(index, formulation: str):
@@ -303,8 +307,6 @@ def build_formulation(index, formulation: str):
 
 def code_fingerprint() -> str:
     """Short hash of the model code measured (others may be changing it between runs)."""
-    import hashlib
-
     import allocopt
 
     root = Path(allocopt.__file__).resolve().parent
@@ -314,6 +316,7 @@ def code_fingerprint() -> str:
         path = root / name
         digest.update(path.read_bytes() if path.is_file() else b"")
     return digest.hexdigest()[:10]
+
 
 def formulation_families(formulation: str) -> str:
     """The constraint families, the state-variable switch and the first plan of a formulation, as text."""
@@ -369,11 +372,8 @@ def run_formulation(folder: Path, formulation: str, args) -> dict:
         if formulation_spec(formulation)[2]:
             from allocopt.model.first_plan import first_plan
 
-            def rounded_lp_plan(h, column, threads, seconds):
-                return first_plan(pm, h, column, threads=threads, seconds=seconds)
-
-            out["start_objective"] = clock("start", hand_start, solver, rounded_lp_plan, int(args.threads),
-                                           START_SHARE * float(args.time_limit))
+            out["start_objective"] = clock("start", hand_start, solver, functools.partial(first_plan, pm),
+                                           int(args.threads), START_SHARE * float(args.time_limit))
             if out["start_objective"] is not None:
                 out["start_objective"] /= pm.money_scale
             started = clock.seconds["start"]
@@ -404,9 +404,7 @@ def run_formulation(folder: Path, formulation: str, args) -> dict:
             tables = clock("results", read_tables, pm)
             result = allocopt.Result(scenario=index.name, status=status, objective=objective, bound=bound,
                                      gap=log["final"].get("gap"), solve_seconds=clock.seconds["solve"],
-                                     timings=dict(clock.seconds))
-            for name, table in tables.items():
-                setattr(result, name, table)
+                                     timings=dict(clock.seconds), **tables)
             with tempfile.TemporaryDirectory(prefix="allocopt-bench-") as tmp:
                 clock("write", result.save, Path(tmp) / "result")
             out["unmet_places"] = float(result.balance["unmet"].sum())
@@ -434,9 +432,6 @@ def worker(args) -> None:
     from generate import describe, write
 
     args.code = code_fingerprint()  # right after the import: the code measured, even if edited meanwhile
-
-    import hashlib
-
     generator = hashlib.sha256((HERE / "generate.py").read_bytes()).hexdigest()[:8]
     folder = Path(args.instances) / f"{args.size}_seed{args.seed}_{generator}"  # a changed generator: new folder
     if args.regenerate or not (folder / "scenario.yaml").is_file():
@@ -471,6 +466,11 @@ def fmt_s(x, digits: int = 2) -> str:
     return DASH if x is None else f"{x:.{digits}f}"
 
 
+def fmt_msek(x) -> str:
+    """SEK as MSEK with one decimal."""
+    return fmt_s(None if x is None else x / 1e6, 1)
+
+
 def fmt_ratio(a, b) -> str:
     if a is None or b is None or (math.isinf(a) and math.isinf(b)):
         return DASH
@@ -481,6 +481,7 @@ def fmt_ratio(a, b) -> str:
     return f"{a / b:.2f}"
 
 
+@functools.cache
 def machine() -> str:
     cpu = platform.processor() or platform.machine()
     try:
@@ -528,9 +529,9 @@ def report(results: list[dict], args) -> str:
             + cps + ["final gap"] + ths + ["first plan MSEK", "objective MSEK", "bound MSEK", "B&B nodes", "unmet place-years",
                                            "capex cap binding (years)"])
     lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    limit = f"> {args.time_limit:g}"
     for r in results:
         s = r["seconds"]
-        limit = f"> {args.time_limit:g}"
         row = [label(r), r["formulation"], f"{r['rows']:,}", f"{r['columns']:,}", f"{r['integers']:,}",
                f"{r['nonzeros']:,}"] + [fmt_s(s.get(k)) for k in ("load", "validate", "index", "build", "handoff",
                                                                    "start", "solve", "results", "write")]
@@ -541,9 +542,7 @@ def report(results: list[dict], args) -> str:
         if "status" in r:
             row += [fmt_gap(r["gap_at"][str(t)]) for t in args.checkpoints] + [fmt_gap(r["final_gap"])]
             row += [fmt_s(r["time_to"][str(t)], 1) if r["time_to"][str(t)] is not None else limit for t in THRESHOLDS]
-            row += [fmt_s(r["start_objective"] / 1e6 if r.get("start_objective") is not None else None, 1),
-                    fmt_s(r["objective"] / 1e6 if r["objective"] is not None else None, 1),
-                    fmt_s(r["bound"] / 1e6 if r.get("bound") is not None else None, 1),
+            row += [fmt_msek(r.get("start_objective")), fmt_msek(r["objective"]), fmt_msek(r.get("bound")),
                     f"{r['nodes']:.0f}" if r.get("nodes") is not None else DASH,
                     fmt_s(r.get("unmet_places"), 0), str(r.get("capex_cap_binding_years", DASH))]
         else:
@@ -560,8 +559,7 @@ def report(results: list[dict], args) -> str:
                      f"{fmt_s(both_cpu, 3)} | {r['reference']:.4f} | {(s['build'] + s['handoff']) / r['reference']:,.0f} | "
                      f"{'yes' if r['reference_equal'] else 'NO'} |")
     by = {(label(r), r["formulation"]): r for r in results}
-    pairs = [(a, by[a[0], "textbook"]) for a in [(label(r), r["formulation"]) for r in results]
-             if a[1] == "allocopt" and (a[0], "textbook") in by]
+    pairs = [(key, by[key[0], "textbook"]) for key in by if key[1] == "allocopt" and (key[0], "textbook") in by]
     if pairs:
         head = ["size", "rows", "nonzeros", "build", "hand-off", "solve", "+MiB"]
         if "status" in by[pairs[0][0]]:
@@ -644,7 +642,7 @@ def main(argv: list[str] | None = None) -> None:
             with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as f:
                 out = f.name
             cmd = [sys.executable, str(Path(__file__).resolve()), *passthrough, "--worker", "--size", size,
-                   "--out", out, "--sizes", size, "--seed", str(seed), "--seeds", str(seed),
+                   "--out", out, "--seed", str(seed),
                    "--time-limit", f"{args.time_limit!r}", "--checkpoints", ",".join(f"{t:g}" for t in args.checkpoints)]
             proc = subprocess.run(cmd)
             if proc.returncode != 0:
@@ -657,7 +655,7 @@ def main(argv: list[str] | None = None) -> None:
         with open(args.record, "a", encoding="utf-8") as f:
             f.write("\n" + text)
     if args.json:
-        Path(args.json).write_text(json.dumps({"settings": {k: v for k, v in vars(args).items()},
+        Path(args.json).write_text(json.dumps({"settings": vars(args),
                                                "machine": machine(), "results": results}, indent=1, allow_nan=True))
 
 

@@ -1,9 +1,17 @@
-"""Builders of tiny scenarios for hand-worked test cases."""
+"""Builders of tiny scenarios for hand-worked test cases, and helpers several test modules share."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from allocopt.cli import cli
+from allocopt.report import VOLATILE_SUMMARY_KEYS
+from allocopt.result import RESULT_FILES
 from allocopt.scenario import (
-    Budget, Demand, District, Lock, Option, Scenario, Service, Settings, Site, SiteCapacity,
+    Budget, Demand, Distance, District, Lock, Option, Scenario, Service, Settings, Site, SiteCapacity,
 )
 
 
@@ -31,4 +39,38 @@ def flat(places: float, years, district: str = "A", service: str = "pre") -> dic
     return {(district, service, y): places for y in years}
 
 
-__all__ = ["Budget", "Demand", "District", "Lock", "Option", "Service", "Site", "SiteCapacity", "flat", "tiny"]
+BUILD = dict(kind="build", district="A", service="pre", capacity=100.0, capex=1000.0, opex=10.0, lifetime=10)
+LEASE = dict(kind="lease", district="A", service="pre", capacity=100.0, rent=150.0, term=10)
+
+
+def build_or_lease(**kw) -> Scenario:
+    """100 places 2026-2030; build 550 net (1000 + 50 − 500 residual), lease 750 (see
+    test_model_cases). ``kw`` goes to :func:`tiny`."""
+    return tiny(2026, 2030, demand=flat(100, range(2026, 2031)),
+                options=[Option(option="B", **BUILD), Option(option="L", **LEASE)], **kw)
+
+
+# ------------------------------------------------------------------------------ command line
+
+
+def run(*args: str):
+    """``allocopt *args`` in-process; exceptions propagate and no traceback may be printed."""
+    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    assert "Traceback" not in result.output
+    return result
+
+
+
+def assert_same_results(first: Path, second: Path) -> None:
+    """The result files in two folders are byte-identical (summary.json: all but the timings)."""
+    for name in RESULT_FILES:
+        a, b = (first / name).read_bytes(), (second / name).read_bytes()
+        if name == "summary.json":
+            a, b = (json.loads(x) for x in (a, b))
+            for key in VOLATILE_SUMMARY_KEYS:
+                a.pop(key), b.pop(key)
+        assert a == b, f"{name} differs between two runs of the same input"
+
+
+__all__ = ["Budget", "Demand", "Distance", "District", "Lock", "Option", "Scenario", "Service",
+           "Settings", "Site", "SiteCapacity", "assert_same_results", "build_or_lease", "flat", "run", "tiny"]

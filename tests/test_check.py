@@ -748,7 +748,7 @@ def test_solved_edge_cases_pass_the_checker():
     assert sell.objective == pytest.approx(100 + 100 / 1.1 + (10 - 5000) / 1.21)
 
 
-def _random_scenario(rng: "random.Random") -> Scenario:
+def _random_scenario(rng: random.Random) -> Scenario:
     """A random tiny scenario touching every feature (2–6 years, 1–3 districts, 1–2 services)."""
     y0 = 2025
     last = y0 + rng.randint(1, 5)

@@ -8,20 +8,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from allocopt.cli import cli
 from allocopt.load import write_scenario
 from allocopt.result import RESULT_FILES
-from cases import Budget, Option, Site, SiteCapacity, flat, tiny
+from cases import Budget, Option, Site, SiteCapacity, assert_same_results, flat, run, tiny
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def run(*args: str):
-    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
-    assert "Traceback" not in result.output
-    return result
 
 
 @pytest.fixture
@@ -103,17 +95,9 @@ def test_installed_command_runs_without_traceback(small_folder, tmp_path):
 
 def test_same_input_gives_identical_files(small_folder, tmp_path):
     """Two solves of one scenario write byte-identical files (summary.json: all but the timings)."""
-    outs = []
     for name in ("a", "b"):
         assert run("solve", str(small_folder), "--out", str(tmp_path / name)).exit_code == 0
-        outs.append(tmp_path / name)
-    for name in RESULT_FILES:
-        a, b = ((o / name).read_bytes() for o in outs)
-        if name == "summary.json":
-            a, b = (json.loads(x) for x in (a, b))
-            for key in ("timings", "solve_seconds"):
-                a.pop(key), b.pop(key)
-        assert a == b, name
+    assert_same_results(tmp_path / "a", tmp_path / "b")
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")], "temporary folder left behind"
 
 

@@ -13,14 +13,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 import allocopt
-from allocopt.result import RESULT_FILES
+from allocopt.result import RESULT_FILES, TABLE_COLUMNS
+from cases import assert_same_results
 
 GAP = 0.02
-VOLATILE = {"timings", "solve_seconds"}
-"""summary.json keys that measure time: the only content that differs between identical runs."""
 
 
 def _allocopt(*args: str, cwd: Path) -> subprocess.CompletedProcess:
@@ -57,13 +57,7 @@ def test_solves_to_optimal_and_writes_every_file(two_runs):
 @pytest.mark.slow
 def test_same_input_gives_identical_files(two_runs):
     (first, _), (second, _) = two_runs
-    for name in RESULT_FILES:
-        a, b = (first / name).read_bytes(), (second / name).read_bytes()
-        if name == "summary.json":
-            a, b = (json.loads(x) for x in (a, b))
-            for key in VOLATILE:
-                a.pop(key), b.pop(key)
-        assert a == b, f"{name} differs between two runs of the same input"
+    assert_same_results(first, second)
 
 
 @pytest.mark.slow
@@ -72,9 +66,7 @@ def test_plan_passes_the_independent_checker(two_runs):
     scenario = allocopt.load_scenario(allocopt.default_scenario_path())
     result = allocopt.Result(scenario="sodertalje", status="optimal",
                              objective=json.loads((folder / "summary.json").read_text())["objective"])
-    import pandas as pd
-
-    for name in ("actions", "balance", "costs", "utilisation", "assignments"):
+    for name in TABLE_COLUMNS:
         setattr(result, name, pd.read_csv(folder / f"{name}.csv"))
     assert allocopt.check(scenario, result) == []
 

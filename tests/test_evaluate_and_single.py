@@ -9,17 +9,7 @@ from click.testing import CliRunner
 import allocopt
 from allocopt.cli import cli
 from allocopt.load import write_scenario
-from allocopt.scenario import Service
-from cases import Budget, District, Option, Site, SiteCapacity, flat, tiny
-
-BUILD = dict(kind="build", district="A", service="pre", capacity=100.0, capex=1000.0, opex=10.0, lifetime=10)
-LEASE = dict(kind="lease", district="A", service="pre", capacity=100.0, rent=150.0, term=10)
-
-
-def build_or_lease(**kw):
-    """100 places 2026-2030; build 550 net (1000 + 50 − 500 residual), lease 750 (see test_model_cases)."""
-    return tiny(2026, 2030, demand=flat(100, range(2026, 2031)),
-                options=[Option(option="B", **BUILD), Option(option="L", **LEASE)], **kw)
+from cases import Budget, District, Option, Service, Site, SiteCapacity, build_or_lease, tiny
 
 
 def plan(*rows):
@@ -101,10 +91,11 @@ def catchments(assignment: str, penalty="forbidden"):
 
 def test_split_assignment_shares_a_district():
     """Split: B sends 25 to S2 and 5 to S1 (2 km): travel 10, no build."""
-    r = allocopt.solve(catchments("split"), mip_gap=0.0)
+    sc = catchments("split")
+    r = allocopt.solve(sc, mip_gap=0.0)
     assert r.objective == pytest.approx(10.0)
     assert r.actions.empty
-    assert allocopt.check(catchments("split"), r) == []
+    assert allocopt.check(sc, r) == []
 
 
 def test_single_assignment_gives_each_district_one_site():

@@ -4,25 +4,32 @@ to the optimum allocopt.solve returns."""
 
 from __future__ import annotations
 
+import json
+
+import highspy
 import numpy as np
 import pytest
+from click.testing import CliRunner
 from hypothesis import assume, given, settings
+from pyomo.contrib.solver.solvers.highs import Highs
 
 import allocopt
+from allocopt.cli import cli
 from allocopt.index import build_index
+from allocopt.load import write_scenario
 from allocopt.model.build import build_model
 from allocopt.model.first_plan import first_plan
 from allocopt.solver import hand_start
-from cases import Budget, Option, Service, flat, tiny
+from cases import (
+    Budget, Demand, Distance, District, Option, Scenario, Service, Settings, Site, SiteCapacity, flat, tiny,
+)
 from strategies import scenario_code, scenarios
 
 TOL = 1e-6
 
 
 def run_first_plan(scenario, seconds: float = 10.0):
-    """(first plan's column values, its objective in SEK, the LP HiGHS was handed, money scale)."""
-    from pyomo.contrib.solver.solvers.highs import Highs
-
+    """(first plan's column values, its objective in SEK, the LP HiGHS was handed)."""
     pm = build_model(build_index(scenario))
     solver = Highs()
     solver.set_instance(pm.model)
@@ -35,14 +42,12 @@ def run_first_plan(scenario, seconds: float = 10.0):
 
     objective = hand_start(solver, start, 1, seconds)
     if seen["plan"] is None:
-        return None, None, seen["lp"], pm.money_scale
-    return seen["plan"][0], objective / pm.money_scale, seen["lp"], pm.money_scale
+        return None, None, seen["lp"]
+    return seen["plan"][0], objective / pm.money_scale, seen["lp"]
 
 
 def assert_feasible(lp, x: np.ndarray) -> None:
     """Every bound, row and integrality of the HiGHS model holds at ``x`` (independent of HiGHS)."""
-    import highspy
-
     lo, up = np.asarray(lp.col_lower_), np.asarray(lp.col_upper_)
     assert np.all(x >= lo - TOL) and np.all(x <= up + TOL)
     integer = np.asarray([int(v) for v in lp.integrality_], dtype=int) > 0 if len(lp.integrality_) else []
@@ -80,7 +85,7 @@ def pavilion_case(penalty):
 @pytest.mark.parametrize("penalty", ["forbidden", 1000.0])
 def test_rounding_and_filling_reach_the_hand_worked_optimum(penalty):
     scenario = pavilion_case(penalty)
-    x, objective, lp, _scale = run_first_plan(scenario)
+    x, objective, lp = run_first_plan(scenario)
     assert x is not None
     assert_feasible(lp, x)
     assert objective == pytest.approx(800.0, abs=1e-6)
@@ -101,7 +106,7 @@ def test_capex_repair_takes_back_what_the_cap_cannot_pay():
                     demand=flat(100.0, [2026]), budget=[Budget(year=2026, capex_cap=1500.0)],
                     options=[Option(option=o, kind="build", district="A", service="pre", capacity=60.0, capex=1000.0)
                              for o in ("a", "b")])
-    x, objective, lp, _scale = run_first_plan(scenario)
+    x, objective, lp = run_first_plan(scenario)
     assert_feasible(lp, x)
     assert objective == pytest.approx(5000.0)
     assert allocopt.solve(scenario, mip_gap=0.0, first_plan=True).objective == pytest.approx(5000.0)
@@ -118,7 +123,7 @@ def test_the_first_plan_is_the_same_run_after_run():
 def test_a_first_plan_is_feasible_and_never_beats_the_optimum(scenario):
     best = allocopt.solve(scenario, mip_gap=0.0, first_plan=False)
     assume(best.status == "optimal")
-    x, objective, lp, _scale = run_first_plan(scenario)
+    x, objective, lp = run_first_plan(scenario)
     if x is None:  # no rounding completed (e.g. unmet demand forbidden and too little built)
         return
     assert_feasible(lp, x)
@@ -135,9 +140,6 @@ def test_a_start_that_highs_misreports_is_solved_again_without_it():
     an objective and bound of 50. The optimum, by hand: lease E0 stays through 2026 (rent 10)
     for D2's 10 places; in 2029 D1's 30 places get O0 (free), O1 (opex 10) and the one-year lease
     O3 (free), 9 places each at 90 % use, and 3 places unmet at 10 SEK: 10 + 10 + 30 = 50 SEK."""
-    from allocopt.scenario import (Demand, Distance, District, Scenario, Settings, Site,
-                                   SiteCapacity)
-
     scenario = Scenario(
         settings=Settings(name="prop", first_year=2026, last_year=2029, discount_rate=0.0),
         districts=[District(district=d, x_km=0.0, y_km=0.0) for d in ("D0", "D1", "D2")],
@@ -160,13 +162,6 @@ def test_a_start_that_highs_misreports_is_solved_again_without_it():
 
 
 def test_the_cli_hands_a_first_plan_when_asked(tmp_path):
-    import json
-
-    from click.testing import CliRunner
-
-    from allocopt.cli import cli
-    from allocopt.load import write_scenario
-
     write_scenario(pavilion_case(1000.0), tmp_path / "case")
     out = CliRunner().invoke(cli, ["solve", str(tmp_path / "case"), "--out", str(tmp_path / "out"),
                                     "--first-plan", "--mip-gap", "0", "--quiet"])

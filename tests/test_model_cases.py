@@ -10,7 +10,7 @@ import math
 import pytest
 
 import allocopt
-from cases import Budget, District, Lock, Option, Service, Site, SiteCapacity, flat, tiny
+from cases import Budget, District, Lock, Option, Service, Site, SiteCapacity, build_or_lease, flat, tiny
 
 
 def solved(scenario, **kwargs):
@@ -29,15 +29,10 @@ def plan(result) -> list[tuple]:
     return out
 
 
-BUILD = dict(kind="build", district="A", service="pre", capacity=100.0, capex=1000.0, opex=10.0, lifetime=10)
-LEASE = dict(kind="lease", district="A", service="pre", capacity=100.0, rent=150.0, term=10)
-
-
 def test_build_beats_lease_with_residual_value():
     """100 places in 2026-2030, r = 0. Build: 1000 capex + 5·10 opex − residual 1000·(1 − 5/10) = 550.
     Lease: 5·150 = 750. The build opens in 2026; cost 550."""
-    sc = tiny(2026, 2030, demand=flat(100, range(2026, 2031)),
-              options=[Option(option="B", **BUILD), Option(option="L", **LEASE)])
+    sc = build_or_lease()
     r = solved(sc)
     assert plan(r) == [(2026, "build", "B", 1)]
     assert r.objective == pytest.approx(550.0, abs=1e-6)
@@ -45,8 +40,7 @@ def test_build_beats_lease_with_residual_value():
 
 def test_lease_beats_build_without_residual_value():
     """Same, residual value 'none': build 1000 + 50 = 1050 > lease 750. The lease is taken; cost 750."""
-    sc = tiny(2026, 2030, residual="none", demand=flat(100, range(2026, 2031)),
-              options=[Option(option="B", **BUILD), Option(option="L", **LEASE)])
+    sc = build_or_lease(residual="none")
     r = solved(sc)
     assert plan(r) == [(2026, "lease", "L", 1)]
     assert r.objective == pytest.approx(750.0, abs=1e-6)
@@ -217,14 +211,10 @@ def test_locks_force_and_forbid():
     """Build vs lease as in the first case (build 550, lease 750). Forbidding the build gives the
     lease (750); forcing the lease by 2027 while the build stays allowed: the lease opens in 2026
     (750) and nothing else is needed."""
-    demand = flat(100, range(2026, 2031))
-    options = [Option(option="B", **BUILD), Option(option="L", **LEASE)]
-    r = solved(tiny(2026, 2030, demand=demand, options=options,
-                    locks=[Lock(target="option", id="B", rule="forbid")]))
+    r = solved(build_or_lease(locks=[Lock(target="option", id="B", rule="forbid")]))
     assert plan(r) == [(2026, "lease", "L", 1)]
     assert r.objective == pytest.approx(750.0)
-    r = solved(tiny(2026, 2030, demand=demand, options=options,
-                    locks=[Lock(target="option", id="L", rule="force", year=2027)]))
+    r = solved(build_or_lease(locks=[Lock(target="option", id="L", rule="force", year=2027)]))
     assert plan(r) == [(2026, "lease", "L", 1)]
     assert r.objective == pytest.approx(750.0)
 

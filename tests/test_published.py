@@ -15,12 +15,11 @@ import re
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 import allocopt
 from allocopt.benchmarks_io import read_holmberg, read_orlib
-from allocopt.cli import cli
 from allocopt.validate import ScenarioError
+from cases import run
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 ORLIB = SHARED / "orlib"
@@ -64,12 +63,6 @@ def assert_reproduces(scenario: allocopt.Scenario, published: float, time_limit:
     assert result.objective == pytest.approx(published, rel=REL_TOL, abs=0.0)
 
 
-def run(*args: str):
-    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
-    assert "Traceback" not in result.output
-    return result
-
-
 # ---------------------------------------------------------------- hand-worked instances
 
 TINY_ORLIB = """2 2
@@ -90,12 +83,18 @@ cannot be split, site 1 is too small, so site 2 alone serves it: 2 + 200 = 202 (
 be 1 + 2 + 60 + 80 = 143). The bytes after the NUL are ignored."""
 
 
+def read_tiny(path: Path, data: bytes, reader, name: str, assignment: str) -> allocopt.Scenario:
+    """``data`` written to ``path`` and read back with ``reader``: the scenario's name and its one
+    service's assignment rule are checked."""
+    path.write_bytes(data)
+    scenario = reader(path)
+    assert scenario.settings.name == name
+    assert [s.assignment for s in scenario.services] == [assignment]
+    return scenario
+
+
 def test_tiny_orlib_splits_demand(tmp_path):
-    path = tmp_path / "tiny.txt"
-    path.write_text(TINY_ORLIB)
-    scenario = read_orlib(path)
-    assert scenario.settings.name == "orlib-tiny"
-    assert [s.assignment for s in scenario.services] == ["split"]
+    scenario = read_tiny(tmp_path / "tiny.txt", TINY_ORLIB.encode(), read_orlib, "orlib-tiny", "split")
     assert [(d.district, d.places) for d in scenario.demand] == [("c1", 10.0)]  # no row for zero demand
     assert [(o.option, o.district, o.capacity, o.capex) for o in scenario.options] == [
         ("w1", "w1", 6.0, 1.0), ("w2", "w2", 6.0, 2.0)]
@@ -105,11 +104,7 @@ def test_tiny_orlib_splits_demand(tmp_path):
 
 
 def test_tiny_holmberg_serves_each_customer_from_one_site(tmp_path):
-    path = tmp_path / "tiny"
-    path.write_bytes(TINY_HOLMBERG)
-    scenario = read_holmberg(path)
-    assert scenario.settings.name == "holmberg-tiny"
-    assert [s.assignment for s in scenario.services] == ["single"]
+    scenario = read_tiny(tmp_path / "tiny", TINY_HOLMBERG, read_holmberg, "holmberg-tiny", "single")
     assert_reproduces(scenario, 202.0)
 
 

@@ -5,6 +5,7 @@ Steps (each timed): load (when given a path) → index → build → solve → r
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 from pathlib import Path
@@ -44,7 +45,7 @@ def model_size(model) -> dict[str, int]:
 
 def solve(scenario: Scenario | str | os.PathLike, *, time_limit: float = DEFAULT_TIME_LIMIT,
           mip_gap: float = DEFAULT_MIP_GAP, threads: int = 1, tee: bool = False,
-          formulation: str = "allocopt", first_plan: bool | None = None) -> Result:
+          formulation: str = "allocopt", first_plan: bool = False) -> Result:
     """Find the plan of least discounted cost for ``scenario``.
 
     ``scenario``: a :class:`Scenario` or a path (folder or .xlsx). ``time_limit`` in seconds;
@@ -68,7 +69,7 @@ def solve(scenario: Scenario | str | os.PathLike, *, time_limit: float = DEFAULT
     start = time.perf_counter()
     from allocopt.model.build import FORMULATIONS
 
-    families, state, with_start = FORMULATIONS[formulation]
+    families, state = FORMULATIONS[formulation]
     pm = build_model(index, families=families, state=state)
     timings["build"] = time.perf_counter() - start
     start = time.perf_counter()
@@ -83,14 +84,13 @@ def solve(scenario: Scenario | str | os.PathLike, *, time_limit: float = DEFAULT
         msg = "; ".join(reasons) + (f"; and {more} more such district-years" if more > 0 else "")
         return Result(scenario=index.name, status="infeasible", message=msg, timings=timings, model_size=size)
 
-    start = None
-    if with_start if first_plan is None else first_plan:
+    first = None
+    if first_plan:
         from allocopt.model.first_plan import first_plan as rounded_lp_plan
 
-        def start(highs, column, threads, seconds):
-            return rounded_lp_plan(pm, highs, column, threads=threads, seconds=seconds)
+        first = functools.partial(rounded_lp_plan, pm)
     outcome = solve_model(pm.model, time_limit=time_limit, mip_gap=mip_gap, threads=threads, tee=tee,
-                          objective_scale=pm.money_scale, start=start)
+                          objective_scale=pm.money_scale, start=first)
     timings["solve"] = outcome.seconds
     result = Result(scenario=index.name, status=outcome.status, objective=outcome.objective, bound=outcome.bound,
                     gap=outcome.gap, solve_seconds=outcome.seconds, message=outcome.message,

@@ -70,15 +70,13 @@ def solve_model(model, *, time_limit: float = DEFAULT_TIME_LIMIT, mip_gap: float
     and bound are returned in SEK. ``start(highs, column, threads, seconds)``, if given, returns a
     first plan (column values of the highspy model, objective) or None; HiGHS starts from it.
     """
+    import pyomo.environ as pyo
     from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
     from pyomo.contrib.solver.solvers.highs import Highs
 
-    import pyomo.environ as pyo
-
     if not any(not v.fixed for v in model.component_data_objects(pyo.Var, descend_into=True)):
         # nothing to decide (HiGHS calls such a model empty and returns no solution)
-        objective = next(model.component_data_objects(pyo.Objective, active=True))
-        value = float(pyo.value(objective.expr)) / objective_scale
+        value = _plan_objective(model, objective_scale)
         return SolveOutcome("optimal", value, value, 0.0, 0.0, "")
     solver = Highs()
     if not solver.available():
@@ -156,15 +154,12 @@ def hand_start(solver, start, threads: int, seconds: float) -> float | None:
     """Run ``start`` (within ``seconds``) on the highspy model that the Pyomo interface ``solver``
     holds after ``set_instance`` and hand its plan to HiGHS; the plan's objective (model units),
     or None when ``start`` found none."""
-    import highspy
+    from allocopt.model.completion import set_start
 
     highs = solver._solver_model  # the interface's highspy.Highs (no public accessor)
     columns = solver._pyomo_var_to_solver_var_map
     found = start(highs, lambda var: columns.get(id(var)), threads, seconds)
     if found is None:
         return None
-    plan = highspy.HighsSolution()
-    plan.col_value = list(found[0])
-    plan.value_valid = True
-    highs.setSolution(plan)
+    set_start(highs, found[0])
     return float(found[1])

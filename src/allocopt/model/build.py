@@ -466,8 +466,8 @@ FAMILIES = (
 TEXTBOOK_FAMILIES = tuple(f for f in FAMILIES if f not in (add_assign_link, add_capacity_cover))
 """The plain textbook formulation (no strengthening rows): the benchmarks' baseline."""
 
-FORMULATIONS = {"allocopt": (FAMILIES, True, False), "textbook": (TEXTBOOK_FAMILIES, False, False)}
-"""Formulation name -> (constraint families, state variables, first plan handed to HiGHS)."""
+FORMULATIONS = {"allocopt": (FAMILIES, True), "textbook": (TEXTBOOK_FAMILIES, False)}
+"""Formulation name -> (constraint families, state variables)."""
 
 EVALUATION_FAMILIES = (add_demand_balance, add_capacity_limit)
 """Families kept when a given plan is evaluated: its decisions are fixed, only service is free."""

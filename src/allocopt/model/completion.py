@@ -13,16 +13,31 @@ LP_SECONDS = 30.0
 """Time limit (seconds) of each LP the heuristic solves: a safety net, never reached in practice."""
 
 
-def quiet_copy(highs, lp, threads: int):
-    """A fresh, silent highspy model of ``lp`` (``highs`` is the one it was read from)."""
+def quiet_copy(lp, threads: int, relax: bool = False):
+    """A fresh, silent highspy model of ``lp`` (``relax``: without its integrality)."""
     import highspy
 
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("threads", threads)
     h.setOptionValue("time_limit", LP_SECONDS)
-    h.passModel(lp)
+    if relax:
+        integrality, lp.integrality_ = lp.integrality_, []
+        h.passModel(lp)
+        lp.integrality_ = integrality
+    else:
+        h.passModel(lp)
     return h
+
+
+def set_start(highs, values) -> None:
+    """Hand ``highs`` the column ``values`` of a plan as its starting solution."""
+    import highspy
+
+    plan = highspy.HighsSolution()
+    plan.col_value = list(values)
+    plan.value_valid = True
+    highs.setSolution(plan)
 
 
 class Completion:
@@ -31,11 +46,9 @@ class Completion:
     ``lp_only``: every integer column will be fixed, so the copy is solved as an LP.
     """
 
-    def __init__(self, highs, threads: int, lp_only: bool):
-        lp = highs.getLp()
-        if lp_only:  # every integer column is fixed: an LP, warm-started from round to round
-            lp.integrality_ = []
-        self.h = quiet_copy(highs, lp, threads)
+    def __init__(self, lp, threads: int, lp_only: bool):
+        self.lp_only = lp_only
+        self.h = quiet_copy(lp, threads, relax=lp_only)
 
     def solve(self, values: dict[int, float]) -> tuple[np.ndarray, float] | None:
         """Column values and objective (model units) with column ``c`` fixed to ``values[c]``;

@@ -40,6 +40,7 @@ from allocopt.scenario import SITE_KINDS
 THRESHOLDS = (0.5, 0.2, 0.8)
 """Fractions ``θ`` at which a cumulative module count is rounded up."""
 
+
 def _cumulative(pm: PlanModel, x: np.ndarray, col: Callable) -> dict[str, np.ndarray]:
     """LP modules opened by each option's opening years, cumulated: option -> array over ``o.years``."""
     out = {}
@@ -96,9 +97,8 @@ def _repair_capex(pm: PlanModel, cum: dict[str, np.ndarray], lp_cum: dict[str, n
             for i, t in enumerate(o.years):
                 if opened[i] < 1 or not any(y == year for y, _ in o.pay[t]) or o.capex <= 0:
                     continue
-                if o.force_by is not None and t <= o.force_by and r[i] - 1 < 1 and \
-                        all(tt > o.force_by or r[j] < 1 for j, tt in enumerate(o.years) if j < i):
-                    continue  # the lock needs this module
+                if o.force_by is not None and t <= o.force_by and r[i] < 2 and (i == 0 or r[i - 1] < 1):
+                    continue  # the lock needs this module: the first one, opened by the lock's year
                 support = float(lp_cum[name][i] - (r[i] - 1))  # LP share of the module taken back
                 if best is None or support < best[0]:
                     best = (support, name, i)
@@ -116,12 +116,10 @@ def _site_open(pm: PlanModel, x: np.ndarray, col: Callable, cum: dict[str, np.nd
         if o.kind not in SITE_KINDS:
             continue
         opened = np.diff(r, prepend=0.0)
-        in_service = [y for y in pm.index.years
-                      if any(opened[i] for i, t in enumerate(o.years) if y - o.life < t <= y)]
-        if in_service:
-            for yy in pm.index.years:
-                if yy <= in_service[-1] and (o.facility, yy) in out:
-                    out[o.facility, yy] = 1.0
+        last = max((t + o.life - 1 for t, n in zip(o.years, opened) if n), default=None)  # last year in service
+        for y in pm.index.years:
+            if last is not None and y <= last and (o.facility, y) in out:
+                out[o.facility, y] = 1.0
     return out
 
 
@@ -186,11 +184,10 @@ class _Filler:
             for o in self.by_service.get(s, ()):
                 if o.facility not in self.reach.get((d, s), ()):
                     continue
-                opening = [t for t in o.years if t <= y < t + o.life]
+                opening = [(i, t) for i, t in enumerate(o.years) if t <= y < t + o.life]
                 if not opening:
                     continue
-                t = opening[-1]
-                i = o.years.index(t)
+                i, t = opening[-1]
                 n = min(math.ceil(u / (util * o.capacity) - 1e-9), int(o.max_modules - cum[o.option][-1]))
                 if n < 1 or any(paid.get(py, 0.0) + n * o.capex * share > idx.capex_cap.get(py, math.inf)
                                 for py, share in o.pay[t]):
@@ -205,18 +202,18 @@ class _Filler:
             for py, share in o.pay[t]:
                 paid[py] = paid.get(py, 0.0) + n * o.capex * share
             added = True
-            for yy in range(t, min(t + o.life, idx.years[-1] + 1)):  # the new places serve neighbours too
-                spare = n * util * o.capacity
-                for (d2, s2, y2), u2 in sorted(left.items()):
-                    if s2 == s and y2 == yy and u2 > 1e-6 and o.facility in self.reach.get((d2, s), ()):
-                        take = min(u2, spare)
-                        left[d2, s2, y2] = u2 - take
-                        spare -= take
+            spare = {}  # places of the new modules not yet counted, by year: they serve neighbours too
+            for (d2, s2, y2), u2 in sorted(left.items()):
+                if s2 == s and t <= y2 < t + o.life and u2 > 1e-6 and o.facility in self.reach.get((d2, s), ()):
+                    take = min(u2, spare.setdefault(y2, n * util * o.capacity))
+                    left[d2, s2, y2] = u2 - take
+                    spare[y2] -= take
         return added
 
 
 FILL_ROUNDS = 12
 """Rounds of step 6 at most per threshold."""
+
 
 def first_plan(pm: PlanModel, highs, col: Callable, threads: int = 1,
                seconds: float = math.inf) -> tuple[np.ndarray, float] | None:
@@ -224,24 +221,23 @@ def first_plan(pm: PlanModel, highs, col: Callable, threads: int = 1,
     with its objective (in the model's units), or None when no rounding gave one.
 
     ``col(var)`` is the column of a Pyomo variable in ``highs`` (None for a variable it was not
-    handed: Pyomo hands over only the variables of active rows and the objective); ``seconds`` bounds the work
-    (checked between solves).
+    handed: Pyomo hands over only the variables of active rows and the objective); ``seconds``
+    bounds the work (checked between solves).
     """
     import time
 
     import highspy
 
     start = time.perf_counter()
-    relaxed = highs.getLp()
-    relaxed.integrality_ = []
-    h = quiet_copy(highs, relaxed, threads)
-    h.run()
-    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+    lp = highs.getLp()
+    relaxed = quiet_copy(lp, threads, relax=True)
+    relaxed.run()
+    if relaxed.getModelStatus() != highspy.HighsModelStatus.kOptimal:
         return None
-    x = np.asarray(h.getSolution().col_value)
-    del h
+    x = np.asarray(relaxed.getSolution().col_value)
+    del relaxed
     lp_cum = _cumulative(pm, x, col)
-    completion = Completion(highs, threads, lp_only=not (pm.pick or pm.unmet_all))
+    completion = Completion(lp, threads, lp_only=not (pm.pick or pm.unmet_all))
     filler = _Filler(pm)
     best: tuple[np.ndarray, float] | None = None
     deadline = start + seconds
@@ -257,9 +253,10 @@ def first_plan(pm: PlanModel, highs, col: Callable, threads: int = 1,
             values, objective = done
             if best is None or objective < best[1] - 1e-9 * max(1.0, abs(objective)):
                 best = (values, objective)
-            unmet = {key: _at(values, col, var) for key, var in pm.unmet.items() if _at(values, col, var) > 1e-6}
+            unmet = {key: places for key, var in pm.unmet.items() if (places := _at(values, col, var)) > 1e-6}
             if not unmet or not filler.fill(cum, unmet):
                 break
     if best is not None:
-        best = improve(highs, best, service_parts(pm, col), coupled_services(pm), threads, deadline)
+        whole = completion if completion.lp_only else Completion(lp, threads, lp_only=True)
+        best = improve(lp, best, service_parts(pm, col), coupled_services(pm), whole, threads, deadline)
     return best

@@ -15,7 +15,7 @@ from collections.abc import Callable
 import numpy as np
 
 from allocopt.model.build import PlanModel
-from allocopt.model.completion import Completion
+from allocopt.model.completion import Completion, quiet_copy, set_start
 
 IMPROVE_PASSES = 3
 """Passes of step 7 over the services at most."""
@@ -76,59 +76,49 @@ class _ServiceModel:
     service's own allocation, the shared budget rows and every decision column."""
 
     def __init__(self, lp, integer: np.ndarray, decide: list[int], others: np.ndarray, threads: int):
-        import highspy
-
         rows = _rows_of(lp, others)
         self.kept = np.setdiff1d(np.arange(lp.num_col_), others)
-        self.h = h = highspy.Highs()
-        h.setOptionValue("output_flag", False)
-        h.setOptionValue("threads", threads)
+        self.h = h = quiet_copy(lp, threads)
         h.setOptionValue("mip_rel_gap", 1e-4)
         h.setOptionValue("mip_max_nodes", SUB_NODES)
-        h.passModel(lp)
         if len(others):
             h.deleteCols(len(others), others.astype(np.int32))
         if len(rows):
             h.deleteRows(len(rows), rows.astype(np.int32))
         position = np.full(lp.num_col_, -1)
         position[self.kept] = np.arange(len(self.kept))
-        self.fixed = position[np.setdiff1d(integer, decide)].astype(np.int32)
-        self.fixed_full = np.setdiff1d(integer, decide)
+        self.fixed = np.setdiff1d(integer, decide)  # integer columns held at the plan's values
+        self.fixed_sub = position[self.fixed].astype(np.int32)
         self.decide = np.asarray(decide, dtype=int)
         self.decide_sub = position[self.decide].astype(np.int32)
 
     def replan(self, values: np.ndarray, seconds: float) -> np.ndarray | None:
         """New values of the service's decision columns from ``values`` as start, or None."""
-        import highspy
-
         h = self.h
-        at = np.round(values[self.fixed_full])
-        h.changeColsBounds(len(self.fixed), self.fixed, at, at)
+        at = np.round(values[self.fixed])
+        h.changeColsBounds(len(self.fixed_sub), self.fixed_sub, at, at)
         h.setOptionValue("time_limit", max(seconds, 0.01))
-        start = highspy.HighsSolution()
-        start.col_value = list(values[self.kept])
-        start.value_valid = True
-        h.setSolution(start)
+        set_start(h, values[self.kept])
         h.run()
         if h.getInfo().primal_solution_status != 2:
             return None
         return np.round(np.asarray(h.getSolution().col_value)[self.decide_sub])
 
 
-def improve(highs, plan: tuple[np.ndarray, float], parts: dict[str, tuple[list[int], list[int]]],
-            coupled: dict[str, set[str]], threads: int, deadline: float) -> tuple[np.ndarray, float]:
+def improve(lp, plan: tuple[np.ndarray, float], parts: dict[str, tuple[list[int], list[int]]],
+            coupled: dict[str, set[str]], completion: Completion, threads: int,
+            deadline: float) -> tuple[np.ndarray, float]:
     """Step 7, fix and optimise: re-plan one service at a time on its sub-model, every decision
     of the other services fixed to ``plan`` and ``plan`` as start; complete the new plan on
     the whole model and keep it if cheaper. A service's sub-model keeps the allocation of the
-    services ``coupled`` to it (by conversions between them). Stops at ``deadline`` (a ``time.perf_counter()``
-    value) or when a pass over the services gains nothing."""
+    services ``coupled`` to it (by conversions between them). ``lp`` is the whole model (a highspy
+    ``HighsLp``), ``completion`` a :class:`Completion` of it solved as an LP. Stops at ``deadline``
+    (a ``time.perf_counter()`` value) or when a pass over the services gains nothing."""
     import time
 
-    lp = highs.getLp()
     integer = np.flatnonzero(np.asarray(list(lp.integrality_), dtype=int) > 0)
     if len(parts) < 2 or not len(integer):
         return plan
-    completion = Completion(highs, threads, lp_only=True)
     models = {}
     for _pass in range(IMPROVE_PASSES):
         gained = False
