@@ -1,0 +1,92 @@
+"""Relax and fix over the years: step 7 of the first plan (allocopt.model.first_plan).
+
+The plan's decisions are taken year by year. Each step is a MIP on the whole model in which
+the decisions of a window of :data:`WINDOW_YEARS` years are integer, those of earlier years are
+fixed to what earlier steps chose, and those of later years are relaxed to continuous values;
+the window then moves on by one year. A window holds a few dozen integer columns, so HiGHS
+solves it within :data:`WINDOW_NODES` nodes to a gap of :data:`WINDOW_GAP`, and the later years,
+relaxed but present, keep each year's choice in view of the demand and the budget to come.
+
+Where the time share runs out before the last year, the last window's solution (integer up to
+its window, relaxed after) is rounded and completed like the LP relaxation (steps 2-6), so the
+step always ends with a whole plan.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from allocopt.model.build import PlanModel
+from allocopt.model.completion import quiet_copy
+
+WINDOW_YEARS = 2
+"""Years whose decisions are integer in one step."""
+
+WINDOW_NODES = 100
+"""Branch-and-bound nodes of each step's MIP at most: a work limit, so that the plan does not
+depend on the machine's speed (the time share is only a safety net)."""
+
+WINDOW_GAP = 1e-3
+"""Relative gap at which a step's MIP counts as solved."""
+
+
+def decision_years(pm: PlanModel, col: Callable) -> dict[int, int]:
+    """Column -> year of every integer column HiGHS was handed: ``build[o,t]`` and ``avail[o,t]``
+    (year t), ``open[e,y]``, ``pick[d,k,s,y]`` and ``unmet_all[d,s,y]`` (year y)."""
+    out: dict[int, int] = {}
+    for mapping in (pm.build, pm.avail, pm.open, pm.pick, pm.unmet_all):
+        for key, var in mapping.items():
+            c = col(var)
+            if c is not None:
+                out[c] = key[-1]
+    return out
+
+
+def _set_integrality(highs, columns: np.ndarray, integer: bool) -> None:
+    import highspy
+
+    kind = highspy.HighsVarType.kInteger if integer else highspy.HighsVarType.kContinuous
+    if len(columns):
+        highs.changeColsIntegrality(len(columns), columns.astype(np.int32),
+                                    np.full(len(columns), int(kind), dtype=np.uint8))
+
+
+def relax_and_fix(lp, years: dict[int, int], finish: Callable[[np.ndarray], tuple[np.ndarray, float] | None],
+                  threads: int, deadline: float) -> tuple[np.ndarray, float] | None:
+    """Step 7 on ``lp`` (the whole model, a highspy ``HighsLp``) whose integer columns have the
+    ``years`` of :func:`decision_years`. ``finish(x)`` turns the last step's column values into a
+    whole plan (column values, objective). Stops early at ``deadline`` (a ``time.perf_counter()``
+    value). None when the model has at most :data:`WINDOW_YEARS` decision years (the first step
+    would be the whole MIP) or when no step found a solution."""
+    import highspy
+
+    integer = np.flatnonzero(np.asarray(list(lp.integrality_), dtype=int) > 0)
+    if not len(integer):
+        return None
+    year = np.array([years[c] for c in integer.tolist()])
+    order = sorted(set(year.tolist()))
+    if len(order) <= WINDOW_YEARS:
+        return None
+    h = quiet_copy(lp, threads)
+    h.setOptionValue("mip_rel_gap", WINDOW_GAP)
+    h.setOptionValue("mip_max_nodes", WINDOW_NODES)
+    _set_integrality(h, integer[year >= order[WINDOW_YEARS]], integer=False)
+    x = None
+    for i, t in enumerate(order):
+        remaining = deadline - time.perf_counter()
+        if remaining <= 0:
+            break
+        h.setOptionValue("time_limit", remaining)
+        h.run()
+        if h.getModelStatus() == highspy.HighsModelStatus.kTimeLimit or h.getInfo().primal_solution_status != 2:
+            break  # cut short (its plan may be poor) or nothing feasible (2: a feasible solution)
+        x = np.asarray(h.getSolution().col_value)
+        now = integer[year == t]
+        values = np.round(x[now])
+        h.changeColsBounds(len(now), now.astype(np.int32), values, values)
+        if i + WINDOW_YEARS < len(order):
+            _set_integrality(h, integer[year == order[i + WINDOW_YEARS]], integer=True)
+    return None if x is None else finish(x)
