@@ -312,7 +312,7 @@ def code_fingerprint() -> str:
     root = Path(allocopt.__file__).resolve().parent
     digest = hashlib.sha256()
     for name in ("index.py", "demand.py", "model/build.py", "model/terms.py", "model/first_plan.py",
-                 "model/fix_optimise.py", "model/completion.py", "solver.py"):
+                 "model/relax_fix.py", "model/completion.py", "solver.py"):
         path = root / name
         digest.update(path.read_bytes() if path.is_file() else b"")
     return digest.hexdigest()[:10]

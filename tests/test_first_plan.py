@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 from pyomo.contrib.solver.solvers.highs import Highs
 
 import allocopt
@@ -35,9 +36,9 @@ def run_first_plan(scenario, seconds: float = 10.0):
     solver.set_instance(pm.model)
     seen = {}
 
-    def start(highs, column, threads, limit):
-        seen["lp"] = highs.getLp()
-        seen["plan"] = first_plan(pm, highs, column, threads=threads, seconds=limit)
+    def start(lp, column, threads, limit, stop):
+        seen["lp"] = lp
+        seen["plan"] = first_plan(pm, lp, column, threads=threads, seconds=limit, stop=stop)
         return seen["plan"]
 
     objective = hand_start(solver, start, 1, seconds)
@@ -112,6 +113,58 @@ def test_capex_repair_takes_back_what_the_cap_cannot_pay():
     assert allocopt.solve(scenario, mip_gap=0.0, first_plan=True).objective == pytest.approx(5000.0)
 
 
+def big_or_pavilions():
+    """One district, 100 places needed 2026-2028 at 1000 SEK per unmet place and year. A build of
+    100 places for 1000 SEK (no residual value), or pavilions of 30 places at 90 SEK rent per
+    module and year (3-year term).
+
+    LP relaxation: pavilions are cheaper per place (90/30 = 3 SEK a year against 1000/300 = 3.33):
+    3.33 modules from 2026, 3 years × 300 = 900 SEK. Rounded at any θ (0.5, 0.2, 0.8): 3 or 4
+    modules; with 3, step 6 fills the 10 unmet places with a fourth (27 SEK a place against the
+    build's 100): 4 × 90 × 3 = 1080 SEK. Relax and fix: the window 2026-2027 must cover 100 places
+    in whole modules; the build (1000 SEK) beats 4 pavilions (1080) and 3 pavilions plus 10 places
+    from a 2026 build or pavilion; 2028 then needs nothing. The optimum: the build, 1000 SEK.
+    """
+    return tiny(2026, 2028, penalty=1000.0, residual="none", demand=flat(100.0, [2026, 2027, 2028]),
+                services=[Service(service="pre", max_km=10.0, utilisation=1.0)],
+                options=[Option(option="big", kind="build", district="A", service="pre", capacity=100.0,
+                                capex=1000.0),
+                         Option(option="pav", kind="pavilion", district="A", service="pre", capacity=30.0,
+                                max_modules=5, rent=90.0, term=3)])
+
+
+def test_relax_and_fix_finds_the_build_that_rounding_misses(monkeypatch):
+    import allocopt.model.first_plan as fp
+
+    rounded_only = {}
+    monkeypatch.setattr(fp, "relax_and_fix", lambda *a, **k: None)
+    _x, rounded_only["objective"], _lp = run_first_plan(big_or_pavilions())
+    monkeypatch.undo()
+    assert rounded_only["objective"] == pytest.approx(1080.0)
+    x, objective, lp = run_first_plan(big_or_pavilions())
+    assert_feasible(lp, x)
+    assert objective == pytest.approx(1000.0)
+    result = allocopt.solve(big_or_pavilions(), mip_gap=0.0, first_plan=True)
+    assert result.objective == pytest.approx(1000.0)
+    assert [(r.option, int(r.year)) for r in result.actions.itertuples()] == [("big", 2026)]
+
+
+def test_the_fill_moves_on_past_a_year_nothing_can_reach():
+    """A build of 1000 places that can open from 2027 (lead time 1), 100 places needed 2026-2028:
+    the LP opens a tenth of it, which every θ rounds down. 2026 cannot be filled (nothing is in
+    service before 2027); step 6 must still fill 2027, with the build."""
+    from allocopt.model.first_plan import _Filler
+
+    scenario = tiny(2026, 2028, penalty=1000.0, demand=flat(100.0, [2026, 2027, 2028]),
+                    options=[Option(option="big", kind="build", district="A", service="pre", capacity=1000.0,
+                                    capex=1000.0, lead_time=1)])
+    pm = build_model(build_index(scenario))
+    years = pm.index.options["big"].years
+    cum = {"big": np.zeros(len(years))}
+    assert _Filler(pm).fill(cum, {("A", "pre", y): 100.0 for y in (2026, 2027, 2028)})
+    assert cum["big"].tolist() == [1.0 if t >= 2027 else 0.0 for t in years]
+
+
 def test_the_first_plan_is_the_same_run_after_run():
     scenario = pavilion_case(1000.0)
     first, second = run_first_plan(scenario), run_first_plan(scenario)
@@ -119,8 +172,9 @@ def test_the_first_plan_is_the_same_run_after_run():
 
 
 @settings(max_examples=40, derandomize=True, deadline=None, database=None, print_blob=False)
-@given(scenarios())
-def test_a_first_plan_is_feasible_and_never_beats_the_optimum(scenario):
+@given(scenarios(), st.sampled_from([1, 2]))
+def test_a_first_plan_is_feasible_and_never_beats_the_optimum(scenario, threads):
+    """``threads``: 1 hands the plan over before HiGHS starts, 2 makes it beside HiGHS."""
     best = allocopt.solve(scenario, mip_gap=0.0, first_plan=False)
     assume(best.status == "optimal")
     x, objective, lp = run_first_plan(scenario)
@@ -128,7 +182,7 @@ def test_a_first_plan_is_feasible_and_never_beats_the_optimum(scenario):
         return
     assert_feasible(lp, x)
     assert objective >= best.objective - 1e-6 * max(1.0, abs(best.objective)) - 1e-4, scenario_code(scenario)
-    with_start = allocopt.solve(scenario, mip_gap=0.0, first_plan=True)
+    with_start = allocopt.solve(scenario, mip_gap=0.0, first_plan=True, threads=threads)
     assert with_start.status == "optimal"
     assert with_start.objective == pytest.approx(best.objective, rel=1e-6, abs=1e-4)
     assert allocopt.check(scenario, with_start) == []
@@ -168,3 +222,44 @@ def test_the_cli_hands_a_first_plan_when_asked(tmp_path):
     assert out.exit_code == 0, out.output
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
     assert summary["status"] == "optimal" and summary["objective"] == pytest.approx(800.0)
+
+
+def test_two_threads_make_the_first_plan_beside_highs_and_keep_the_optimum():
+    result = allocopt.solve(big_or_pavilions(), mip_gap=0.0, first_plan=True, threads=2)
+    assert result.status == "optimal" and result.objective == pytest.approx(1000.0)
+    assert allocopt.check(big_or_pavilions(), result) == []
+
+
+def test_a_plan_made_beside_highs_loads_into_the_model_at_its_cost():
+    """What the solver does when HiGHS stops by its time limit before asking for the plan (or
+    with a worse one): the plan's own values go into the variables, and cost what it said."""
+    import threading
+
+    from allocopt.solver import StartBeside, _plan_objective
+
+    pm = build_model(build_index(big_or_pavilions()))
+    solver = Highs()
+    solver.set_instance(pm.model)
+    beside = StartBeside(solver, lambda lp, col, threads, seconds, stop: first_plan(pm, lp, col, threads, seconds, stop),
+                         60.0)
+    beside.close()
+    assert beside.plan is not None and isinstance(beside.stop, threading.Event)
+    beside.load(pm.model)
+    assert _plan_objective(pm.model, pm.money_scale) == pytest.approx(beside.plan[1] / pm.money_scale)
+
+
+def test_relax_and_fix_gives_up_when_stopped():
+    import threading
+    import time
+
+    from allocopt.model.relax_fix import Deadline, decision_years, relax_and_fix
+
+    pm = build_model(build_index(big_or_pavilions()))
+    solver = Highs()
+    solver.set_instance(pm.model)
+    columns = solver._pyomo_var_to_solver_var_map
+    stop = threading.Event()
+    stop.set()
+    deadline = Deadline(time.perf_counter() + 60.0, stop)
+    lp = solver._solver_model.getLp()
+    assert relax_and_fix(lp, decision_years(pm, lambda v: columns.get(id(v))), lambda x: (x, 0.0), 1, deadline) is None

@@ -116,7 +116,8 @@ def validate(path: str | None) -> None:
               help="Relative optimality gap at which a plan counts as optimal (0.005 = 0.5 %).")
 @click.option("--threads", type=click.IntRange(min=1), default=1, show_default=True, help="Solver threads.")
 @click.option("--first-plan", is_flag=True,
-              help="Hand HiGHS a rounded, improved LP plan to start from (up to a quarter of the time limit).")
+              help="Hand HiGHS a first plan (the LP rounded, then re-planned year by year): made first "
+                   "with one thread, beside HiGHS with two or more (fastest on the default: --threads 2).")
 @click.option("--check/--no-check", "run_check", default=False, show_default=True,
               help="Recompute every constraint and cost from the result tables; fail on a violation.")
 @click.option("--no-excel", is_flag=True, help="Skip result.xlsx.")

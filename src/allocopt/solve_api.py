@@ -51,9 +51,10 @@ def solve(scenario: Scenario | str | os.PathLike, *, time_limit: float = DEFAULT
     ``scenario``: a :class:`Scenario` or a path (folder or .xlsx). ``time_limit`` in seconds;
     ``mip_gap`` the relative optimality gap at which a plan counts as optimal (0.005 = 0.5 %);
     ``threads`` for HiGHS; ``formulation``: ``"allocopt"`` (default, with strengthening rows) or
-    ``"textbook"`` (the plain formulation, for benchmarks); ``first_plan``: hand HiGHS a rounded
-    and improved LP plan to start from (allocopt.model.first_plan; default off: its gains are
-    uneven, see benchmarks/RESULTS.md). Returns a :class:`Result` whose status is ``optimal``, ``time_limit``,
+    ``"textbook"`` (the plain formulation, for benchmarks); ``first_plan``: hand HiGHS a first
+    plan, the LP relaxation rounded and re-planned year by year (allocopt.model.first_plan),
+    made before HiGHS starts with one thread and beside it with two or more (default off: its
+    gains are uneven, see benchmarks/RESULTS.md). Returns a :class:`Result` whose status is ``optimal``, ``time_limit``,
     ``infeasible`` or ``error``; the tables are filled whenever a plan was found.
     """
     from allocopt.index import build_index

@@ -67,8 +67,11 @@ def solve_model(model, *, time_limit: float = DEFAULT_TIME_LIMIT, mip_gap: float
 
     ``time_limit`` in seconds (the start's time included), ``mip_gap`` relative (0.005 = 0.5 %),
     ``threads`` for HiGHS. ``objective_scale``: the model's objective is SEK × this; objective
-    and bound are returned in SEK. ``start(highs, column, threads, seconds)``, if given, returns a
-    first plan (column values of the highspy model, objective) or None; HiGHS starts from it.
+    and bound are returned in SEK. ``start(lp, column, threads, seconds, stop)``, if given,
+    returns a first plan (column values of the highspy model ``lp``, objective) or None, and
+    gives up when the ``threading.Event`` ``stop`` is set. With one thread, HiGHS starts from it
+    (:func:`hand_start`); with two or more, it is made on one thread beside HiGHS on the others
+    (:class:`StartBeside`).
     """
     import pyomo.environ as pyo
     from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
@@ -85,18 +88,24 @@ def solve_model(model, *, time_limit: float = DEFAULT_TIME_LIMIT, mip_gap: float
     solver_options = {"random_seed": RANDOM_SEED, "mip_abs_gap": 1e-9}
     solver_options.update(options or {})
     began = time.perf_counter()
+    beside = None
     try:
         solver.set_instance(model)
-        if start is not None:
+        if start is not None and threads >= 2:
+            beside = StartBeside(solver, start, CONCURRENT_SHARE * time_limit)
+        elif start is not None:
             hand_start(solver, start, threads, START_SHARE * time_limit)
         res = solver.solve(
             model, tee=tee, time_limit=max(0.0, float(time_limit) - (time.perf_counter() - began)),
-            rel_gap=float(mip_gap), threads=int(threads), solver_options=solver_options, load_solutions=False,
-            raise_exception_on_nonoptimal_result=False, auto_updates=NO_UPDATES,
+            rel_gap=float(mip_gap), threads=int(threads) - (beside is not None), solver_options=solver_options,
+            load_solutions=False, raise_exception_on_nonoptimal_result=False, auto_updates=NO_UPDATES,
         )
     except Exception as exc:  # the solver layer reports, never raises
         return SolveOutcome("error", None, None, None, time.perf_counter() - began,
                             f"HiGHS failed: {type(exc).__name__}: {exc}")
+    finally:
+        if beside is not None:
+            beside.close()
     seconds = time.perf_counter() - began
     tc = res.termination_condition
     has_solution = res.solution_status in (SolutionStatus.optimal, SolutionStatus.feasible)
@@ -107,13 +116,22 @@ def solve_model(model, *, time_limit: float = DEFAULT_TIME_LIMIT, mip_gap: float
         return SolveOutcome("infeasible", None, bound, None, seconds, "no plan satisfies every constraint")
     if tc == TerminationCondition.unbounded:
         return SolveOutcome("error", None, None, None, seconds, "the model is unbounded (a cost with the wrong sign?)")
-    if not has_solution:
+    own = beside.plan if beside is not None else None  # a first plan HiGHS never asked for, or beat
+    use_own = own is not None and tc != TerminationCondition.convergenceCriteriaSatisfied and (
+        not has_solution or own[1] / objective_scale < objective - 1e-9 * max(1.0, abs(objective)))
+    if not has_solution and not use_own:
         why = "the time limit was reached before any plan was found" \
             if tc == TerminationCondition.maxTimeLimit else f"HiGHS stopped without a plan ({tc.name})"
         return SolveOutcome("error", None, bound, None, seconds, why)
-    res.solution_loader.load_vars()
+    if use_own:
+        beside.load(model)
+        objective = own[1] / objective_scale
+    else:
+        res.solution_loader.load_vars()
     actual = _plan_objective(model, objective_scale)
-    if abs(actual - objective) > 1e-6 * max(1.0, abs(actual)):
+    if use_own:
+        objective = actual
+    elif abs(actual - objective) > 1e-6 * max(1.0, abs(actual)):
         if start is not None:  # HiGHS 1.16 mishandled the start (see _plan_objective): solve again without
             again = solve_model(model, time_limit=max(0.0, time_limit - seconds), mip_gap=mip_gap,
                                 threads=threads, tee=tee, options=options, objective_scale=objective_scale)
@@ -147,19 +165,89 @@ def _plan_objective(model, scale: float) -> float:
 
 
 START_SHARE = 0.25
-"""Share of the time limit a first-plan heuristic may take."""
+"""Share of the time limit a first-plan heuristic may take before HiGHS starts (one thread)."""
+
+CONCURRENT_SHARE = 0.5
+"""Share of the time limit a first-plan heuristic may take beside HiGHS (two threads or more)."""
+
+
+def _highs_and_columns(solver):
+    """The highspy model the Pyomo interface ``solver`` holds after ``set_instance`` (no public
+    accessor) and the column of a Pyomo variable in it (None: a variable it was not handed)."""
+    columns = solver._pyomo_var_to_solver_var_map
+    return solver._solver_model, lambda var: columns.get(id(var))
 
 
 def hand_start(solver, start, threads: int, seconds: float) -> float | None:
-    """Run ``start`` (within ``seconds``) on the highspy model that the Pyomo interface ``solver``
-    holds after ``set_instance`` and hand its plan to HiGHS; the plan's objective (model units),
-    or None when ``start`` found none."""
+    """Run ``start(lp, column, threads, seconds, stop)`` on the model HiGHS holds, within
+    ``seconds``, and hand its plan to HiGHS; the plan's objective (model units), or None when
+    ``start`` found none."""
+    import threading
+
     from allocopt.model.completion import set_start
 
-    highs = solver._solver_model  # the interface's highspy.Highs (no public accessor)
-    columns = solver._pyomo_var_to_solver_var_map
-    found = start(highs, lambda var: columns.get(id(var)), threads, seconds)
+    highs, column = _highs_and_columns(solver)
+    found = start(highs.getLp(), column, threads, seconds, threading.Event())
     if found is None:
         return None
     set_start(highs, found[0])
     return float(found[1])
+
+
+class StartBeside:
+    """A first plan made on a thread of its own while HiGHS searches on the others.
+
+    HiGHS works on its root node (presolve, cuts, heuristics) meanwhile; at its first call for
+    a user solution after the root (node count above 0) it waits for the plan, at most until
+    ``seconds`` after the start, and takes it. Waiting at that one point, whatever the machine's
+    speed, keeps the run reproducible when the plan is ready in time: HiGHS's path depends on
+    the plan, not on when it arrived. :meth:`close` stops the plan's work if HiGHS is done first.
+    """
+
+    def __init__(self, solver, start, seconds: float):
+        import threading
+
+        self.highs, self.column = _highs_and_columns(solver)
+        lp = self.highs.getLp()
+        self.stop = threading.Event()
+        self.ready = threading.Event()
+        self.until = time.perf_counter() + seconds
+        self.plan = None
+        self.asked = False
+
+        def work():
+            try:
+                self.plan = start(lp, self.column, 1, seconds, self.stop)
+            finally:
+                self.ready.set()
+
+        self.thread = threading.Thread(target=work, name="allocopt-first-plan", daemon=True)
+        self.thread.start()
+        self.highs.cbMipUserSolution.subscribe(self._offer)
+
+    def _offer(self, event) -> None:
+        if self.asked or event.data_out.mip_node_count < 1:
+            return
+        self.asked = True
+        self.ready.wait(max(0.0, self.until - time.perf_counter()))
+        if self.plan is not None:
+            import numpy as np
+
+            event.data_in.setSolution(np.asarray(self.plan[0], dtype=float))
+
+    def close(self) -> None:
+        """Stop the plan's work (if still going) and wait for its thread."""
+        self.stop.set()
+        self.thread.join()
+        self.highs.cbMipUserSolution.unsubscribe(self._offer)
+
+    def load(self, model) -> None:
+        """Put the first plan's values into the variables of the Pyomo ``model``: for a search that
+        ended by its time limit before asking for the plan, or with a worse one."""
+        import pyomo.environ as pyo
+
+        values = self.plan[0]
+        for var in model.component_data_objects(pyo.Var, descend_into=True):
+            c = self.column(var)
+            if c is not None:
+                var.set_value(float(values[c]), skip_validation=True)

@@ -1,8 +1,9 @@
 """A copy of the model HiGHS was handed, with the plan's decisions fixed: what a plan costs.
 
-Used by the first-plan heuristic (allocopt.model.first_plan) and its fix-and-optimise step
-(allocopt.model.fix_optimise) to turn fixed opening and closing decisions into a whole plan
-(assignments, unmet demand) and its objective.
+Used by the first-plan heuristic (allocopt.model.first_plan) to turn fixed opening and closing
+decisions into a whole plan (assignments, unmet demand) and its objective. :func:`quiet_copy`
+also makes the copy its relax-and-fix step (allocopt.model.relax_fix) solves; :func:`set_start`
+hands the plan to HiGHS (allocopt.solver).
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """A first plan for HiGHS: the LP relaxation rounded along the plan's own structure, filled
-where it leaves demand unmet, then improved service by service.
+where it leaves demand unmet, then re-planned year by year (relax and fix).
 
 HiGHS's own heuristics start from a blank (feasibility jump, which on a municipality leaves most
 demand unmet) and find good plans only after the root cut loop, through its sub-MIPs. A good
@@ -18,10 +18,10 @@ Steps (models/premises.md, "First plan"):
    a small MIP where a service assigns each district to a single facility);
 6. where demand is left unmet, open the modules of least cost per place that reach it within
    the capex cap, and go back to 5 (at most :data:`FILL_ROUNDS` times);
-7. fix and optimise, service by service (allocopt.model.fix_optimise).
+7. relax and fix over the years (allocopt.model.relax_fix), finished by steps 2-6.
 
-Each ``θ`` of :data:`THRESHOLDS` gives a candidate through steps 2-6; the cheapest goes to step
-7. The plan is only a start: HiGHS checks it against every row and the search goes on from
+Each ``θ`` of :data:`THRESHOLDS` gives a candidate through steps 2-6 and step 7 one more; the
+cheapest is the first plan. The plan is only a start: HiGHS checks it against every row and the search goes on from
 there, so a poor start costs time but never changes the optimum.
 """
 
@@ -34,7 +34,7 @@ import numpy as np
 
 from allocopt.model.build import PlanModel
 from allocopt.model.completion import Completion, quiet_copy
-from allocopt.model.fix_optimise import coupled_services, improve, service_parts
+from allocopt.model.relax_fix import Deadline, decision_years, relax_and_fix
 from allocopt.scenario import SITE_KINDS
 
 THRESHOLDS = (0.5, 0.2, 0.8)
@@ -170,14 +170,16 @@ class _Filler:
                 self.by_service.setdefault(o.service, []).append(o)
 
     def fill(self, cum: dict[str, np.ndarray], unmet: dict[tuple[str, str, int], float]) -> bool:
-        """Add modules for the first unmet year of each district and service; False if none could be."""
+        """Add modules for the first unmet year of each district and service that modules can be added
+        for (within reach, ``N_o`` and the capex cap); False if none could be."""
         idx = self.pm.index
         paid = _capex_by_year(self.pm, cum)
         left = dict(unmet)
         added = False
+        filled: set[tuple[str, str]] = set()  # districts and services given modules this round
         for (d, s, y) in sorted(unmet):
             u = left.get((d, s, y), 0.0)
-            if u <= 1e-6 or any(left.get((d, s, yy), 0) > 1e-6 for yy in idx.years if yy < y):
+            if u <= 1e-6 or (d, s) in filled:
                 continue
             util = idx.services[s].utilisation
             best = None
@@ -199,6 +201,7 @@ class _Filler:
                 continue
             _cost, o, i, t, n = best
             cum[o.option][i:] += n
+            filled.add((d, s))
             for py, share in o.pay[t]:
                 paid[py] = paid.get(py, 0.0) + n * o.capex * share
             added = True
@@ -215,48 +218,75 @@ FILL_ROUNDS = 12
 """Rounds of step 6 at most per threshold."""
 
 
-def first_plan(pm: PlanModel, highs, col: Callable, threads: int = 1,
-               seconds: float = math.inf) -> tuple[np.ndarray, float] | None:
-    """A feasible plan of ``pm`` as column values of the highspy model ``highs`` it was handed to,
-    with its objective (in the model's units), or None when no rounding gave one.
+def first_plan(pm: PlanModel, lp, col: Callable, threads: int = 1, seconds: float = math.inf,
+               stop=None) -> tuple[np.ndarray, float] | None:
+    """A feasible plan of ``pm`` as column values of ``lp``, the highspy model (``HighsLp``) it
+    was handed to HiGHS as, with its objective (in the model's units), or None when no rounding
+    gave one.
 
-    ``col(var)`` is the column of a Pyomo variable in ``highs`` (None for a variable it was not
+    ``col(var)`` is the column of a Pyomo variable in ``lp`` (None for a variable it was not
     handed: Pyomo hands over only the variables of active rows and the objective); ``seconds``
-    bounds the work (checked between solves).
+    bounds the work (checked between solves); ``stop``, a ``threading.Event``, ends it early
+    when set (step 7 then gives up; steps 2-6 end with what they have).
     """
+    import threading
     import time
 
     import highspy
 
-    start = time.perf_counter()
-    lp = highs.getLp()
+    deadline = Deadline(time.perf_counter() + seconds, stop or threading.Event())
     relaxed = quiet_copy(lp, threads, relax=True)
     relaxed.run()
     if relaxed.getModelStatus() != highspy.HighsModelStatus.kOptimal:
         return None
     x = np.asarray(relaxed.getSolution().col_value)
     del relaxed
-    lp_cum = _cumulative(pm, x, col)
-    completion = Completion(lp, threads, lp_only=not (pm.pick or pm.unmet_all))
-    filler = _Filler(pm)
-    best: tuple[np.ndarray, float] | None = None
-    deadline = start + seconds
-    for theta in THRESHOLDS:
-        cum = _round(pm, lp_cum, theta)
-        _repair_capex(pm, cum, lp_cum)
-        for _round_no in range(FILL_ROUNDS + 1):
-            if time.perf_counter() > deadline:
-                return best
-            done = completion.solve(_fixed_values(pm, cum, _site_open(pm, x, col, cum), col))
+    rounding = _Rounding(pm, col, Completion(lp, threads, lp_only=not (pm.pick or pm.unmet_all)))
+    best = rounding.best(x, deadline)
+    if best is not None:
+        best = _cheaper(best, relax_and_fix(lp, decision_years(pm, col), lambda last: rounding.best(last, deadline),
+                                            threads, deadline))
+    return best
+
+
+def _cheaper(a: tuple[np.ndarray, float] | None, b: tuple[np.ndarray, float] | None):
+    """The cheaper of two plans (column values, objective); None counts as no plan."""
+    if a is None or (b is not None and b[1] < a[1] - 1e-9 * max(1.0, abs(b[1]))):
+        return b
+    return a
+
+
+class _Rounding:
+    """Steps 2-6: a whole plan from column values ``x`` whose decisions may be fractional."""
+
+    def __init__(self, pm: PlanModel, col: Callable, completion: Completion):
+        self.pm, self.col, self.completion = pm, col, completion
+        self.filler = _Filler(pm)
+
+    def best(self, x: np.ndarray, deadline: Deadline) -> tuple[np.ndarray, float] | None:
+        """The cheapest plan from ``x`` over the thresholds ``θ``."""
+        out = None
+        for theta in THRESHOLDS:
+            out = _cheaper(out, self.plan(x, theta, deadline))
+        return out
+
+    def plan(self, x: np.ndarray, theta: float, deadline: Deadline) -> tuple[np.ndarray, float] | None:
+        """The cheapest plan of the fill rounds from ``x`` rounded at ``theta``; the first
+        completion always runs, the fill rounds only until ``deadline``."""
+        pm, col = self.pm, self.col
+        x_cum = _cumulative(pm, x, col)
+        cum = _round(pm, x_cum, theta)
+        _repair_capex(pm, cum, x_cum)
+        best = None
+        for round_no in range(FILL_ROUNDS + 1):
+            if round_no and deadline.passed():
+                break
+            done = self.completion.solve(_fixed_values(pm, cum, _site_open(pm, x, col, cum), col))
             if done is None:
                 break
-            values, objective = done
-            if best is None or objective < best[1] - 1e-9 * max(1.0, abs(objective)):
-                best = (values, objective)
+            best = _cheaper(best, done)
+            values = done[0]
             unmet = {key: places for key, var in pm.unmet.items() if (places := _at(values, col, var)) > 1e-6}
-            if not unmet or not filler.fill(cum, unmet):
+            if not unmet or not self.filler.fill(cum, unmet):
                 break
-    if best is not None:
-        whole = completion if completion.lp_only else Completion(lp, threads, lp_only=True)
-        best = improve(lp, best, service_parts(pm, col), coupled_services(pm), whole, threads, deadline)
-    return best
+        return best

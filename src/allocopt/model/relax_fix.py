@@ -33,6 +33,29 @@ WINDOW_GAP = 1e-3
 """Relative gap at which a step's MIP counts as solved."""
 
 
+class Deadline:
+    """When the first plan's work must end: at ``at`` (a ``time.perf_counter()`` value) or as soon
+    as ``stop`` (a ``threading.Event``) is set, whichever comes first."""
+
+    def __init__(self, at: float, stop):
+        self.at, self.stop = at, stop
+
+    def remaining(self) -> float:
+        """Seconds left (0 once stopped)."""
+        return 0.0 if self.stop.is_set() else max(0.0, self.at - time.perf_counter())
+
+    def passed(self) -> bool:
+        return self.remaining() <= 0.0
+
+    def watch(self, highs) -> None:
+        """Make a highspy MIP solve give up as soon as ``stop`` is set."""
+        def interrupt(event):
+            if self.stop.is_set():
+                event.data_in.user_interrupt = True
+
+        highs.cbMipInterrupt.subscribe(interrupt)
+
+
 def decision_years(pm: PlanModel, col: Callable) -> dict[int, int]:
     """Column -> year of every integer column HiGHS was handed: ``build[o,t]`` and ``avail[o,t]``
     (year t), ``open[e,y]``, ``pick[d,k,s,y]`` and ``unmet_all[d,s,y]`` (year y)."""
@@ -55,12 +78,12 @@ def _set_integrality(highs, columns: np.ndarray, integer: bool) -> None:
 
 
 def relax_and_fix(lp, years: dict[int, int], finish: Callable[[np.ndarray], tuple[np.ndarray, float] | None],
-                  threads: int, deadline: float) -> tuple[np.ndarray, float] | None:
+                  threads: int, deadline: Deadline) -> tuple[np.ndarray, float] | None:
     """Step 7 on ``lp`` (the whole model, a highspy ``HighsLp``) whose integer columns have the
     ``years`` of :func:`decision_years`. ``finish(x)`` turns the last step's column values into a
-    whole plan (column values, objective). Stops early at ``deadline`` (a ``time.perf_counter()``
-    value). None when the model has at most :data:`WINDOW_YEARS` decision years (the first step
-    would be the whole MIP) or when no step found a solution."""
+    whole plan (column values, objective). Ends early at the ``deadline``; gives up (None) when
+    it is stopped. None too when the model has at most :data:`WINDOW_YEARS` decision years (the
+    first step would be the whole MIP) or when no step found a solution."""
     import highspy
 
     integer = np.flatnonzero(np.asarray(list(lp.integrality_), dtype=int) > 0)
@@ -74,19 +97,22 @@ def relax_and_fix(lp, years: dict[int, int], finish: Callable[[np.ndarray], tupl
     h.setOptionValue("mip_rel_gap", WINDOW_GAP)
     h.setOptionValue("mip_max_nodes", WINDOW_NODES)
     _set_integrality(h, integer[year >= order[WINDOW_YEARS]], integer=False)
+    deadline.watch(h)
     x = None
     for i, t in enumerate(order):
-        remaining = deadline - time.perf_counter()
-        if remaining <= 0:
+        if deadline.passed():
             break
-        h.setOptionValue("time_limit", remaining)
+        h.setOptionValue("time_limit", deadline.remaining())
         h.run()
-        if h.getModelStatus() == highspy.HighsModelStatus.kTimeLimit or h.getInfo().primal_solution_status != 2:
-            break  # cut short (its plan may be poor) or nothing feasible (2: a feasible solution)
+        cut = h.getModelStatus() in (highspy.HighsModelStatus.kTimeLimit, highspy.HighsModelStatus.kInterrupt)
+        if cut or h.getInfo().primal_solution_status != 2:
+            break  # cut short by time or stop (its plan may be poor), or nothing feasible (2: feasible)
         x = np.asarray(h.getSolution().col_value)
         now = integer[year == t]
         values = np.round(x[now])
         h.changeColsBounds(len(now), now.astype(np.int32), values, values)
         if i + WINDOW_YEARS < len(order):
             _set_integrality(h, integer[year == order[i + WINDOW_YEARS]], integer=True)
-    return None if x is None else finish(x)
+    if x is None or deadline.stop.is_set():
+        return None
+    return finish(x)
