@@ -263,3 +263,15 @@ def test_relax_and_fix_gives_up_when_stopped():
     deadline = Deadline(time.perf_counter() + 60.0, stop)
     lp = solver._solver_model.getLp()
     assert relax_and_fix(lp, decision_years(pm, lambda v: columns.get(id(v))), lambda x: (x, 0.0), 1, deadline) is None
+
+
+def test_a_first_plan_that_fails_beside_highs_is_an_error_without_traceback(monkeypatch, capfd):
+    import allocopt.model.first_plan as fp
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("broken on purpose")
+
+    monkeypatch.setattr(fp, "first_plan", broken)
+    result = allocopt.solve(big_or_pavilions(), first_plan=True, threads=2)
+    assert result.status == "error" and "broken on purpose" in result.message
+    assert "Traceback" not in capfd.readouterr().err

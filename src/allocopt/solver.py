@@ -107,6 +107,9 @@ def solve_model(model, *, time_limit: float = DEFAULT_TIME_LIMIT, mip_gap: float
         if beside is not None:
             beside.close()
     seconds = time.perf_counter() - began
+    if beside is not None and beside.error is not None:
+        exc = beside.error
+        return SolveOutcome("error", None, None, None, seconds, f"the first plan failed: {type(exc).__name__}: {exc}")
     tc = res.termination_condition
     has_solution = res.solution_status in (SolutionStatus.optimal, SolutionStatus.feasible)
     objective = res.incumbent_objective / objective_scale if has_solution else None
@@ -213,11 +216,14 @@ class StartBeside:
         self.ready = threading.Event()
         self.until = time.perf_counter() + seconds
         self.plan = None
+        self.error: Exception | None = None
         self.asked = False
 
         def work():
             try:
                 self.plan = start(lp, self.column, 1, seconds, self.stop)
+            except Exception as exc:  # reported by solve_model, as the same failure with one thread would be
+                self.error = exc
             finally:
                 self.ready.set()
 
