@@ -241,7 +241,7 @@ def test_a_plan_made_beside_highs_loads_into_the_model_at_its_cost():
     solver = Highs()
     solver.set_instance(pm.model)
     beside = StartBeside(solver, lambda lp, col, threads, seconds, stop: first_plan(pm, lp, col, threads, seconds, stop),
-                         60.0)
+                         1, 60.0)
     beside.close()
     assert beside.plan is not None and isinstance(beside.stop, threading.Event)
     beside.load(pm.model)

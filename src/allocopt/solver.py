@@ -84,20 +84,22 @@ def solve_model(model, *, time_limit: float = DEFAULT_TIME_LIMIT, mip_gap: float
     solver = Highs()
     if not solver.available():
         return SolveOutcome("error", None, None, None, 0.0, "HiGHS (highspy) is not available")
-    _reset_threads(threads)
+    beside_highs = start is not None and threads >= 2  # the first plan on a thread of its own
+    highs_threads = int(threads) - beside_highs
+    _reset_threads(highs_threads)  # one count per process (the first plan's copies use it too)
     solver_options = {"random_seed": RANDOM_SEED, "mip_abs_gap": 1e-9}
     solver_options.update(options or {})
     began = time.perf_counter()
     beside = None
     try:
         solver.set_instance(model)
-        if start is not None and threads >= 2:
-            beside = StartBeside(solver, start, CONCURRENT_SHARE * time_limit)
+        if beside_highs:
+            beside = StartBeside(solver, start, highs_threads, CONCURRENT_SHARE * time_limit)
         elif start is not None:
             hand_start(solver, start, threads, START_SHARE * time_limit)
         res = solver.solve(
             model, tee=tee, time_limit=max(0.0, float(time_limit) - (time.perf_counter() - began)),
-            rel_gap=float(mip_gap), threads=int(threads) - (beside is not None), solver_options=solver_options,
+            rel_gap=float(mip_gap), threads=highs_threads, solver_options=solver_options,
             load_solutions=False, raise_exception_on_nonoptimal_result=False, auto_updates=NO_UPDATES,
         )
     except Exception as exc:  # the solver layer reports, never raises
@@ -205,9 +207,11 @@ class StartBeside:
     ``seconds`` after the start, and takes it. Waiting at that one point, whatever the machine's
     speed, keeps the run reproducible when the plan is ready in time: HiGHS's path depends on
     the plan, not on when it arrived. :meth:`close` stops the plan's work if HiGHS is done first.
+    ``threads``: for the plan's own HiGHS copies, as many as HiGHS has (HiGHS keeps one thread
+    count per process).
     """
 
-    def __init__(self, solver, start, seconds: float):
+    def __init__(self, solver, start, threads: int, seconds: float):
         import threading
 
         self.highs, self.column = _highs_and_columns(solver)
@@ -221,7 +225,7 @@ class StartBeside:
 
         def work():
             try:
-                self.plan = start(lp, self.column, 1, seconds, self.stop)
+                self.plan = start(lp, self.column, threads, seconds, self.stop)
             except Exception as exc:  # reported by solve_model, as the same failure with one thread would be
                 self.error = exc
             finally:
