@@ -242,6 +242,7 @@ def test_a_plan_made_beside_highs_loads_into_the_model_at_its_cost():
     solver.set_instance(pm.model)
     beside = StartBeside(solver, lambda lp, col, threads, seconds, stop: first_plan(pm, lp, col, threads, seconds, stop),
                          1, 60.0)
+    assert beside.ready.wait(60.0)
     beside.close()
     assert beside.plan is not None and isinstance(beside.stop, threading.Event)
     beside.load(pm.model)
@@ -275,3 +276,15 @@ def test_a_first_plan_that_fails_beside_highs_is_an_error_without_traceback(monk
     result = allocopt.solve(big_or_pavilions(), first_plan=True, threads=2)
     assert result.status == "error" and "broken on purpose" in result.message
     assert "Traceback" not in capfd.readouterr().err
+
+
+def test_a_stopped_first_plan_ends_at_once_without_a_plan():
+    import threading
+
+    pm = build_model(build_index(big_or_pavilions()))
+    solver = Highs()
+    solver.set_instance(pm.model)
+    columns = solver._pyomo_var_to_solver_var_map
+    stop = threading.Event()
+    stop.set()
+    assert first_plan(pm, solver._solver_model.getLp(), lambda v: columns.get(id(v)), stop=stop) is None

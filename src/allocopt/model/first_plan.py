@@ -33,7 +33,7 @@ from collections.abc import Callable
 import numpy as np
 
 from allocopt.model.build import PlanModel
-from allocopt.model.completion import Completion, quiet_copy
+from allocopt.model.completion import LP_SECONDS, Completion, quiet_copy
 from allocopt.model.relax_fix import Deadline, decision_years, relax_and_fix
 from allocopt.scenario import SITE_KINDS
 
@@ -226,8 +226,9 @@ def first_plan(pm: PlanModel, lp, col: Callable, threads: int = 1, seconds: floa
 
     ``col(var)`` is the column of a Pyomo variable in ``lp`` (None for a variable it was not
     handed: Pyomo hands over only the variables of active rows and the objective); ``seconds``
-    bounds the work (checked between solves); ``stop``, a ``threading.Event``, ends it early
-    when set (step 7 then gives up; steps 2-6 end with what they have).
+    bounds the work (the LP relaxation's time limit, then checked between solves); ``stop``, a
+    ``threading.Event``, ends it as soon as it is set (between solves; step 7's MIPs at once)
+    with the best plan found so far.
     """
     import threading
     import time
@@ -236,6 +237,7 @@ def first_plan(pm: PlanModel, lp, col: Callable, threads: int = 1, seconds: floa
 
     deadline = Deadline(time.perf_counter() + seconds, stop or threading.Event())
     relaxed = quiet_copy(lp, threads, relax=True)
+    relaxed.setOptionValue("time_limit", max(1e-3, min(LP_SECONDS, deadline.remaining())))
     relaxed.run()
     if relaxed.getModelStatus() != highspy.HighsModelStatus.kOptimal:
         return None
@@ -267,19 +269,21 @@ class _Rounding:
         """The cheapest plan from ``x`` over the thresholds ``θ``."""
         out = None
         for theta in THRESHOLDS:
+            if deadline.stop.is_set():
+                break
             out = _cheaper(out, self.plan(x, theta, deadline))
         return out
 
     def plan(self, x: np.ndarray, theta: float, deadline: Deadline) -> tuple[np.ndarray, float] | None:
         """The cheapest plan of the fill rounds from ``x`` rounded at ``theta``; the first
-        completion always runs, the fill rounds only until ``deadline``."""
+        completion always runs (unless stopped), the fill rounds only until ``deadline``."""
         pm, col = self.pm, self.col
         x_cum = _cumulative(pm, x, col)
         cum = _round(pm, x_cum, theta)
         _repair_capex(pm, cum, x_cum)
         best = None
         for round_no in range(FILL_ROUNDS + 1):
-            if round_no and deadline.passed():
+            if (round_no and deadline.passed()) or deadline.stop.is_set():
                 break
             done = self.completion.solve(_fixed_values(pm, cum, _site_open(pm, x, col, cum), col))
             if done is None:
