@@ -333,7 +333,7 @@ def run_formulation(folder: Path, formulation: str, args) -> dict:
     import allocopt
     from allocopt.index import build_index
     from allocopt.results import read_tables
-    from allocopt.solver import NO_UPDATES, RANDOM_SEED, START_SHARE, hand_start
+    from allocopt.solver import CONCURRENT_SHARE, NO_UPDATES, RANDOM_SEED, START_SHARE, StartBeside, hand_start
     from allocopt.validate import cross_check
 
     gc.collect()
@@ -369,20 +369,30 @@ def run_formulation(folder: Path, formulation: str, args) -> dict:
     if not args.build_only:
         options = {"random_seed": RANDOM_SEED, "mip_abs_gap": 1e-9, "mip_min_logging_interval": LOG_INTERVAL}
         started = 0.0
-        if formulation_spec(formulation)[2]:
+        threads, beside = int(args.threads), None
+        if formulation_spec(formulation)[2]:  # as allocopt.solver.solve_model hands a first plan over
             from allocopt.model.first_plan import first_plan
 
-            out["start_objective"] = clock("start", hand_start, solver, functools.partial(first_plan, pm),
-                                           int(args.threads), START_SHARE * float(args.time_limit))
-            if out["start_objective"] is not None:
-                out["start_objective"] /= pm.money_scale
-            started = clock.seconds["start"]
+            if threads >= 2:  # made beside HiGHS: its time is inside "solve"
+                threads -= 1
+                beside = StartBeside(solver, functools.partial(first_plan, pm), threads,
+                                     CONCURRENT_SHARE * float(args.time_limit))
+            else:
+                out["start_objective"] = clock("start", hand_start, solver, functools.partial(first_plan, pm),
+                                               threads, START_SHARE * float(args.time_limit))
+                if out["start_objective"] is not None:
+                    out["start_objective"] /= pm.money_scale
+                started = clock.seconds["start"]
 
         def solve():
-            res = solver.solve(pm.model, time_limit=max(0.0, float(args.time_limit) - started),
-                               rel_gap=float(args.mip_gap),
-                               threads=int(args.threads), solver_options=options, load_solutions=False,
-                               raise_exception_on_nonoptimal_result=False, auto_updates=NO_UPDATES)
+            try:
+                res = solver.solve(pm.model, time_limit=max(0.0, float(args.time_limit) - started),
+                                   rel_gap=float(args.mip_gap),
+                                   threads=threads, solver_options=options, load_solutions=False,
+                                   raise_exception_on_nonoptimal_result=False, auto_updates=NO_UPDATES)
+            finally:
+                if beside is not None:
+                    beside.close()
             if res.solution_status in (SolutionStatus.optimal, SolutionStatus.feasible):
                 res.solution_loader.load_vars()
             return res
@@ -391,9 +401,16 @@ def run_formulation(folder: Path, formulation: str, args) -> dict:
         log = parse_log(res.solver_log, offset=started)
         tc = res.termination_condition
         has_plan = res.solution_status in (SolutionStatus.optimal, SolutionStatus.feasible)
+        objective = res.incumbent_objective / pm.money_scale if has_plan else None
+        if beside is not None and beside.plan is not None:
+            out["start_objective"] = beside.plan[1] / pm.money_scale
+            if tc != TerminationCondition.convergenceCriteriaSatisfied and (
+                    objective is None or out["start_objective"] < objective):  # as solve_model: the plan is the result
+                beside.load(pm.model)
+                has_plan, objective = True, out["start_objective"]
+                log["final"]["gap"] = _gap(res.objective_bound, beside.plan[1])  # both in model units
         status = ("optimal" if tc == TerminationCondition.convergenceCriteriaSatisfied else
                   "time_limit" if has_plan else "no_plan")
-        objective = res.incumbent_objective / pm.money_scale if has_plan else None
         bound = res.objective_bound / pm.money_scale if res.objective_bound is not None else None
         out.update(status=status, objective=objective, bound=bound, highs_seconds=log["final"].get("seconds"),
                    nodes=log["final"].get("nodes"),
