@@ -2,8 +2,8 @@
 
 With its default settings (one thread, no first plan) the default scenario does not reach a
 proven 0.5 % gap in two minutes (about 1.0 % at 120 s: benchmarks/RESULTS.md), so the README's
-command is run with a 2 % gap; `--first-plan --threads 2` proves the default 0.5 % in about
-70 s. Both are proven, hence "optimal" and repeatable (a solve stopped by its time limit is
+command is run with a 2 % gap; `--first-plan --threads 2` proves the default 0.5 % in just
+under a minute. Both are proven, hence "optimal" and repeatable (a solve stopped by its time limit is
 not), and marked slow: CI runs them in its second step.
 """
 
