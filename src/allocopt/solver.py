@@ -212,9 +212,9 @@ class StartBeside:
     its first call for a user solution once :data:`HAND_OVER_NODE` nodes are explored it waits for
     the plan, at most until ``seconds`` after the start, and takes it. Waiting at that one point,
     whatever the machine's speed, keeps the run reproducible when the plan is ready in time:
-    HiGHS's path depends on the plan, not on when it arrived. :meth:`close` stops the plan's work if HiGHS is done first.
-    ``threads``: for the plan's own HiGHS copies, as many as HiGHS has (HiGHS keeps one thread
-    count per process).
+    HiGHS's path depends on the plan, not on when it arrived. :meth:`close` stops the plan's
+    work if HiGHS is done first. ``threads``: for the plan's own HiGHS copies, as many as HiGHS
+    has (HiGHS keeps one thread count per process).
     """
 
     def __init__(self, solver, start, threads: int, seconds: float):
