@@ -333,7 +333,8 @@ def run_formulation(folder: Path, formulation: str, args) -> dict:
     import allocopt
     from allocopt.index import build_index
     from allocopt.results import read_tables
-    from allocopt.solver import CONCURRENT_SHARE, NO_UPDATES, RANDOM_SEED, START_SHARE, StartBeside, hand_start
+    from allocopt.solver import (CONCURRENT_SHARE, NO_UPDATES, RANDOM_SEED, START_SHARE, StartBeside, hand_start,
+                                 highs_and_columns)
     from allocopt.validate import cross_check
 
     gc.collect()
@@ -349,7 +350,7 @@ def run_formulation(folder: Path, formulation: str, args) -> dict:
     assert not pm.conflicts and not pm.unreachable and not index.conflicts, "the instance cannot be solved"
     solver = Highs()
     clock("handoff", solver.set_instance, pm.model)
-    highs = solver._solver_model  # the highspy.Highs the interface filled (no public accessor)
+    highs, _column = highs_and_columns(solver)
     peak_to_handoff = peak_mib()
     arrays = lp_arrays(highs)
     ref_seconds, ref = reference_handoff(arrays)
@@ -404,8 +405,8 @@ def run_formulation(folder: Path, formulation: str, args) -> dict:
         objective = res.incumbent_objective / pm.money_scale if has_plan else None
         if beside is not None and beside.plan is not None:
             out["start_objective"] = beside.plan[1] / pm.money_scale
-            if tc != TerminationCondition.convergenceCriteriaSatisfied and (
-                    objective is None or out["start_objective"] < objective):  # as solve_model: the plan is the result
+            if beside.takes_over(tc == TerminationCondition.convergenceCriteriaSatisfied,
+                                 res.incumbent_objective if has_plan else None):  # as solve_model
                 beside.load(pm.model)
                 has_plan, objective = True, out["start_objective"]
                 log["final"]["gap"] = _gap(res.objective_bound, beside.plan[1])  # both in model units

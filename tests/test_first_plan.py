@@ -4,6 +4,7 @@ to the optimum allocopt.solve returns."""
 
 from __future__ import annotations
 
+import functools
 import json
 
 import highspy
@@ -20,7 +21,7 @@ from allocopt.index import build_index
 from allocopt.load import write_scenario
 from allocopt.model.build import build_model
 from allocopt.model.first_plan import first_plan
-from allocopt.solver import hand_start
+from allocopt.solver import hand_start, highs_and_columns
 from cases import (
     Budget, Demand, Distance, District, Option, Scenario, Service, Settings, Site, SiteCapacity, flat, tiny,
 )
@@ -29,11 +30,18 @@ from strategies import scenario_code, scenarios
 TOL = 1e-6
 
 
-def run_first_plan(scenario, seconds: float = 10.0):
-    """(first plan's column values, its objective in SEK, the LP HiGHS was handed)."""
+def handed(scenario):
+    """(plan model, Pyomo's HiGHS interface holding it, the HighsLp it holds, column of a variable)."""
     pm = build_model(build_index(scenario))
     solver = Highs()
     solver.set_instance(pm.model)
+    highs, column = highs_and_columns(solver)
+    return pm, solver, highs.getLp(), column
+
+
+def run_first_plan(scenario, seconds: float = 10.0):
+    """(first plan's column values, its objective in SEK, the LP HiGHS was handed)."""
+    pm, solver, _lp, _column = handed(scenario)
     seen = {}
 
     def start(lp, column, threads, limit, stop):
@@ -237,11 +245,8 @@ def test_a_plan_made_beside_highs_loads_into_the_model_at_its_cost():
 
     from allocopt.solver import StartBeside, _plan_objective
 
-    pm = build_model(build_index(big_or_pavilions()))
-    solver = Highs()
-    solver.set_instance(pm.model)
-    beside = StartBeside(solver, lambda lp, col, threads, seconds, stop: first_plan(pm, lp, col, threads, seconds, stop),
-                         1, 60.0)
+    pm, solver, _lp, _column = handed(big_or_pavilions())
+    beside = StartBeside(solver, functools.partial(first_plan, pm), 1, 60.0)
     assert beside.ready.wait(60.0)
     beside.close()
     assert beside.plan is not None and isinstance(beside.stop, threading.Event)
@@ -255,15 +260,11 @@ def test_relax_and_fix_gives_up_when_stopped():
 
     from allocopt.model.relax_fix import Deadline, decision_years, relax_and_fix
 
-    pm = build_model(build_index(big_or_pavilions()))
-    solver = Highs()
-    solver.set_instance(pm.model)
-    columns = solver._pyomo_var_to_solver_var_map
+    pm, _solver, lp, column = handed(big_or_pavilions())
     stop = threading.Event()
     stop.set()
     deadline = Deadline(time.perf_counter() + 60.0, stop)
-    lp = solver._solver_model.getLp()
-    assert relax_and_fix(lp, decision_years(pm, lambda v: columns.get(id(v))), lambda x: (x, 0.0), 1, deadline) is None
+    assert relax_and_fix(lp, decision_years(pm, column), lambda x: (x, 0.0), 1, deadline) is None
 
 
 def test_a_first_plan_that_fails_beside_highs_is_an_error_without_traceback(monkeypatch, capfd):
@@ -281,10 +282,7 @@ def test_a_first_plan_that_fails_beside_highs_is_an_error_without_traceback(monk
 def test_a_stopped_first_plan_ends_at_once_without_a_plan():
     import threading
 
-    pm = build_model(build_index(big_or_pavilions()))
-    solver = Highs()
-    solver.set_instance(pm.model)
-    columns = solver._pyomo_var_to_solver_var_map
+    pm, _solver, lp, column = handed(big_or_pavilions())
     stop = threading.Event()
     stop.set()
-    assert first_plan(pm, solver._solver_model.getLp(), lambda v: columns.get(id(v)), stop=stop) is None
+    assert first_plan(pm, lp, column, stop=stop) is None

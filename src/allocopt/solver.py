@@ -121,16 +121,14 @@ def solve_model(model, *, time_limit: float = DEFAULT_TIME_LIMIT, mip_gap: float
         return SolveOutcome("infeasible", None, bound, None, seconds, "no plan satisfies every constraint")
     if tc == TerminationCondition.unbounded:
         return SolveOutcome("error", None, None, None, seconds, "the model is unbounded (a cost with the wrong sign?)")
-    own = beside.plan if beside is not None else None  # a first plan HiGHS never asked for, or beat
-    use_own = own is not None and tc != TerminationCondition.convergenceCriteriaSatisfied and (
-        not has_solution or own[1] / objective_scale < objective - 1e-9 * max(1.0, abs(objective)))
+    use_own = beside is not None and beside.takes_over(
+        tc == TerminationCondition.convergenceCriteriaSatisfied, res.incumbent_objective if has_solution else None)
     if not has_solution and not use_own:
         why = "the time limit was reached before any plan was found" \
             if tc == TerminationCondition.maxTimeLimit else f"HiGHS stopped without a plan ({tc.name})"
         return SolveOutcome("error", None, bound, None, seconds, why)
     if use_own:
         beside.load(model)
-        objective = own[1] / objective_scale
     else:
         res.solution_loader.load_vars()
     actual = _plan_objective(model, objective_scale)
@@ -176,7 +174,7 @@ CONCURRENT_SHARE = 0.5
 """Share of the time limit a first-plan heuristic may take beside HiGHS (two threads or more)."""
 
 
-def _highs_and_columns(solver):
+def highs_and_columns(solver):
     """The highspy model the Pyomo interface ``solver`` holds after ``set_instance`` (no public
     accessor) and the column of a Pyomo variable in it (None: a variable it was not handed)."""
     columns = solver._pyomo_var_to_solver_var_map
@@ -191,7 +189,7 @@ def hand_start(solver, start, threads: int, seconds: float) -> float | None:
 
     from allocopt.model.completion import set_start
 
-    highs, column = _highs_and_columns(solver)
+    highs, column = highs_and_columns(solver)
     found = start(highs.getLp(), column, threads, seconds, threading.Event())
     if found is None:
         return None
@@ -220,7 +218,7 @@ class StartBeside:
     def __init__(self, solver, start, threads: int, seconds: float):
         import threading
 
-        self.highs, self.column = _highs_and_columns(solver)
+        self.highs, self.column = highs_and_columns(solver)
         lp = self.highs.getLp()
         self.stop = threading.Event()
         self.ready = threading.Event()
@@ -256,6 +254,13 @@ class StartBeside:
         self.stop.set()
         self.thread.join()
         self.highs.cbMipUserSolution.unsubscribe(self._offer)
+
+    def takes_over(self, converged: bool, incumbent: float | None) -> bool:
+        """Whether the first plan is the result: HiGHS did not converge and has no plan, or a
+        costlier one (``incumbent`` in model units) — it stopped before asking for the plan."""
+        if self.plan is None or converged:
+            return False
+        return incumbent is None or self.plan[1] < incumbent - 1e-9 * max(1.0, abs(incumbent))
 
     def load(self, model) -> None:
         """Put the first plan's values into the variables of the Pyomo ``model``: for a search that

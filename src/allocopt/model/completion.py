@@ -48,7 +48,6 @@ class Completion:
     """
 
     def __init__(self, lp, threads: int, lp_only: bool):
-        self.lp_only = lp_only
         self.h = quiet_copy(lp, threads, relax=lp_only)
 
     def solve(self, values: dict[int, float]) -> tuple[np.ndarray, float] | None:
