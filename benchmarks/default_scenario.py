@@ -1,8 +1,9 @@
 """Time the embedded default scenario end to end, as `allocopt solve` runs it.
 
-    python benchmarks/default_scenario.py [--runs 3] [--threads 1] [--time-limit 120] [--first-plan]
+    python benchmarks/default_scenario.py [--runs 3] [--threads N] [--time-limit S] [--no-first-plan]
 
-Each run is a fresh process (`allocopt solve --out TMP`), timed by the wall clock, with the
+Each run is a fresh process (`allocopt solve --out TMP`, with the CLI's defaults unless an option
+is given here), timed by the wall clock, with the
 phase timings and gap read from its summary.json. Prints a Markdown table for
 benchmarks/RESULTS.md.
 """
@@ -22,14 +23,12 @@ import time
 from pathlib import Path
 
 
-def one_run(threads: int, time_limit: float, first_plan: bool = False) -> dict:
+def one_run(options: list[str]) -> dict:
     exe = shutil.which("allocopt") or str(Path(sys.executable).with_name("allocopt"))
     with tempfile.TemporaryDirectory(prefix="allocopt-bench-") as tmp:
         out = Path(tmp) / "r"
         start = time.perf_counter()
-        proc = subprocess.run([exe, "solve", "--out", str(out), "--quiet", "--threads", str(threads),
-                               "--time-limit", str(time_limit)] + (["--first-plan"] if first_plan else []),
-                              capture_output=True, text=True)
+        proc = subprocess.run([exe, "solve", "--out", str(out), "--quiet", *options], capture_output=True, text=True)
         wall = time.perf_counter() - start
         if proc.returncode != 0:
             raise SystemExit(f"allocopt solve failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
@@ -40,13 +39,16 @@ def one_run(threads: int, time_limit: float, first_plan: bool = False) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--time-limit", type=float, default=120.0)
-    parser.add_argument("--first-plan", action="store_true", help="pass --first-plan to allocopt solve")
+    parser.add_argument("--threads", type=int, help="pass --threads N to allocopt solve")
+    parser.add_argument("--time-limit", type=float, help="pass --time-limit S to allocopt solve")
+    parser.add_argument("--no-first-plan", action="store_true", help="pass --no-first-plan to allocopt solve")
     args = parser.parse_args()
-    runs = [one_run(args.threads, args.time_limit, args.first_plan) for _ in range(args.runs)]
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
-          f"{'; --first-plan' if args.first_plan else ''}")
+    options = ((["--threads", str(args.threads)] if args.threads else [])
+               + (["--time-limit", str(args.time_limit)] if args.time_limit else [])
+               + (["--no-first-plan"] if args.no_first_plan else []))
+    runs = [one_run(options) for _ in range(args.runs)]
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
+          f"allocopt solve {' '.join(options) or '(defaults)'}")
     print("| run | status | gap % | objective MSEK | load s | index s | build s | solve s | results s | write s | CLI wall s |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for i, r in enumerate(runs, 1):

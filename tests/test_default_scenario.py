@@ -1,10 +1,10 @@
 """End to end: `allocopt solve` on the embedded default scenario, from any working directory.
 
-With its default settings (one thread, no first plan) the default scenario does not reach a
-proven 0.5 % gap in two minutes (about 1.0 % at 120 s: benchmarks/RESULTS.md), so the README's
-command is run with a 2 % gap; `--first-plan --threads 2` proves the default 0.5 % in just
-under a minute. Both are proven, hence "optimal" and repeatable (a solve stopped by its time limit is
-not), and marked slow: CI runs them in its second step.
+The README's command with its default settings (gap 0.5 %, two threads: the first plan made
+beside HiGHS) proves the default scenario in under a minute on two cores (benchmarks/RESULTS.md).
+It runs here with a longer time limit, so that a slow or busy machine still ends with the whole
+first plan and a proof (a solve cut short by its time limit is neither "optimal" nor
+repeatable), twice; marked slow: CI runs it in its second step.
 """
 
 from __future__ import annotations
@@ -19,14 +19,13 @@ import pytest
 
 import allocopt
 from allocopt.result import RESULT_FILES, TABLE_COLUMNS
+from allocopt.solver import DEFAULT_MIP_GAP
 from cases import assert_same_results
-
-GAP = 0.02
 
 
 def _allocopt(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     exe = Path(sys.executable).with_name("allocopt")
-    return subprocess.run([str(exe), *args], capture_output=True, text=True, cwd=cwd, timeout=600)
+    return subprocess.run([str(exe), *args], capture_output=True, text=True, cwd=cwd, timeout=900)
 
 
 @pytest.fixture(scope="module")
@@ -35,35 +34,10 @@ def two_runs(tmp_path_factory):
     runs = []
     for name in ("first", "second"):
         cwd = tmp_path_factory.mktemp(name)
-        proc = _allocopt("solve", "--mip-gap", str(GAP), "--time-limit", "1200", cwd=cwd)
+        proc = _allocopt("solve", "--time-limit", "600", cwd=cwd)
         assert proc.returncode == 0, proc.stdout + proc.stderr
         runs.append((cwd / "results" / "sodertalje", proc))
     return runs
-
-
-@pytest.fixture(scope="module")
-def two_runs_with_first_plan(tmp_path_factory):
-    """`allocopt solve --first-plan --threads 2` (default gap 0.5 %) twice, in fresh folders."""
-    runs = []
-    for name in ("first", "second"):
-        cwd = tmp_path_factory.mktemp(name)
-        proc = _allocopt("solve", "--first-plan", "--threads", "2", "--time-limit", "300", cwd=cwd)
-        assert proc.returncode == 0, proc.stdout + proc.stderr
-        runs.append(cwd / "results" / "sodertalje")
-    return runs
-
-
-@pytest.mark.slow
-def test_first_plan_beside_highs_proves_half_a_percent_the_same_way_twice(two_runs_with_first_plan):
-    first, second = two_runs_with_first_plan
-    summary = json.loads((first / "summary.json").read_text())
-    assert summary["status"] == "optimal" and summary["gap"] <= 0.005
-    assert_same_results(first, second)
-    scenario = allocopt.load_scenario(allocopt.default_scenario_path())
-    result = allocopt.Result(scenario="sodertalje", status="optimal", objective=summary["objective"])
-    for name in TABLE_COLUMNS:
-        setattr(result, name, pd.read_csv(first / f"{name}.csv"))
-    assert allocopt.check(scenario, result) == []
 
 
 @pytest.mark.slow
@@ -72,7 +46,7 @@ def test_solves_to_optimal_and_writes_every_file(two_runs):
     assert sorted(p.name for p in folder.iterdir()) == sorted(RESULT_FILES)
     summary = json.loads((folder / "summary.json").read_text())
     assert summary["status"] == "optimal"
-    assert summary["gap"] <= GAP
+    assert summary["gap"] <= DEFAULT_MIP_GAP
     for key in ("scenario", "objective", "bound", "gap"):
         assert summary[key] is not None
     assert set(summary["timings"]) >= {"load", "build", "solve", "write"}

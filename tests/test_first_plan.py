@@ -121,8 +121,8 @@ def test_capex_repair_takes_back_what_the_cap_cannot_pay():
     assert allocopt.solve(scenario, mip_gap=0.0, first_plan=True).objective == pytest.approx(5000.0)
 
 
-def big_or_pavilions():
-    """One district, 100 places needed 2026-2028 at 1000 SEK per unmet place and year. A build of
+def big_or_pavilions(last: int = 2028):
+    """One district, 100 places needed 2026-``last`` at 1000 SEK per unmet place and year. A build of
     100 places for 1000 SEK (no residual value), or pavilions of 30 places at 90 SEK rent per
     module and year (3-year term).
 
@@ -133,7 +133,7 @@ def big_or_pavilions():
     in whole modules; the build (1000 SEK) beats 4 pavilions (1080) and 3 pavilions plus 10 places
     from a 2026 build or pavilion; 2028 then needs nothing. The optimum: the build, 1000 SEK.
     """
-    return tiny(2026, 2028, penalty=1000.0, residual="none", demand=flat(100.0, [2026, 2027, 2028]),
+    return tiny(2026, last, penalty=1000.0, residual="none", demand=flat(100.0, range(2026, last + 1)),
                 services=[Service(service="pre", max_km=10.0, utilisation=1.0)],
                 options=[Option(option="big", kind="build", district="A", service="pre", capacity=100.0,
                                 capex=1000.0),
@@ -155,6 +155,35 @@ def test_relax_and_fix_finds_the_build_that_rounding_misses(monkeypatch):
     result = allocopt.solve(big_or_pavilions(), mip_gap=0.0, first_plan=True)
     assert result.objective == pytest.approx(1000.0)
     assert [(r.option, int(r.year)) for r in result.actions.itertuples()] == [("big", 2026)]
+
+
+def test_relax_and_fix_takes_the_last_years_in_one_window(monkeypatch):
+    """big_or_pavilions over six years, 2026-2031: the build (1000 SEK, in service every year)
+    against pavilions (100 places need 4 modules for each 3-year term: 8 × 3 × 90 = 2160 SEK) or
+    unmet places (1000 SEK each). The first window (2026-2027) is one MIP and chooses the build
+    in 2026; five decision years are then left (``TAIL_YEARS``), which make the last window: two
+    MIPs in all, where year by year would take six. The plan: the build, 1000 SEK."""
+    import allocopt.model.relax_fix as rf
+
+    solves = []
+
+    class Counted:
+        def __init__(self, highs):
+            self.highs = highs
+
+        def __getattr__(self, name):
+            return getattr(self.highs, name)
+
+        def run(self):
+            solves.append(1)
+            return self.highs.run()
+
+    copy = rf.quiet_copy
+    monkeypatch.setattr(rf, "quiet_copy", lambda lp, threads: Counted(copy(lp, threads)))
+    x, objective, lp = run_first_plan(big_or_pavilions(last=2031))
+    assert rf.TAIL_YEARS == 5 and len(solves) == 2
+    assert_feasible(lp, x)
+    assert objective == pytest.approx(1000.0)
 
 
 def test_the_fill_moves_on_past_a_year_nothing_can_reach():
@@ -223,11 +252,26 @@ def test_a_start_that_highs_misreports_is_solved_again_without_it():
     assert allocopt.check(scenario, result) == []
 
 
-def test_the_cli_hands_a_first_plan_when_asked(tmp_path):
+@pytest.mark.parametrize("flags, threads, planned", [([], 2, True), (["--no-first-plan"], 2, False),
+                                                     (["--threads", "1"], 1, True)])
+def test_the_cli_hands_a_first_plan_by_default(tmp_path, monkeypatch, flags, threads, planned):
+    """By default the CLI solves with two threads and a first plan made beside HiGHS;
+    ``--no-first-plan`` leaves HiGHS on its own. The optimum (800 SEK) is the same either way."""
+    import allocopt.solver
+
+    seen = {}
+    real = allocopt.solver.solve_model
+
+    def spy(model, **kw):
+        seen.update(threads=kw["threads"], planned=kw["start"] is not None)
+        return real(model, **kw)
+
+    monkeypatch.setattr(allocopt.solver, "solve_model", spy)
     write_scenario(pavilion_case(1000.0), tmp_path / "case")
     out = CliRunner().invoke(cli, ["solve", str(tmp_path / "case"), "--out", str(tmp_path / "out"),
-                                    "--first-plan", "--mip-gap", "0", "--quiet"])
+                                    "--mip-gap", "0", "--quiet", *flags])
     assert out.exit_code == 0, out.output
+    assert seen == {"threads": threads, "planned": planned}
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
     assert summary["status"] == "optimal" and summary["objective"] == pytest.approx(800.0)
 

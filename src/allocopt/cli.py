@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from allocopt.solver import DEFAULT_MIP_GAP, DEFAULT_TIME_LIMIT
+from allocopt.solver import DEFAULT_MIP_GAP, DEFAULT_THREADS, DEFAULT_TIME_LIMIT
 from allocopt.validate import ScenarioError
 
 EXIT_OK, EXIT_NO_PLAN, EXIT_BAD_INPUT = 0, 1, 2
@@ -114,10 +114,11 @@ def validate(path: str | None) -> None:
               help="Solver time limit, seconds.")
 @click.option("--mip-gap", type=click.FloatRange(min=0), default=DEFAULT_MIP_GAP, show_default=True,
               help="Relative optimality gap at which a plan counts as optimal (0.005 = 0.5 %).")
-@click.option("--threads", type=click.IntRange(min=1), default=1, show_default=True, help="Solver threads.")
-@click.option("--first-plan", is_flag=True,
-              help="Hand HiGHS a first plan (the LP rounded, then re-planned year by year): made first "
-                   "with one thread, beside HiGHS with two or more (fastest on the default: --threads 2).")
+@click.option("--threads", type=click.IntRange(min=1), default=DEFAULT_THREADS, show_default=True,
+              help="Threads: with two or more, the first plan is made on one of them, beside HiGHS.")
+@click.option("--first-plan/--no-first-plan", default=True, show_default=True,
+              help="Hand HiGHS a first plan (the LP rounded, then re-planned year by year): made beside "
+                   "HiGHS with two threads or more, before it with one.")
 @click.option("--check/--no-check", "run_check", default=False, show_default=True,
               help="Recompute every constraint and cost from the result tables; fail on a violation.")
 @click.option("--no-excel", is_flag=True, help="Skip result.xlsx.")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from allocopt.result import Result
 from allocopt.scenario import Scenario
-from allocopt.solver import DEFAULT_MIP_GAP, DEFAULT_TIME_LIMIT
+from allocopt.solver import DEFAULT_MIP_GAP, DEFAULT_THREADS, DEFAULT_TIME_LIMIT
 
 
 def _as_scenario(scenario: Scenario | str | os.PathLike, timings: dict[str, float]) -> Scenario:
@@ -44,18 +44,19 @@ def model_size(model) -> dict[str, int]:
 
 
 def solve(scenario: Scenario | str | os.PathLike, *, time_limit: float = DEFAULT_TIME_LIMIT,
-          mip_gap: float = DEFAULT_MIP_GAP, threads: int = 1, tee: bool = False,
-          formulation: str = "allocopt", first_plan: bool = False) -> Result:
+          mip_gap: float = DEFAULT_MIP_GAP, threads: int = DEFAULT_THREADS, tee: bool = False,
+          formulation: str = "allocopt", first_plan: bool = True) -> Result:
     """Find the plan of least discounted cost for ``scenario``.
 
     ``scenario``: a :class:`Scenario` or a path (folder or .xlsx). ``time_limit`` in seconds;
     ``mip_gap`` the relative optimality gap at which a plan counts as optimal (0.005 = 0.5 %);
-    ``threads`` for HiGHS; ``formulation``: ``"allocopt"`` (default, with strengthening rows) or
-    ``"textbook"`` (the plain formulation, for benchmarks); ``first_plan``: hand HiGHS a first
-    plan, the LP relaxation rounded and re-planned year by year (allocopt.model.first_plan),
-    made before HiGHS starts with one thread and beside it with two or more (default off: its
-    gains are uneven, see benchmarks/RESULTS.md). Returns a :class:`Result` whose status is ``optimal``, ``time_limit``,
-    ``infeasible`` or ``error``; the tables are filled whenever a plan was found.
+    ``threads``: threads in all (default 2; give 1 to runs made side by side); ``formulation``:
+    ``"allocopt"`` (default, with strengthening rows) or ``"textbook"`` (the plain formulation,
+    for benchmarks); ``first_plan``: hand HiGHS a first plan, the LP relaxation rounded and
+    re-planned year by year (allocopt.model.first_plan), made beside HiGHS with two threads or
+    more and before it with one (default on; it never changes the optimum). Returns a
+    :class:`Result` whose status is ``optimal``, ``time_limit``, ``infeasible`` or ``error``; the
+    tables are filled whenever a plan was found.
     """
     from allocopt.index import build_index
     from allocopt.model import build_model

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 SOLVER_NAME = "pyomo.contrib.solver highs (highspy)"
 DEFAULT_MIP_GAP = 0.005
 DEFAULT_TIME_LIMIT = 120.0
+DEFAULT_THREADS = 2
+"""Threads by default: HiGHS on one, the first plan (allocopt.model.first_plan) beside it on the other."""
 RANDOM_SEED = 20260101
 
 _last_threads: int | None = None
