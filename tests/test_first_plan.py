@@ -274,6 +274,8 @@ def test_the_cli_hands_a_first_plan_by_default(tmp_path, monkeypatch, flags, thr
     assert seen == {"threads": threads, "planned": planned}
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
     assert summary["status"] == "optimal" and summary["objective"] == pytest.approx(800.0)
+    assert summary["settings"] == {"time_limit": 120.0, "mip_gap": 0.0, "threads": threads,
+                                   "first_plan": planned, "formulation": "allocopt"}
 
 
 def test_two_threads_make_the_first_plan_beside_highs_and_keep_the_optimum():

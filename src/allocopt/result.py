@@ -66,7 +66,8 @@ class Result:
 
     ``objective`` and ``bound`` are discounted total cost in SEK; ``gap`` is the relative gap
     ``|objective - bound| / max(|objective|, 1)``; ``solve_seconds`` is the solver's wall time.
-    ``timings`` holds phase wall times in seconds (load, build, solve, results, write).
+    ``timings`` holds phase wall times in seconds (load, build, solve, results, write);
+    ``settings`` how it was solved (time limit in seconds, gap, threads, first plan, formulation).
     """
 
     scenario: str
@@ -78,6 +79,7 @@ class Result:
     message: str = ""
     timings: dict[str, float] = field(default_factory=dict)
     model_size: dict[str, int] = field(default_factory=dict)
+    settings: dict = field(default_factory=dict)
     violations: list[str] = field(default_factory=list)
     actions: pd.DataFrame = field(default_factory=lambda: _empty("actions"))
     balance: pd.DataFrame = field(default_factory=lambda: _empty("balance"))
@@ -109,6 +111,7 @@ class Result:
             "solve_seconds": round(self.solve_seconds, 3),
             "timings": {k: round(v, 3) for k, v in self.timings.items()},
             "model_size": dict(self.model_size),
+            "settings": dict(self.settings),
         }
         if self.has_plan:
             out["unmet_place_years"] = float(self.balance["unmet"].sum()) if len(self.balance) else 0.0

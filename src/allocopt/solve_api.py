@@ -64,6 +64,8 @@ def solve(scenario: Scenario | str | os.PathLike, *, time_limit: float = DEFAULT
     from allocopt.solver import solve_model
 
     timings: dict[str, float] = {}
+    settings = {"time_limit": float(time_limit), "mip_gap": float(mip_gap), "threads": int(threads),
+                "first_plan": bool(first_plan), "formulation": formulation}
     scen = _as_scenario(scenario, timings)
     start = time.perf_counter()
     index = build_index(scen)
@@ -84,7 +86,8 @@ def solve(scenario: Scenario | str | os.PathLike, *, time_limit: float = DEFAULT
     if reasons:
         more = len(pm.unreachable) - 20
         msg = "; ".join(reasons) + (f"; and {more} more such district-years" if more > 0 else "")
-        return Result(scenario=index.name, status="infeasible", message=msg, timings=timings, model_size=size)
+        return Result(scenario=index.name, status="infeasible", message=msg, timings=timings, model_size=size,
+                      settings=settings)
 
     first = None
     if first_plan:
@@ -96,7 +99,7 @@ def solve(scenario: Scenario | str | os.PathLike, *, time_limit: float = DEFAULT
     timings["solve"] = outcome.seconds
     result = Result(scenario=index.name, status=outcome.status, objective=outcome.objective, bound=outcome.bound,
                     gap=outcome.gap, solve_seconds=outcome.seconds, message=outcome.message,
-                    timings=timings, model_size=size)
+                    timings=timings, model_size=size, settings=settings)
     if outcome.status == "infeasible":
         result.message = _explain_infeasible(scen)
     if outcome.has_plan:
