@@ -46,6 +46,7 @@ def test_solve_writes_every_result_file(small_folder, tmp_path):
     assert summary["objective"] == pytest.approx(5 + 1000 + 50 - 500)
     assert set(summary["timings"]) >= {"load", "index", "build", "solve", "results", "write"}
     assert "optimal" in res.output and "NPV" in res.output
+    assert "gap 0.5 %, time limit 120 s, 2 thread(s), with first plan" in res.output
 
 
 def test_infeasible_scenario_exits_1_with_the_reason(tmp_path):

@@ -41,6 +41,10 @@ def headline(result: "Result") -> Table:
     if result.gap is not None:
         table.add_row("gap", f"{100 * result.gap:.3f} % (bound {_msek(result.bound)} MSEK)")
     table.add_row("solver time", f"{result.solve_seconds:.1f} s")
+    if result.settings:
+        st = result.settings
+        table.add_row("settings", f"gap {100 * st['mip_gap']:g} %, time limit {st['time_limit']:g} s, "
+                                  f"{st['threads']} thread(s), {'with' if st['first_plan'] else 'no'} first plan")
     if result.has_plan:
         unmet = float(result.balance["unmet"].sum()) if len(result.balance) else 0.0
         table.add_row("unmet demand", f"{unmet:,.0f} place-years")
