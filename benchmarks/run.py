@@ -334,7 +334,7 @@ def run_formulation(folder: Path, formulation: str, args) -> dict:
     from allocopt.index import build_index
     from allocopt.results import read_tables
     from allocopt.solver import (CONCURRENT_SHARE, NO_UPDATES, RANDOM_SEED, START_SHARE, StartBeside, hand_start,
-                                 highs_and_columns)
+                                 highs_and_columns, split_threads)
     from allocopt.validate import cross_check
 
     gc.collect()
@@ -370,17 +370,18 @@ def run_formulation(folder: Path, formulation: str, args) -> dict:
     if not args.build_only:
         options = {"random_seed": RANDOM_SEED, "mip_abs_gap": 1e-9, "mip_min_logging_interval": LOG_INTERVAL}
         started = 0.0
-        threads, beside = int(args.threads), None
-        if formulation_spec(formulation)[2]:  # as allocopt.solver.solve_model hands a first plan over
+        planned = formulation_spec(formulation)[2]
+        threads, made_beside = split_threads(int(args.threads), planned)
+        beside = None
+        if planned:  # as allocopt.solver.solve_model hands a first plan over
             from allocopt.model.first_plan import first_plan
 
-            if threads >= 2:  # made beside HiGHS: its time is inside "solve"
-                threads -= 1
-                beside = StartBeside(solver, functools.partial(first_plan, pm), threads,
-                                     CONCURRENT_SHARE * float(args.time_limit))
+            start = functools.partial(first_plan, pm)
+            if made_beside:  # its time is inside "solve"
+                beside = StartBeside(solver, start, threads, CONCURRENT_SHARE * float(args.time_limit))
             else:
-                out["start_objective"] = clock("start", hand_start, solver, functools.partial(first_plan, pm),
-                                               threads, START_SHARE * float(args.time_limit))
+                out["start_objective"] = clock("start", hand_start, solver, start, threads,
+                                               START_SHARE * float(args.time_limit))
                 if out["start_objective"] is not None:
                     out["start_objective"] /= pm.money_scale
                 started = clock.seconds["start"]

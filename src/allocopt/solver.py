@@ -86,8 +86,7 @@ def solve_model(model, *, time_limit: float = DEFAULT_TIME_LIMIT, mip_gap: float
     solver = Highs()
     if not solver.available():
         return SolveOutcome("error", None, None, None, 0.0, "HiGHS (highspy) is not available")
-    beside_highs = start is not None and threads >= 2  # the first plan on a thread of its own
-    highs_threads = int(threads) - beside_highs
+    highs_threads, beside_highs = split_threads(threads, start is not None)
     _reset_threads(highs_threads)  # one count per process (the first plan's copies use it too)
     solver_options = {"random_seed": RANDOM_SEED, "mip_abs_gap": 1e-9}
     solver_options.update(options or {})
@@ -174,6 +173,13 @@ START_SHARE = 0.25
 
 CONCURRENT_SHARE = 0.5
 """Share of the time limit a first-plan heuristic may take beside HiGHS (two threads or more)."""
+
+
+def split_threads(threads: int, first_plan: bool) -> tuple[int, bool]:
+    """(HiGHS's threads, whether the first plan is made beside HiGHS): with a first plan and two
+    threads or more, one of them is the plan's."""
+    beside = first_plan and threads >= 2
+    return int(threads) - beside, beside
 
 
 def highs_and_columns(solver):

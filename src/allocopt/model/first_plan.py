@@ -268,17 +268,19 @@ class _Rounding:
     def best(self, x: np.ndarray, deadline: Deadline) -> tuple[np.ndarray, float] | None:
         """The cheapest plan from ``x`` over the thresholds ``θ``."""
         out = None
+        x_cum = _cumulative(self.pm, x, self.col)
         for theta in THRESHOLDS:
             if deadline.stop.is_set():
                 break
-            out = _cheaper(out, self.plan(x, theta, deadline))
+            out = _cheaper(out, self.plan(x, x_cum, theta, deadline))
         return out
 
-    def plan(self, x: np.ndarray, theta: float, deadline: Deadline) -> tuple[np.ndarray, float] | None:
-        """The cheapest plan of the fill rounds from ``x`` rounded at ``theta``; the first
-        completion always runs (unless stopped), the fill rounds only until ``deadline``."""
+    def plan(self, x: np.ndarray, x_cum: dict[str, np.ndarray], theta: float,
+             deadline: Deadline) -> tuple[np.ndarray, float] | None:
+        """The cheapest plan of the fill rounds from ``x`` (cumulated: ``x_cum``) rounded at
+        ``theta``; the first completion always runs (unless stopped), the fill rounds only until
+        ``deadline``."""
         pm, col = self.pm, self.col
-        x_cum = _cumulative(pm, x, col)
         cum = _round(pm, x_cum, theta)
         _repair_capex(pm, cum, x_cum)
         best = None
