@@ -171,3 +171,21 @@ def test_parse_highs_log():
     assert math.isclose(gap_at(log, 10, 60), (4000 - 3875.797485) / 4000)
     assert math.isclose(gap_at(log, 600, 60), 15 / 3990)  # stopped at the gap: stays there
     assert time_to(log, 0.01) == 14.1 and time_to(log, 0.005) == 20.5
+
+
+def test_budget_variant_scales_every_capex_cap(tmp_path):
+    """benchmarks/default_scenario.py --capex-factors: the copy differs from the embedded
+    scenario only in its capex caps, each multiplied by the factor (whole MSEK), and loads."""
+    import pandas as pd
+
+    import allocopt
+    from default_scenario import budget_variant
+
+    folder = budget_variant(1.1, tmp_path)
+    base = pd.read_csv(Path(str(allocopt.default_scenario_path())) / "budget.csv")
+    scaled = pd.read_csv(folder / "budget.csv")
+    assert list(scaled["year"]) == list(base["year"])
+    assert list(scaled["capex_cap"]) == [round(c * 1.1 / 1e6) * 1e6 for c in base["capex_cap"]]
+    assert scaled["opex_cap"].equals(base["opex_cap"])
+    loaded = {b.year: b.capex_cap for b in allocopt.load_scenario(folder).budget}
+    assert loaded == dict(zip(scaled["year"], scaled["capex_cap"].astype(float)))
