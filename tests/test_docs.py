@@ -25,3 +25,19 @@ def test_every_field_is_documented_with_its_meaning():
 def test_readme_opens_with_the_two_quickstart_commands():
     lines = [ln for ln in README.read_text(encoding="utf-8").splitlines() if ln.strip()]
     assert lines[1:5] == ["```bash", 'pip install -e ".[dev]" && allocopt solve', "pytest", "```"]
+
+
+def test_every_constraint_family_is_stated_in_the_formulation():
+    """models/premises.md and allocopt.model.build name the same constraint families (one name,
+    used in both); ``single_assign`` is substituted in the code, not a row."""
+    import inspect
+    import re
+
+    import allocopt.model.build as build
+
+    root = Path(__file__).resolve().parents[1]
+    text = (root / "models" / "premises.md").read_text(encoding="utf-8")
+    table = text.split("## Constraint families", 1)[1].split("\n\n", 2)[1]
+    stated = set(re.findall(r"^\| `(\w+)` \|", table, flags=re.M))
+    built = set(re.findall(r'_constraint\(pm, "(\w+)"', inspect.getsource(build)))
+    assert built == stated - {"single_assign"}
