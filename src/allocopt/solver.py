@@ -45,6 +45,14 @@ def relative_gap(objective: float | None, bound: float | None) -> float | None:
     return abs(objective - bound) / max(abs(objective), 1.0)
 
 
+def within_gap(gap: float | None, mip_gap: float) -> bool:
+    """Whether a plan ``gap`` (relative) from HiGHS's proven bound is within the requested
+    ``mip_gap``: "optimal" in allocopt's sense, however HiGHS stopped. HiGHS itself stops there
+    when it holds the plan; the case that needs this is a first plan made beside HiGHS that is
+    the result (HiGHS stopped by its time limit before taking it), checked against HiGHS's bound."""
+    return gap is not None and gap <= mip_gap * (1 + 1e-9)
+
+
 def _reset_threads(threads: int) -> None:
     """HiGHS keeps one thread pool per process: it must be reset before the count changes."""
     global _last_threads
@@ -144,7 +152,7 @@ def solve_model(model, *, time_limit: float = DEFAULT_TIME_LIMIT, mip_gap: float
         bound = None if bound is None else bound + actual - objective
         objective = actual
     gap = relative_gap(objective, bound)
-    if tc == TerminationCondition.convergenceCriteriaSatisfied:
+    if tc == TerminationCondition.convergenceCriteriaSatisfied or within_gap(gap, mip_gap):
         return SolveOutcome("optimal", objective, bound, gap, seconds, "")
     if tc == TerminationCondition.maxTimeLimit:
         return SolveOutcome("time_limit", objective, bound, gap, seconds,
