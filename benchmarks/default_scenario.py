@@ -30,17 +30,16 @@ from pathlib import Path
 
 
 def budget_variant(factor: float, folder: Path) -> Path:
-    """A copy of the embedded default scenario in ``folder`` with each year's capex cap (SEK)
-    multiplied by ``factor``, rounded to whole MSEK."""
-    import pandas as pd
+    """The embedded default scenario, written into ``folder`` (``allocopt.load.write_scenario``)
+    with each year's capex cap (SEK) multiplied by ``factor``, rounded to whole MSEK."""
+    import allocopt
+    from allocopt.load import write_scenario
 
-    from allocopt import default_scenario_path
-
+    scenario = allocopt.load_scenario(allocopt.default_scenario_path())
+    budget = [b.model_copy(update={"capex_cap": None if b.capex_cap is None else round(b.capex_cap * factor, -6)})
+              for b in scenario.budget]
     target = folder / f"sodertalje_capex_x{factor:g}"
-    shutil.copytree(default_scenario_path(), target)
-    budget = pd.read_csv(target / "budget.csv")
-    budget["capex_cap"] = (budget["capex_cap"] * factor).round(-6).astype("Int64")
-    budget.to_csv(target / "budget.csv", index=False)
+    write_scenario(scenario.model_copy(update={"budget": budget}), target)
     return target
 
 
