@@ -378,7 +378,8 @@ def run_formulation(folder: Path, formulation: str, args) -> dict:
 
             start = functools.partial(first_plan, pm)
             if made_beside:  # its time is inside "solve"
-                beside = StartBeside(solver, start, threads, CONCURRENT_SHARE * float(args.time_limit))
+                beside = StartBeside(solver, start, threads, CONCURRENT_SHARE * float(args.time_limit),
+                                     wait=float(args.time_limit))
             else:
                 out["start_objective"] = clock("start", hand_start, solver, start, threads,
                                                START_SHARE * float(args.time_limit))

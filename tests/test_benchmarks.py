@@ -139,7 +139,7 @@ def test_build_model(benchmark, index, formulation):
         assert len(m.capacity_cover) == len(index.services) * len(index.years)
         assert len(m.assign_link) > 0
     else:
-        assert not hasattr(m, "capacity_cover") and not hasattr(m, "assign_link")
+        assert not any(hasattr(m, name) for name in ("capacity_cover", "assign_link", "district_group_cover"))
 
 
 # ---------------------------------------------------------------------------- the log parser of run.py

@@ -21,7 +21,7 @@ from allocopt.index import build_index
 from allocopt.load import write_scenario
 from allocopt.model.build import build_model
 from allocopt.model.first_plan import first_plan
-from allocopt.solver import hand_start, highs_and_columns
+from allocopt.solver import hand_start, highs_and_columns, row_of
 from cases import (
     Budget, Demand, Distance, District, Option, Scenario, Service, Settings, Site, SiteCapacity, flat, tiny,
 )
@@ -44,9 +44,9 @@ def run_first_plan(scenario, seconds: float = 10.0):
     pm, solver, _lp, _column = handed(scenario)
     seen = {}
 
-    def start(lp, column, threads, limit, stop):
+    def start(lp, column, threads, limit, stop, row=None):
         seen["lp"] = lp
-        seen["plan"] = first_plan(pm, lp, column, threads=threads, seconds=limit, stop=stop)
+        seen["plan"] = first_plan(pm, lp, column, threads=threads, seconds=limit, stop=stop, row=row)
         return seen["plan"]
 
     objective = hand_start(solver, start, 1, seconds)
@@ -345,3 +345,68 @@ def test_a_plan_within_the_requested_gap_of_the_bound_counts_as_optimal():
     assert within_gap(relative_gap(1000.0, 995.0), 0.005)        # exactly 0.5 %
     assert within_gap(0.0, 0.0) and not within_gap(1e-6, 0.0)
     assert not within_gap(None, 0.005)                           # no bound: nothing proven
+
+
+def test_relax_and_fix_leaves_out_the_district_group_rows_and_its_plan_still_satisfies_them(monkeypatch):
+    """Districts A (0 km) and B (4 km) reach only the build OA in A (max 5 km), C (20 km) only OC:
+    one district group (A, B) and its row per year. Demand 2026-2029: A and B 60 places each, C 50;
+    OA 100 places per module (capex 1000, up to 2 modules), OC 100 places (capex 1000). Relax and
+    fix works without the group's rows; the plan it returns satisfies every row of the model
+    HiGHS holds, them included: OA with 2 modules and OC with 1, opened in 2026, 3 000 SEK."""
+    import allocopt.model.first_plan as fp
+
+    districts = [District(district="A", x_km=0, y_km=0), District(district="B", x_km=4, y_km=0),
+                 District(district="C", x_km=20, y_km=0)]
+    build = dict(kind="build", service="pre", capacity=100.0, capex=1000.0)
+    years = range(2026, 2030)
+    scenario = tiny(2026, 2029, residual="none", districts=districts, services=[Service(service="pre", max_km=5.0)],
+                    demand={**flat(60.0, years, "A"), **flat(60.0, years, "B"), **flat(50.0, years, "C")},
+                    options=[Option(option="OA", district="A", max_modules=2, **build),
+                             Option(option="OC", district="C", **build)])
+    seen = {}
+    real = fp.relax_and_fix
+
+    def spy(lp, years, finish, threads, deadline, left_out=()):
+        seen["left_out"] = sorted(left_out)
+        seen["plan"] = real(lp, years, finish, threads, deadline, left_out)
+        return seen["plan"]
+
+    monkeypatch.setattr(fp, "relax_and_fix", spy)
+    pm, solver, _lp, _column = handed(scenario)  # the same model as run_first_plan's: the same rows
+    row = row_of(solver)
+    group_rows = sorted(row(con) for con in pm.model.district_group_cover.values())
+    x, objective, lp = run_first_plan(scenario)
+    assert len(group_rows) == 4 and seen["left_out"] == group_rows
+    assert seen["plan"] is not None
+    assert_feasible(lp, seen["plan"][0])
+    assert_feasible(lp, x)
+    assert objective == pytest.approx(3000.0, abs=1e-6)
+
+
+def test_highs_waits_for_a_plan_that_finishes_after_its_own_deadline():
+    """The plan's work ends at its deadline (``seconds``) and then finishes what it has; HiGHS,
+    at its hand-over node, waits for it up to ``wait`` (the solve's time limit), not only until
+    ``seconds``: a plan ready 0.5 s after a 0.05 s deadline is handed over."""
+    import threading
+    import time
+    from types import SimpleNamespace
+
+    from allocopt.solver import HAND_OVER_NODE, StartBeside
+
+    pm, solver, lp, _column = handed(big_or_pavilions())
+    plan = (np.zeros(lp.num_col_), 0.0)
+
+    def late(lp, column, threads, seconds, stop, row=None):
+        time.sleep(0.5)
+        return plan
+
+    handed_over = []
+    event = SimpleNamespace(data_out=SimpleNamespace(mip_node_count=HAND_OVER_NODE),
+                            data_in=SimpleNamespace(setSolution=handed_over.append))
+    beside = StartBeside(solver, late, 1, 0.05, wait=30.0)
+    try:
+        beside._offer(event)
+    finally:
+        beside.close()
+    assert len(handed_over) == 1 and np.array_equal(handed_over[0], plan[0])
+    assert isinstance(beside.stop, threading.Event)

@@ -273,3 +273,28 @@ def test_utilisation_limits_usable_capacity():
     assert r.balance["unmet"].tolist() == pytest.approx([5.0])
     assert r.objective == pytest.approx(50.0)
     assert not math.isnan(r.utilisation["utilisation"].iloc[0])
+
+
+def test_district_group_cover_rows_for_districts_served_from_the_same_facilities():
+    """A (0 km) and B (4 km) reach only option OA in A; C (20 km) reaches only OC in C (max 5 km).
+    A and B form a group (K = {OA}, C = {A, B}); C alone does not, nor the whole service. Demand
+    2026: A 60, B 60, C 50 places. OA (100 places per module, capex 1000, up to 2 modules) needs
+    two modules for A and B's 120, OC one: cost 3 000 with r = 0 and no residual value."""
+    from allocopt.index import build_index
+    from allocopt.model.build import build_model, reach_groups
+
+    districts = [District(district="A", x_km=0, y_km=0), District(district="B", x_km=4, y_km=0),
+                 District(district="C", x_km=20, y_km=0)]
+    build = dict(kind="build", service="pre", capacity=100.0, capex=1000.0)
+    sc = tiny(2026, 2026, residual="none", districts=districts, services=[Service(service="pre", max_km=5.0)],
+              demand={("A", "pre", 2026): 60.0, ("B", "pre", 2026): 60.0, ("C", "pre", 2026): 50.0},
+              options=[Option(option="OA", district="A", max_modules=2, **build),
+                       Option(option="OC", district="C", **build)])
+    index = build_index(sc)
+    assert reach_groups(index) == [("pre", "A", ("OA",), ("A", "B"))]
+    rows = build_model(index).model.district_group_cover
+    assert list(rows) == [("pre", "A", 2026)]
+    assert rows["pre", "A", 2026].lower == pytest.approx(120.0)
+    r = solved(sc)
+    assert plan(r) == [(2026, "build", "OA", 2), (2026, "build", "OC", 1)]
+    assert r.objective == pytest.approx(3000.0, abs=1e-6)

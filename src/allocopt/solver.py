@@ -77,9 +77,10 @@ def solve_model(model, *, time_limit: float = DEFAULT_TIME_LIMIT, mip_gap: float
 
     ``time_limit`` in seconds (the start's time included), ``mip_gap`` relative (0.005 = 0.5 %),
     ``threads`` for HiGHS. ``objective_scale``: the model's objective is SEK × this; objective
-    and bound are returned in SEK. ``start(lp, column, threads, seconds, stop)``, if given,
-    returns a first plan (column values of the highspy model ``lp``, objective) or None, and
-    gives up when the ``threading.Event`` ``stop`` is set. With one thread, HiGHS starts from it
+    and bound are returned in SEK. ``start(lp, column, threads, seconds, stop, row=row)``, if
+    given, returns a first plan (column values of the highspy model ``lp``, objective) or None,
+    and gives up when the ``threading.Event`` ``stop`` is set; ``column(var)`` and ``row(con)``
+    are a Pyomo variable's column and constraint's row in ``lp``. With one thread, HiGHS starts from it
     (:func:`hand_start`); with two or more, it is made on one thread beside HiGHS on the others
     (:class:`StartBeside`).
     """
@@ -103,7 +104,7 @@ def solve_model(model, *, time_limit: float = DEFAULT_TIME_LIMIT, mip_gap: float
     try:
         solver.set_instance(model)
         if beside_highs:
-            beside = StartBeside(solver, start, highs_threads, CONCURRENT_SHARE * time_limit)
+            beside = StartBeside(solver, start, highs_threads, CONCURRENT_SHARE * time_limit, wait=time_limit)
         elif start is not None:
             hand_start(solver, start, threads, START_SHARE * time_limit)
         res = solver.solve(
@@ -197,16 +198,22 @@ def highs_and_columns(solver):
     return solver._solver_model, lambda var: columns.get(id(var))
 
 
+def row_of(solver):
+    """The row of a Pyomo constraint in the highspy model ``solver`` holds (None: not handed)."""
+    rows = solver._pyomo_con_to_solver_con_map
+    return lambda con: rows.get(con)
+
+
 def hand_start(solver, start, threads: int, seconds: float) -> float | None:
-    """Run ``start(lp, column, threads, seconds, stop)`` on the model HiGHS holds, within
-    ``seconds``, and hand its plan to HiGHS; the plan's objective (model units), or None when
-    ``start`` found none."""
+    """Run ``start(lp, column, threads, seconds, stop, row=row)`` on the model HiGHS holds
+    (``column``, ``row``: :func:`highs_and_columns`, :func:`row_of`), within ``seconds``, and
+    hand its plan to HiGHS; the plan's objective (model units), or None when ``start`` found none."""
     import threading
 
     from allocopt.model.completion import set_start
 
     highs, column = highs_and_columns(solver)
-    found = start(highs.getLp(), column, threads, seconds, threading.Event())
+    found = start(highs.getLp(), column, threads, seconds, threading.Event(), row=row_of(solver))
     if found is None:
         return None
     set_start(highs, found[0])
@@ -224,28 +231,33 @@ class StartBeside:
 
     HiGHS works on its root node (presolve, cuts, heuristics) and its first nodes meanwhile; at
     its first call for a user solution once :data:`HAND_OVER_NODE` nodes are explored it waits for
-    the plan, at most until ``seconds`` after the start, and takes it. Waiting at that one point,
-    whatever the machine's speed, keeps the run reproducible when the plan is ready in time:
-    HiGHS's path depends on the plan, not on when it arrived. :meth:`close` stops the plan's
-    work if HiGHS is done first. ``threads``: for the plan's own HiGHS copies, as many as HiGHS
-    has (HiGHS keeps one thread count per process).
+    the plan and takes it. The plan's work ends by itself ``seconds`` after the start (its last
+    steps finish what it has); HiGHS waits for it however long that takes, up to ``wait``
+    seconds after the start (the solve's time limit). Waiting at that one point, whatever the
+    machine's speed, keeps the run reproducible: HiGHS's path depends on the plan, not on when
+    it arrived, and the plan depends on the machine's speed only where ``seconds`` cut it short.
+    (Waiting only until ``seconds`` raced the plan's own last steps: on the default scenario's
+    budget variants ×1.02, ×1.35 and ×1.5 HiGHS went on without the plan to the 120 s limit;
+    waiting, they are proven in 65, 60 and 62 s; benchmarks/RESULTS.md.) :meth:`close` stops the
+    plan's work if HiGHS is done first. ``threads``: for the plan's own HiGHS copies, as many
+    as HiGHS has (HiGHS keeps one thread count per process).
     """
 
-    def __init__(self, solver, start, threads: int, seconds: float):
+    def __init__(self, solver, start, threads: int, seconds: float, wait: float | None = None):
         import threading
 
         self.highs, self.column = highs_and_columns(solver)
-        lp = self.highs.getLp()
+        lp, row = self.highs.getLp(), row_of(solver)
         self.stop = threading.Event()
         self.ready = threading.Event()
-        self.until = time.perf_counter() + seconds
+        self.until = time.perf_counter() + (seconds if wait is None else max(seconds, wait))
         self.plan = None
         self.error: Exception | None = None
         self.asked = False
 
         def work():
             try:
-                self.plan = start(lp, self.column, threads, seconds, self.stop)
+                self.plan = start(lp, self.column, threads, seconds, self.stop, row=row)
             except Exception as exc:  # reported by solve_model, as the same failure with one thread would be
                 self.error = exc
             finally:

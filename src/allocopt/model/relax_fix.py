@@ -85,9 +85,10 @@ def _set_integrality(highs, columns: np.ndarray, integer: bool) -> None:
 
 
 def relax_and_fix(lp, years: dict[int, int], finish: Callable[[np.ndarray], tuple[np.ndarray, float] | None],
-                  threads: int, deadline: Deadline) -> tuple[np.ndarray, float] | None:
+                  threads: int, deadline: Deadline, left_out=()) -> tuple[np.ndarray, float] | None:
     """Step 7 on ``lp`` (the whole model, a highspy ``HighsLp``) whose integer columns have the
-    ``years`` of :func:`decision_years`. ``finish(x)`` turns the last step's column values into a
+    ``years`` of :func:`decision_years`, without its rows ``left_out`` (implied rows only: every
+    step's solution must satisfy the whole model). ``finish(x)`` turns the last step's column values into a
     whole plan (column values, objective). Ends early at the ``deadline``; gives up (None) when
     it is stopped. None too when the model has at most :data:`WINDOW_YEARS` decision years (the
     first step would be the whole MIP) or when no step found a solution."""
@@ -101,6 +102,8 @@ def relax_and_fix(lp, years: dict[int, int], finish: Callable[[np.ndarray], tupl
     if len(order) <= WINDOW_YEARS:
         return None
     h = quiet_copy(lp, threads)
+    if len(left_out):
+        h.deleteRows(len(left_out), np.asarray(sorted(left_out), dtype=np.int32))
     h.setOptionValue("mip_rel_gap", WINDOW_GAP)
     h.setOptionValue("mip_max_nodes", WINDOW_NODES)
     _set_integrality(h, integer[year >= order[WINDOW_YEARS]], integer=False)
