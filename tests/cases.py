@@ -50,6 +50,21 @@ def build_or_lease(**kw) -> Scenario:
                 options=[Option(option="B", **BUILD), Option(option="L", **LEASE)], **kw)
 
 
+def district_group(years) -> Scenario:
+    """A (0 km) and B (4 km) reach only the build OA in A, C (20 km) only OC in C (max 5 km): one
+    district group, (A, B) served from {OA}. Demand in each of ``years``: A 60, B 60, C 50 places;
+    OA 100 places per module (capex 1000, up to 2 modules), OC 100 places (capex 1000); r = 0, no
+    residual value. The optimum opens OA with 2 modules and OC in the first year: 3 000 SEK."""
+    districts = [District(district="A", x_km=0, y_km=0), District(district="B", x_km=4, y_km=0),
+                 District(district="C", x_km=20, y_km=0)]
+    build = dict(kind="build", service="pre", capacity=100.0, capex=1000.0)
+    return tiny(min(years), max(years), residual="none", districts=districts,
+                services=[Service(service="pre", max_km=5.0)],
+                demand={**flat(60.0, years, "A"), **flat(60.0, years, "B"), **flat(50.0, years, "C")},
+                options=[Option(option="OA", district="A", max_modules=2, **build),
+                         Option(option="OC", district="C", **build)])
+
+
 # ------------------------------------------------------------------------------ command line
 
 

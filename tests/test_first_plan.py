@@ -23,7 +23,8 @@ from allocopt.model.build import build_model
 from allocopt.model.first_plan import first_plan
 from allocopt.solver import hand_start, highs_and_columns, row_of
 from cases import (
-    Budget, Demand, Distance, District, Option, Scenario, Service, Settings, Site, SiteCapacity, flat, tiny,
+    Budget, Demand, Distance, District, Option, Scenario, Service, Settings, Site, SiteCapacity, district_group, flat,
+    tiny,
 )
 from strategies import scenario_code, scenarios
 
@@ -355,14 +356,7 @@ def test_relax_and_fix_leaves_out_the_district_group_rows_and_its_plan_still_sat
     HiGHS holds, them included: OA with 2 modules and OC with 1, opened in 2026, 3 000 SEK."""
     import allocopt.model.first_plan as fp
 
-    districts = [District(district="A", x_km=0, y_km=0), District(district="B", x_km=4, y_km=0),
-                 District(district="C", x_km=20, y_km=0)]
-    build = dict(kind="build", service="pre", capacity=100.0, capex=1000.0)
-    years = range(2026, 2030)
-    scenario = tiny(2026, 2029, residual="none", districts=districts, services=[Service(service="pre", max_km=5.0)],
-                    demand={**flat(60.0, years, "A"), **flat(60.0, years, "B"), **flat(50.0, years, "C")},
-                    options=[Option(option="OA", district="A", max_modules=2, **build),
-                             Option(option="OC", district="C", **build)])
+    scenario = district_group(range(2026, 2030))
     seen = {}
     real = fp.relax_and_fix
 

@@ -10,7 +10,9 @@ import math
 import pytest
 
 import allocopt
-from cases import Budget, District, Lock, Option, Service, Site, SiteCapacity, build_or_lease, flat, tiny
+from cases import (
+    Budget, District, Lock, Option, Service, Site, SiteCapacity, build_or_lease, district_group, flat, tiny,
+)
 
 
 def solved(scenario, **kwargs):
@@ -283,13 +285,7 @@ def test_district_group_cover_rows_for_districts_served_from_the_same_facilities
     from allocopt.index import build_index
     from allocopt.model.build import build_model, reach_groups
 
-    districts = [District(district="A", x_km=0, y_km=0), District(district="B", x_km=4, y_km=0),
-                 District(district="C", x_km=20, y_km=0)]
-    build = dict(kind="build", service="pre", capacity=100.0, capex=1000.0)
-    sc = tiny(2026, 2026, residual="none", districts=districts, services=[Service(service="pre", max_km=5.0)],
-              demand={("A", "pre", 2026): 60.0, ("B", "pre", 2026): 60.0, ("C", "pre", 2026): 50.0},
-              options=[Option(option="OA", district="A", max_modules=2, **build),
-                       Option(option="OC", district="C", **build)])
+    sc = district_group([2026])
     index = build_index(sc)
     assert reach_groups(index) == [("pre", "A", ("OA",), ("A", "B"))]
     rows = build_model(index).model.district_group_cover

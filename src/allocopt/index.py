@@ -105,6 +105,13 @@ class PlanIndex:
         """Expansion and conversion options at ``site``."""
         return self.options_at_site.get(site, [])
 
+    def reach_of(self) -> dict[tuple[str, str], list[str]]:
+        """(district, service) -> the facilities within reach, in the order of ``reach``."""
+        out: dict[tuple[str, str], list[str]] = {}
+        for d, k, s, _km in self.reach:
+            out.setdefault((d, s), []).append(k)
+        return out
+
 
 def discount_factors(scenario: Scenario) -> tuple[dict[int, float], float]:
     """δ_y = (1+r)^-(y-y0) per year, and δ_end = (1+r)^-(T+1-y0)."""

@@ -109,6 +109,15 @@ class PlanModel:
             return any(o.service == service and o.opened_in_service(year) for o in idx.site_options(facility))
         return bool(idx.options[facility].opened_in_service(year))
 
+    def unmet_places(self, district: str, service: str, year: int) -> Affine:
+        """Places of ``district`` left unmet: ``unmet`` or ``demand · unmet_all`` (none if forbidden)."""
+        key = (district, service, year)
+        if key in self.unmet:
+            return Affine().add(self.unmet[key])
+        if key in self.unmet_all:
+            return Affine().add(self.unmet_all[key], self.index.demand[key])
+        return Affine()
+
     def served(self, district: str, facility: str, service: str, year: int) -> Affine:
         """Places of ``district`` served at ``facility``: ``assign`` or ``demand · pick``."""
         key = (district, facility, service, year)
@@ -170,9 +179,7 @@ def add_assign(pm: PlanModel) -> None:
     """``assign`` (split services) or ``pick`` (single services) over the reach set, and ``unmet``."""
     idx = pm.index
     split_keys, single_keys = [], []
-    reach_by_ds: dict[tuple[str, str], list[str]] = defaultdict(list)
-    for d, k, s, _km in idx.reach:
-        reach_by_ds[d, s].append(k)
+    reach_by_ds = idx.reach_of()
     covered: set[tuple[str, str, int]] = set()
     for (d, s, y) in idx.demand:
         for k in reach_by_ds.get((d, s), ()):
@@ -303,11 +310,8 @@ def reach_groups(index: PlanIndex) -> list[tuple[str, str, tuple[str, ...], tupl
     facilities in K (d among them); groups of two districts or more, each set K once (named by
     its first district), and not the group of the whole service (that row is
     ``capacity_cover``'s). In the order of the index, so the same scenario gives the same rows."""
-    reach: dict[tuple[str, str], set[str]] = defaultdict(set)
-    for d, k, s, _km in index.reach:
-        reach[s, d].add(k)
     by_service: dict[str, list[tuple[str, frozenset]]] = defaultdict(list)
-    for (s, d), ks in reach.items():
+    for (d, s), ks in index.reach_of().items():
         by_service[s].append((d, frozenset(ks)))
     everything = {s: frozenset(k for (k, s2) in index.facility_services if s2 == s) for s in by_service}
     rank = {ks: i for i, ks in enumerate(index.facility_services)}
@@ -344,10 +348,7 @@ def add_district_group_cover(pm: PlanModel) -> None:
             for k in ks:
                 body.add_affine(pm.capacity(k, s, y), u)
             for d in members:
-                if (d, s, y) in pm.unmet:
-                    body.add(pm.unmet[d, s, y])
-                elif (d, s, y) in pm.unmet_all:
-                    body.add(pm.unmet_all[d, s, y], idx.demand[d, s, y])
+                body.add_affine(pm.unmet_places(d, s, y))
             rows[s, d0, y] = (places, body, None)
     _constraint(pm, "district_group_cover", rows)
 

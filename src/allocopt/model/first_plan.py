@@ -160,10 +160,7 @@ class _Filler:
     def __init__(self, pm: PlanModel):
         idx = pm.index
         self.pm = pm
-        reach: dict[tuple[str, str], set[str]] = {}
-        for d, k, s, _km in idx.reach:
-            reach.setdefault((d, s), set()).add(k)
-        self.reach = reach
+        self.reach = {key: set(ks) for key, ks in idx.reach_of().items()}
         self.by_service: dict[str, list] = {}
         for o in idx.options.values():
             if o.years and o.capacity > 0:
