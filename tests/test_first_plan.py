@@ -314,6 +314,27 @@ def test_relax_and_fix_gives_up_when_stopped():
     assert relax_and_fix(lp, decision_years(pm, column), lambda x: (x, 0.0), 1, deadline) is None
 
 
+def test_relax_and_fix_windows_run_without_the_heuristics_they_do_not_need(monkeypatch):
+    """Each window's MIP runs with WINDOW_OPTIONS (no feasibility jump, no root reduced-cost
+    heuristic) and still finds the hand-worked build of big_or_pavilions (1000 SEK)."""
+    import allocopt.model.relax_fix as rf
+
+    copies = []
+
+    def kept(lp, threads):
+        copies.append(rf.quiet_copy.__wrapped__(lp, threads))
+        return copies[-1]
+
+    kept.__wrapped__ = rf.quiet_copy
+    monkeypatch.setattr(rf, "quiet_copy", kept)
+    x, objective, lp = run_first_plan(big_or_pavilions())
+    assert len(copies) == 1 and rf.WINDOW_OPTIONS
+    for option, value in rf.WINDOW_OPTIONS.items():
+        assert getattr(copies[0].getOptions(), option) == value
+    assert_feasible(lp, x)
+    assert objective == pytest.approx(1000.0)
+
+
 def test_a_first_plan_that_fails_beside_highs_is_an_error_without_traceback(monkeypatch, capfd):
     import allocopt.model.first_plan as fp
 
@@ -404,3 +425,65 @@ def test_highs_waits_for_a_plan_that_finishes_after_its_own_deadline():
         beside.close()
     assert len(handed_over) == 1 and np.array_equal(handed_over[0], plan[0])
     assert isinstance(beside.stop, threading.Event)
+
+
+def test_highs_takes_the_plan_at_its_first_call_after_the_root_cut_loop():
+    """HiGHS hands its cut pool over once its root cut loop is done; its next call for a user
+    solution takes the plan, at the first node. Before that, a call at the first node does not."""
+    from types import SimpleNamespace
+
+    from allocopt.solver import StartBeside
+
+    pm, solver, lp, _column = handed(big_or_pavilions())
+    plan = (np.zeros(lp.num_col_), 0.0)
+    handed_over = []
+    event = SimpleNamespace(data_out=SimpleNamespace(mip_node_count=0),
+                            data_in=SimpleNamespace(setSolution=handed_over.append))
+    beside = StartBeside(solver, lambda *a, **k: plan, 1, 5.0, wait=30.0)
+    try:
+        assert beside.ready.wait(30.0)
+        beside._offer(event)
+        assert handed_over == [] and not beside.asked
+        beside._root_cuts(SimpleNamespace())
+        beside._offer(event)
+        beside._offer(event)
+    finally:
+        beside.close()
+    assert len(handed_over) == 1 and np.array_equal(handed_over[0], plan[0])
+
+
+def test_on_the_default_scenario_highs_takes_the_plan_at_its_root_after_the_cuts(monkeypatch):
+    """In a real solve, HiGHS's cut-pool callback fires at its root and the plan is handed over
+    at the first node, before any branching (on this machine after about 17 s: the cut loop,
+    then HiGHS's own root heuristics). The plan here is the rounded LP relaxation (steps 2-6, no
+    relax and fix), ready at once; HiGHS is interrupted once it has taken it."""
+    import allocopt.model.first_plan as fp
+    import allocopt.solver as sv
+
+    monkeypatch.setattr(fp, "relax_and_fix", lambda *a, **k: None)
+    taken = []
+    offer, init = sv.StartBeside._offer, sv.StartBeside.__init__
+
+    def watched(self, event):
+        asked = self.asked
+        offer(self, event)
+        if self.asked and not asked:
+            taken.append((event.data_out.mip_node_count, self.root_cuts_done, self.plan is not None))
+
+    def interrupted(self, *args, **kwargs):
+        init(self, *args, **kwargs)
+
+        def interrupt(event):
+            if taken:
+                event.data_in.user_interrupt = True
+
+        self.highs.cbMipInterrupt.subscribe(interrupt)
+
+    monkeypatch.setattr(sv.StartBeside, "_offer", watched)
+    monkeypatch.setattr(sv.StartBeside, "__init__", interrupted)
+    scenario = allocopt.load_scenario(allocopt.default_scenario_path())
+    pm = build_model(build_index(scenario))
+    outcome = sv.solve_model(pm.model, time_limit=120.0, threads=2, objective_scale=pm.money_scale,
+                             start=functools.partial(first_plan, pm))
+    assert taken == [(0, True, True)]
+    assert outcome.seconds < 100.0 and outcome.has_plan

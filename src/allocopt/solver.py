@@ -221,26 +221,28 @@ def hand_start(solver, start, threads: int, seconds: float) -> float | None:
 
 
 HAND_OVER_NODE = 100
-"""Branch-and-bound nodes HiGHS explores before it waits for a first plan made beside it: its
-bound rises meanwhile instead of idling at the first node (default scenario, proven 0.5 %: at
-48-58 s with 100 nodes, 54 s with 200, 62 s with 300, 65-70 s with 1; benchmarks/RESULTS.md)."""
+"""Branch-and-bound nodes after which HiGHS waits for a first plan made beside it, should its
+root cut loop not have ended first (the usual hand-over, :class:`StartBeside`). On the default
+scenario, handing over after the root's cuts proves 0.5 % in 26-29 s where waiting for node 100
+took 44-47 s with the same first plan (benchmarks/RESULTS.md, "Session 7")."""
 
 
 class StartBeside:
     """A first plan made on a thread of its own while HiGHS searches on the others.
 
-    HiGHS works on its root node (presolve, cuts, heuristics) and its first nodes meanwhile; at
-    its first call for a user solution once :data:`HAND_OVER_NODE` nodes are explored it waits for
-    the plan and takes it. The plan's work ends by itself ``seconds`` after the start (its last
-    steps finish what it has); HiGHS waits for it however long that takes, up to ``wait``
-    seconds after the start (the solve's time limit). Waiting at that one point, whatever the
-    machine's speed, keeps the run reproducible: HiGHS's path depends on the plan, not on when
-    it arrived, and the plan depends on the machine's speed only where ``seconds`` cut it short.
-    (Waiting only until ``seconds`` raced the plan's own last steps: on the default scenario's
-    budget variants ×1.02, ×1.35 and ×1.5 HiGHS went on without the plan to the 120 s limit;
-    waiting, they are proven in 65, 60 and 62 s; benchmarks/RESULTS.md.) :meth:`close` stops the
-    plan's work if HiGHS is done first. ``threads``: for the plan's own HiGHS copies, as many
-    as HiGHS has (HiGHS keeps one thread count per process).
+    HiGHS works on its root node meanwhile: presolve, the LP relaxation and its cut loop. At its
+    first call for a user solution after the root's cut loop (HiGHS's cut-pool callback marks the
+    loop's end), or once :data:`HAND_OVER_NODE` nodes are explored should that come first, it
+    waits for the plan and takes it. The plan's work ends by itself ``seconds`` after the start
+    (its last steps finish what it has); HiGHS waits for it however long that takes, up to
+    ``wait`` seconds after the start (the solve's time limit). Waiting at that one point,
+    whatever the machine's speed, keeps the run reproducible: HiGHS's path depends on the plan,
+    not on when it arrived, and the plan depends on the machine's speed only where ``seconds``
+    cut it short. (Waiting only until ``seconds`` raced the plan's own last steps: on the default
+    scenario's budget variants ×1.02, ×1.35 and ×1.5 HiGHS went on without the plan to the 120 s
+    limit; benchmarks/RESULTS.md.) :meth:`close` stops the plan's work if HiGHS is done first.
+    ``threads``: for the plan's own HiGHS copies, as many as HiGHS has (HiGHS keeps one thread
+    count per process).
     """
 
     def __init__(self, solver, start, threads: int, seconds: float, wait: float | None = None):
@@ -254,6 +256,7 @@ class StartBeside:
         self.plan = None
         self.error: Exception | None = None
         self.asked = False
+        self.root_cuts_done = False
 
         def work():
             try:
@@ -266,9 +269,14 @@ class StartBeside:
         self.thread = threading.Thread(target=work, name="allocopt-first-plan", daemon=True)
         self.thread.start()
         self.highs.cbMipUserSolution.subscribe(self._offer)
+        self.highs.cbMipGetCutPool.subscribe(self._root_cuts)
+
+    def _root_cuts(self, event) -> None:
+        """HiGHS hands its cut pool over once its root cut loop is done."""
+        self.root_cuts_done = True
 
     def _offer(self, event) -> None:
-        if self.asked or event.data_out.mip_node_count < HAND_OVER_NODE:
+        if self.asked or not (self.root_cuts_done or event.data_out.mip_node_count >= HAND_OVER_NODE):
             return
         self.asked = True
         self.ready.wait(max(0.0, self.until - time.perf_counter()))
@@ -282,6 +290,7 @@ class StartBeside:
         self.stop.set()
         self.thread.join()
         self.highs.cbMipUserSolution.unsubscribe(self._offer)
+        self.highs.cbMipGetCutPool.unsubscribe(self._root_cuts)
 
     def takes_over(self, converged: bool, incumbent: float | None) -> bool:
         """Whether the first plan is the result: HiGHS did not converge and has no plan, or a

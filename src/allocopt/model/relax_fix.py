@@ -39,6 +39,12 @@ depend on the machine's speed (the time share is only a safety net)."""
 WINDOW_GAP = 1e-3
 """Relative gap at which a step's MIP counts as solved."""
 
+WINDOW_OPTIONS = {"mip_heuristic_run_feasibility_jump": False, "mip_heuristic_run_root_reduced_cost": False}
+"""HiGHS heuristics each step goes without. Feasibility jump looks for a first solution, which
+a step already has from the step before. The root reduced-cost heuristic is a sub-MIP that
+fixes columns by their reduced costs; the steps' other sub-MIPs (RINS, RENS) find the step's
+plan without it."""
+
 
 class Deadline:
     """When the first plan's work must end: at ``at`` (a ``time.perf_counter()`` value) or as soon
@@ -104,6 +110,8 @@ def relax_and_fix(lp, years: dict[int, int], finish: Callable[[np.ndarray], tupl
     h = quiet_copy(lp, threads)
     if len(left_out):
         h.deleteRows(len(left_out), np.asarray(sorted(left_out), dtype=np.int32))
+    for option, value in WINDOW_OPTIONS.items():
+        h.setOptionValue(option, value)
     h.setOptionValue("mip_rel_gap", WINDOW_GAP)
     h.setOptionValue("mip_max_nodes", WINDOW_NODES)
     _set_integrality(h, integer[year >= order[WINDOW_YEARS]], integer=False)
