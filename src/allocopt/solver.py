@@ -223,7 +223,7 @@ def hand_start(solver, start, threads: int, seconds: float) -> float | None:
 HAND_OVER_NODE = 100
 """Branch-and-bound nodes after which HiGHS waits for a first plan made beside it, should its
 root cut loop not have ended first (the usual hand-over, :class:`StartBeside`). On the default
-scenario, handing over after the root's cuts proves 0.5 % in 26-29 s where waiting for node 100
+scenario, handing over after the root's cuts proves 0.5 % in 26-33 s where waiting for node 100
 took 44-47 s with the same first plan (benchmarks/RESULTS.md, "Session 7")."""
 
 
