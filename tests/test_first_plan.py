@@ -319,13 +319,12 @@ def test_relax_and_fix_windows_run_without_the_heuristics_they_do_not_need(monke
     heuristic) and still finds the hand-worked build of big_or_pavilions (1000 SEK)."""
     import allocopt.model.relax_fix as rf
 
-    copies = []
+    copies, real = [], rf.quiet_copy
 
     def kept(lp, threads):
-        copies.append(rf.quiet_copy.__wrapped__(lp, threads))
+        copies.append(real(lp, threads))
         return copies[-1]
 
-    kept.__wrapped__ = rf.quiet_copy
     monkeypatch.setattr(rf, "quiet_copy", kept)
     x, objective, lp = run_first_plan(big_or_pavilions())
     assert len(copies) == 1 and rf.WINDOW_OPTIONS
@@ -398,13 +397,20 @@ def test_relax_and_fix_leaves_out_the_district_group_rows_and_its_plan_still_sat
     assert objective == pytest.approx(3000.0, abs=1e-6)
 
 
+def user_solution_call(node: int, handed_over: list):
+    """What HiGHS passes to a user-solution callback at ``node``; a plan set in it goes to ``handed_over``."""
+    from types import SimpleNamespace
+
+    return SimpleNamespace(data_out=SimpleNamespace(mip_node_count=node),
+                           data_in=SimpleNamespace(setSolution=handed_over.append))
+
+
 def test_highs_waits_for_a_plan_that_finishes_after_its_own_deadline():
     """The plan's work ends at its deadline (``seconds``) and then finishes what it has; HiGHS,
     at its hand-over node, waits for it up to ``wait`` (the solve's time limit), not only until
     ``seconds``: a plan ready 0.5 s after a 0.05 s deadline is handed over."""
     import threading
     import time
-    from types import SimpleNamespace
 
     from allocopt.solver import HAND_OVER_NODE, StartBeside
 
@@ -416,8 +422,7 @@ def test_highs_waits_for_a_plan_that_finishes_after_its_own_deadline():
         return plan
 
     handed_over = []
-    event = SimpleNamespace(data_out=SimpleNamespace(mip_node_count=HAND_OVER_NODE),
-                            data_in=SimpleNamespace(setSolution=handed_over.append))
+    event = user_solution_call(HAND_OVER_NODE, handed_over)
     beside = StartBeside(solver, late, 1, 0.05, wait=30.0)
     try:
         beside._offer(event)
@@ -437,8 +442,7 @@ def test_highs_takes_the_plan_at_its_first_call_after_the_root_cut_loop():
     pm, solver, lp, _column = handed(big_or_pavilions())
     plan = (np.zeros(lp.num_col_), 0.0)
     handed_over = []
-    event = SimpleNamespace(data_out=SimpleNamespace(mip_node_count=0),
-                            data_in=SimpleNamespace(setSolution=handed_over.append))
+    event = user_solution_call(0, handed_over)
     beside = StartBeside(solver, lambda *a, **k: plan, 1, 5.0, wait=30.0)
     try:
         assert beside.ready.wait(30.0)

@@ -295,12 +295,7 @@ def add_capacity_cover(pm: PlanModel) -> None:
     for (d, s, y), places in idx.demand.items():
         if (s, y) in rows:
             rows[s, y][2] -= places
-    for key, var in pm.unmet.items():
-        if (key[1], key[2]) in rows:
-            rows[key[1], key[2]][1].add(var, -1.0)
-    for key, var in pm.unmet_all.items():
-        if (key[1], key[2]) in rows:
-            rows[key[1], key[2]][1].add(var, -idx.demand[key])
+            rows[s, y][1].add_affine(pm.unmet_places(d, s, y), -1.0)
     _constraint(pm, "capacity_cover", {k: (None, body, rhs) for k, (_lo, body, rhs) in rows.items()})
 
 
