@@ -293,7 +293,7 @@ def test_a_plan_made_beside_highs_loads_into_the_model_at_its_cost():
     from allocopt.solver import StartBeside, _plan_objective
 
     pm, solver, _lp, _column = handed(big_or_pavilions())
-    beside = StartBeside(solver, functools.partial(first_plan, pm), 1, 60.0)
+    beside = StartBeside(solver, functools.partial(first_plan, pm), 1, 60.0, wait=60.0)
     assert beside.ready.wait(60.0)
     beside.close()
     assert beside.plan is not None and isinstance(beside.stop, threading.Event)

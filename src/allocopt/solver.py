@@ -238,21 +238,21 @@ class StartBeside:
     ``wait`` seconds after the start (the solve's time limit). Waiting at that one point,
     whatever the machine's speed, keeps the run reproducible: HiGHS's path depends on the plan,
     not on when it arrived, and the plan depends on the machine's speed only where ``seconds``
-    cut it short. (Waiting only until ``seconds`` raced the plan's own last steps: on the default
-    scenario's budget variants ×1.02, ×1.35 and ×1.5 HiGHS went on without the plan to the 120 s
-    limit; benchmarks/RESULTS.md.) :meth:`close` stops the plan's work if HiGHS is done first.
+    cut it short. ``wait`` has no default: waiting only until ``seconds`` raced the plan's own last
+    steps (on the default scenario's budget variants ×1.02, ×1.35 and ×1.5 HiGHS went on without
+    the plan to the 120 s limit; benchmarks/RESULTS.md). :meth:`close` stops the plan's work if HiGHS is done first.
     ``threads``: for the plan's own HiGHS copies, as many as HiGHS has (HiGHS keeps one thread
     count per process).
     """
 
-    def __init__(self, solver, start, threads: int, seconds: float, wait: float | None = None):
+    def __init__(self, solver, start, threads: int, seconds: float, wait: float):
         import threading
 
         self.highs, self.column = highs_and_columns(solver)
         lp, row = self.highs.getLp(), row_of(solver)
         self.stop = threading.Event()
         self.ready = threading.Event()
-        self.until = time.perf_counter() + (seconds if wait is None else max(seconds, wait))
+        self.until = time.perf_counter() + max(seconds, wait)
         self.plan = None
         self.error: Exception | None = None
         self.asked = False
