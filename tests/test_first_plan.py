@@ -146,7 +146,8 @@ def test_relax_and_fix_finds_the_build_that_rounding_misses(monkeypatch):
     import allocopt.model.first_plan as fp
 
     rounded_only = {}
-    monkeypatch.setattr(fp, "relax_and_fix", lambda *a, **k: None)
+    monkeypatch.setattr(fp, "relax_and_fix", lambda *a, **k: (None, False))
+    monkeypatch.setattr(fp, "search_neighbourhood", lambda lp, guide, plan, *a, **k: plan)
     _x, rounded_only["objective"], _lp = run_first_plan(big_or_pavilions())
     monkeypatch.undo()
     assert rounded_only["objective"] == pytest.approx(1080.0)
@@ -311,7 +312,7 @@ def test_relax_and_fix_gives_up_when_stopped():
     stop = threading.Event()
     stop.set()
     deadline = Deadline(time.perf_counter() + 60.0, stop)
-    assert relax_and_fix(lp, decision_years(pm, column), lambda x: (x, 0.0), 1, deadline) is None
+    assert relax_and_fix(lp, decision_years(pm, column), lambda x: (x, 0.0), 1, deadline) == (None, False)
 
 
 def test_relax_and_fix_windows_run_without_the_heuristics_they_do_not_need(monkeypatch):
@@ -382,8 +383,9 @@ def test_relax_and_fix_leaves_out_the_district_group_rows_and_its_plan_still_sat
 
     def spy(lp, years, finish, threads, deadline, left_out=()):
         seen["left_out"] = sorted(left_out)
-        seen["plan"] = real(lp, years, finish, threads, deadline, left_out)
-        return seen["plan"]
+        seen["plan"], complete = real(lp, years, finish, threads, deadline, left_out)
+        assert complete
+        return seen["plan"], complete
 
     monkeypatch.setattr(fp, "relax_and_fix", spy)
     pm, solver, _lp, _column = handed(scenario)  # the same model as run_first_plan's: the same rows
@@ -464,7 +466,8 @@ def test_on_the_default_scenario_highs_takes_the_plan_at_its_root_after_the_cuts
     import allocopt.model.first_plan as fp
     import allocopt.solver as sv
 
-    monkeypatch.setattr(fp, "relax_and_fix", lambda *a, **k: None)
+    monkeypatch.setattr(fp, "relax_and_fix", lambda *a, **k: (None, False))
+    monkeypatch.setattr(fp, "search_neighbourhood", lambda lp, guide, plan, *a, **k: plan)
     taken = []
     offer, init = sv.StartBeside._offer, sv.StartBeside.__init__
 

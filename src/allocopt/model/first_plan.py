@@ -18,10 +18,12 @@ Steps (models/premises.md, "First plan"):
    a small MIP where a service assigns each district to a single facility);
 6. where demand is left unmet, open the modules of least cost per place that reach it within
    the capex cap, and go back to 5 (at most :data:`FILL_ROUNDS` times);
-7. relax and fix over the years (allocopt.model.relax_fix), finished by steps 2-6.
+7. relax and fix over the years (allocopt.model.relax_fix), finished by steps 2-6;
+8. where step 7 did not finish (it lost its pace, or the model has too few years for it), search
+   around the cheapest plan so far with the time left (allocopt.model.neighbourhood).
 
-Each ``θ`` of :data:`THRESHOLDS` gives a candidate through steps 2-6 and step 7 one more; the
-cheapest is the first plan. The plan is only a start: HiGHS checks it against every row and the search goes on from
+Each ``θ`` of :data:`THRESHOLDS` gives a candidate through steps 2-6, step 7 one more and step 8
+improves on the cheapest; the cheapest is the first plan. The plan is only a start: HiGHS checks it against every row and the search goes on from
 there, so a poor start costs time but never changes the optimum.
 """
 
@@ -34,6 +36,7 @@ import numpy as np
 
 from allocopt.model.build import PlanModel
 from allocopt.model.completion import LP_SECONDS, Completion, quiet_copy
+from allocopt.model.neighbourhood import search_neighbourhood
 from allocopt.model.relax_fix import Deadline, decision_years, relax_and_fix
 from allocopt.scenario import SITE_KINDS
 
@@ -216,7 +219,7 @@ FILL_ROUNDS = 12
 
 
 RELAX_FIX_LEFT_OUT = ("district_group_cover",)
-"""Constraint families relax and fix's steps leave out: implied rows that strengthen HiGHS's
+"""Constraint families the MIPs of steps 7 and 8 leave out: implied rows that strengthen HiGHS's
 bound but slow each step's MIP (default scenario: 51.5 s with them against 43 s without)."""
 
 
@@ -252,8 +255,12 @@ def first_plan(pm: PlanModel, lp, col: Callable, threads: int = 1, seconds: floa
         left_out = [] if row is None else [
             r for name in RELAX_FIX_LEFT_OUT if hasattr(pm.model, name)
             for con in getattr(pm.model, name).values() if (r := row(con)) is not None]
-        best = _cheaper(best, relax_and_fix(lp, decision_years(pm, col), lambda last: rounding.best(last, deadline),
-                                            threads, deadline, left_out))
+        windows, complete = relax_and_fix(lp, decision_years(pm, col), lambda last: rounding.best(last, deadline),
+                                          threads, deadline, left_out)
+        best = _cheaper(best, windows)
+        if not complete:
+            best = search_neighbourhood(lp, x, best, lambda found: rounding.best(found, deadline, (0.5,)),
+                                        threads, deadline, left_out)
     return best
 
 
@@ -271,11 +278,12 @@ class _Rounding:
         self.pm, self.col, self.completion = pm, col, completion
         self.filler = _Filler(pm)
 
-    def best(self, x: np.ndarray, deadline: Deadline) -> tuple[np.ndarray, float] | None:
-        """The cheapest plan from ``x`` over the thresholds ``θ``."""
+    def best(self, x: np.ndarray, deadline: Deadline, thresholds=THRESHOLDS) -> tuple[np.ndarray, float] | None:
+        """The cheapest plan from ``x`` over the ``thresholds`` ``θ`` (one is enough where ``x`` is
+        integral)."""
         out = None
         x_cum = _cumulative(self.pm, x, self.col)
-        for theta in THRESHOLDS:
+        for theta in thresholds:
             if deadline.stop.is_set():
                 break
             out = _cheaper(out, self.plan(x, x_cum, theta, deadline))

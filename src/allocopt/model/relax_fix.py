@@ -11,7 +11,10 @@ window together.
 
 Where the time share runs out before the last year, the last window's solution (integer up to
 its window, relaxed after) is rounded and completed like the LP relaxation (steps 2-6), so the
-step always ends with a whole plan.
+step always ends with a whole plan. The windows keep a pace (:data:`WINDOW_PACE`): a window
+that takes more than its share of the time left, or a pace that would not reach the last year
+within the time left, ends the step early ("not complete"), so that the first plan can spend the
+rest on a search around its best plan instead (allocopt.model.neighbourhood).
 """
 
 from __future__ import annotations
@@ -44,6 +47,15 @@ WINDOW_OPTIONS = {"mip_heuristic_run_feasibility_jump": False, "mip_heuristic_ru
 a step already has from the step before. The root reduced-cost heuristic is a sub-MIP that
 fixes columns by their reduced costs; the steps' other sub-MIPs (RINS, RENS) find the step's
 plan without it."""
+
+
+WINDOW_PACE = 2.0
+"""How far a window may fall behind an even share of the time left: each window may take at most
+``WINDOW_PACE × (time left) / (windows left)``, and the step goes on only while the windows so far,
+at their mean time, would finish within the time left. On the default scenario (a 60 s share)
+the slowest window, 2028 (about 7 s), may take 12.8 s, and the windows end after 25-27 s; on M
+(40 districts, a 30 s share at a 60 s limit) the first window alone takes 23 s, so the step ends
+after about 6 s."""
 
 
 class Deadline:
@@ -90,23 +102,11 @@ def _set_integrality(highs, columns: np.ndarray, integer: bool) -> None:
                                     np.full(len(columns), int(kind), dtype=np.uint8))
 
 
-def relax_and_fix(lp, years: dict[int, int], finish: Callable[[np.ndarray], tuple[np.ndarray, float] | None],
-                  threads: int, deadline: Deadline, left_out=()) -> tuple[np.ndarray, float] | None:
-    """Step 7 on ``lp`` (the whole model, a highspy ``HighsLp``) whose integer columns have the
-    ``years`` of :func:`decision_years`, without its rows ``left_out`` (implied rows only: every
-    step's solution must satisfy the whole model). ``finish(x)`` turns the last step's column values into a
-    whole plan (column values, objective). Ends early at the ``deadline``; gives up (None) when
-    it is stopped. None too when the model has at most :data:`WINDOW_YEARS` decision years (the
-    first step would be the whole MIP) or when no step found a solution."""
-    import highspy
-
-    integer = np.flatnonzero(np.asarray(list(lp.integrality_), dtype=int) > 0)
-    if not len(integer):
-        return None
-    year = np.array([years[c] for c in integer.tolist()])
-    order = sorted(set(year.tolist()))
-    if len(order) <= WINDOW_YEARS:
-        return None
+def step_copy(lp, threads: int, deadline: Deadline, left_out=()):
+    """A silent highspy copy of ``lp`` for one of the first plan's MIP steps (a window here, or a
+    neighbourhood in allocopt.model.neighbourhood): without its rows ``left_out`` (implied rows
+    only), with :data:`WINDOW_OPTIONS`, :data:`WINDOW_GAP` and :data:`WINDOW_NODES`, and given up
+    as soon as the deadline's ``stop`` is set."""
     h = quiet_copy(lp, threads)
     if len(left_out):
         h.deleteRows(len(left_out), np.asarray(sorted(left_out), dtype=np.int32))
@@ -114,21 +114,59 @@ def relax_and_fix(lp, years: dict[int, int], finish: Callable[[np.ndarray], tupl
         h.setOptionValue(option, value)
     h.setOptionValue("mip_rel_gap", WINDOW_GAP)
     h.setOptionValue("mip_max_nodes", WINDOW_NODES)
-    _set_integrality(h, integer[year >= order[WINDOW_YEARS]], integer=False)
     deadline.watch(h)
+    return h
+
+
+def windows_left(i: int, years: int) -> int:
+    """Windows still to solve, the ``i``-th decision year's (0-based) included, of ``years`` decision
+    years: one per year until at most :data:`TAIL_YEARS` are left (after the first), then one."""
+    return max(years - TAIL_YEARS, 1) - i + 1
+
+
+def relax_and_fix(lp, years: dict[int, int], finish: Callable[[np.ndarray], tuple[np.ndarray, float] | None],
+                  threads: int, deadline: Deadline, left_out=()) -> tuple[tuple[np.ndarray, float] | None, bool]:
+    """Step 7 on ``lp`` (the whole model, a highspy ``HighsLp``) whose integer columns have the
+    ``years`` of :func:`decision_years`, without its rows ``left_out`` (implied rows only: every
+    step's solution must satisfy the whole model). ``finish(x)`` turns the last step's column
+    values into a whole plan (column values, objective).
+
+    Returns the plan (None if there is none) and whether the step is complete: it ran its last
+    window. Not complete when the model has at most :data:`WINDOW_YEARS` decision years (the
+    first window would be the whole MIP: no plan), when the windows lost their pace
+    (:data:`WINDOW_PACE`) or the ``deadline`` came first (the last whole window's solution,
+    finished), or when it was stopped or no window found a solution (no plan).
+    """
+    import highspy
+
+    integer = np.flatnonzero(np.asarray(list(lp.integrality_), dtype=int) > 0)
+    if not len(integer):
+        return None, False
+    year = np.array([years[c] for c in integer.tolist()])
+    order = sorted(set(year.tolist()))
+    if len(order) <= WINDOW_YEARS:
+        return None, False
+    h = step_copy(lp, threads, deadline, left_out)
+    _set_integrality(h, integer[year >= order[WINDOW_YEARS]], integer=False)
     x = None
+    complete = False
+    began = time.perf_counter()
     for i, t in enumerate(order):
         if deadline.passed():
             break
         last = i > 0 and len(order) - i <= TAIL_YEARS
+        left = windows_left(i, len(order))
+        if i and (time.perf_counter() - began) / i * left > deadline.remaining():
+            break  # the windows' pace would not reach the last year in time
         if last:
             _set_integrality(h, integer[year >= t], integer=True)
-        h.setOptionValue("time_limit", deadline.remaining())
+        h.setOptionValue("time_limit", min(deadline.remaining(), WINDOW_PACE * deadline.remaining() / left))
         h.run()
         cut = h.getModelStatus() in (highspy.HighsModelStatus.kTimeLimit, highspy.HighsModelStatus.kInterrupt)
         feasible = h.getInfo().primal_solution_status == 2
         if feasible and (last or not cut):  # the last window's best, even cut short, is a whole plan
             x = np.asarray(h.getSolution().col_value)
+        complete = last and feasible and not cut
         if cut or not feasible or last:
             break  # cut short by time or stop (a window's plan may be poor), nothing feasible, or done
         now = integer[year == t]
@@ -137,5 +175,5 @@ def relax_and_fix(lp, years: dict[int, int], finish: Callable[[np.ndarray], tupl
         if i + WINDOW_YEARS < len(order):
             _set_integrality(h, integer[year == order[i + WINDOW_YEARS]], integer=True)
     if x is None or deadline.stop.is_set():
-        return None
-    return finish(x)
+        return None, False
+    return finish(x), complete
