@@ -49,13 +49,15 @@ fixes columns by their reduced costs; the steps' other sub-MIPs (RINS, RENS) fin
 plan without it."""
 
 
-WINDOW_PACE = 2.0
-"""How far a window may fall behind an even share of the time left: each window may take at most
-``WINDOW_PACE × (time left) / (windows left)``, and the step goes on only while the windows so far,
-at their mean time, would finish within the time left. On the default scenario (a 60 s share)
-the slowest window, 2028 (about 7 s), may take 12.8 s, and the windows end after 25-27 s; on M
-(40 districts, a 30 s share at a 60 s limit) the first window alone takes 23 s, so the step ends
-after about 6 s."""
+WINDOW_PACE = 3.0
+"""How far the windows may fall behind an even share of the time left. Each window may take at
+most ``WINDOW_PACE × (time left) / (windows left)``, and the next one starts only while the
+windows so far, at their mean time, would need at most ``WINDOW_PACE ×`` the time left for the
+rest. Default scenario (a 60 s share): its slowest window before the last, 2028, takes about 7 s
+of the 19 s it may (×1.15 frame: 11 of 18 s), and the windows end after 25-27 s. M (40 districts,
+a 30 s share at a 60 s limit): the first window would take 23 s and is cut at 8 s. At 2.0, the
+×1.15 frame lost its pace after three windows (17 s) that would have finished in 44 s
+(benchmarks/RESULTS.md, "Session 8")."""
 
 
 class Deadline:
@@ -156,8 +158,8 @@ def relax_and_fix(lp, years: dict[int, int], finish: Callable[[np.ndarray], tupl
             break
         last = i > 0 and len(order) - i <= TAIL_YEARS
         left = windows_left(i, len(order))
-        if i and (time.perf_counter() - began) / i * left > deadline.remaining():
-            break  # the windows' pace would not reach the last year in time
+        if i and (time.perf_counter() - began) / i * left > WINDOW_PACE * deadline.remaining():
+            break  # at their pace so far, the windows would need far more than the time left
         if last:
             _set_integrality(h, integer[year >= t], integer=True)
         h.setOptionValue("time_limit", min(deadline.remaining(), WINDOW_PACE * deadline.remaining() / left))
