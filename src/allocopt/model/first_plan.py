@@ -234,7 +234,7 @@ def first_plan(pm: PlanModel, lp, col: Callable, threads: int = 1, seconds: floa
     bounds the work (the LP relaxation's time limit, then checked between solves); ``stop``, a
     ``threading.Event``, ends it as soon as it is set (between solves; step 7's MIPs at once)
     with the best plan found so far. ``row(con)``, the row of a Pyomo constraint in ``lp``, lets
-    step 7 leave out the families of :data:`RELAX_FIX_LEFT_OUT` (without it they stay).
+    steps 7 and 8 leave out the families of :data:`RELAX_FIX_LEFT_OUT` (without it they stay).
     """
     import threading
     import time
