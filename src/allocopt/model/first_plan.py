@@ -23,8 +23,9 @@ Steps (models/premises.md, "First plan"):
    around the cheapest plan so far with the time left (allocopt.model.neighbourhood).
 
 Each ``θ`` of :data:`THRESHOLDS` gives a candidate through steps 2-6, step 7 one more and step 8
-improves on the cheapest; the cheapest is the first plan. The plan is only a start: HiGHS checks it against every row and the search goes on from
-there, so a poor start costs time but never changes the optimum.
+improves on the cheapest; the cheapest is the first plan. The plan is only a start: HiGHS checks
+it against every row and the search goes on from there, so a poor start costs time but never
+changes the optimum.
 """
 
 from __future__ import annotations
@@ -232,8 +233,8 @@ def first_plan(pm: PlanModel, lp, col: Callable, threads: int = 1, seconds: floa
     ``col(var)`` is the column of a Pyomo variable in ``lp`` (None for a variable it was not
     handed: Pyomo hands over only the variables of active rows and the objective); ``seconds``
     bounds the work (the LP relaxation's time limit, then checked between solves); ``stop``, a
-    ``threading.Event``, ends it as soon as it is set (between solves; step 7's MIPs at once)
-    with the best plan found so far. ``row(con)``, the row of a Pyomo constraint in ``lp``, lets
+    ``threading.Event``, ends it as soon as it is set (between solves; the MIPs of steps 7 and 8
+    at once) with the best plan found so far. ``row(con)``, the row of a Pyomo constraint in ``lp``, lets
     steps 7 and 8 leave out the families of :data:`RELAX_FIX_LEFT_OUT` (without it they stay).
     """
     import threading

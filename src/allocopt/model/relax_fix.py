@@ -12,9 +12,9 @@ window together.
 Where the time share runs out before the last year, the last window's solution (integer up to
 its window, relaxed after) is rounded and completed like the LP relaxation (steps 2-6), so the
 step always ends with a whole plan. The windows keep a pace (:data:`WINDOW_PACE`): a window
-that takes more than its share of the time left, or a pace that would not reach the last year
-within the time left, ends the step early ("not complete"), so that the first plan can spend the
-rest on a search around its best plan instead (allocopt.model.neighbourhood).
+that takes far more than its share of the time left, or windows whose mean time would need far
+more than the time left for the rest, end the step early ("not complete"), so that the first
+plan can spend the rest on a search around its best plan instead (allocopt.model.neighbourhood).
 """
 
 from __future__ import annotations
