@@ -56,6 +56,14 @@ def run_first_plan(scenario, seconds: float = 10.0):
     return seen["plan"][0], objective / pm.money_scale, seen["lp"]
 
 
+def rounding_only(monkeypatch) -> None:
+    """The first plan without steps 7 and 8: the rounded LP relaxation (steps 2-6) only."""
+    import allocopt.model.first_plan as fp
+
+    monkeypatch.setattr(fp, "relax_and_fix", lambda *a, **k: (None, False))
+    monkeypatch.setattr(fp, "search_neighbourhood", lambda lp, guide, plan, *a, **k: plan)
+
+
 def assert_feasible(lp, x: np.ndarray) -> None:
     """Every bound, row and integrality of the HiGHS model holds at ``x`` (independent of HiGHS)."""
     lo, up = np.asarray(lp.col_lower_), np.asarray(lp.col_upper_)
@@ -143,11 +151,8 @@ def big_or_pavilions(last: int = 2028):
 
 
 def test_relax_and_fix_finds_the_build_that_rounding_misses(monkeypatch):
-    import allocopt.model.first_plan as fp
-
     rounded_only = {}
-    monkeypatch.setattr(fp, "relax_and_fix", lambda *a, **k: (None, False))
-    monkeypatch.setattr(fp, "search_neighbourhood", lambda lp, guide, plan, *a, **k: plan)
+    rounding_only(monkeypatch)
     _x, rounded_only["objective"], _lp = run_first_plan(big_or_pavilions())
     monkeypatch.undo()
     assert rounded_only["objective"] == pytest.approx(1080.0)
@@ -463,11 +468,9 @@ def test_on_the_default_scenario_highs_takes_the_plan_at_its_root_after_the_cuts
     at the first node, before any branching (on this machine after about 17 s: the cut loop,
     then HiGHS's own root heuristics). The plan here is the rounded LP relaxation (steps 2-6, no
     relax and fix), ready at once; HiGHS is interrupted once it has taken it."""
-    import allocopt.model.first_plan as fp
     import allocopt.solver as sv
 
-    monkeypatch.setattr(fp, "relax_and_fix", lambda *a, **k: (None, False))
-    monkeypatch.setattr(fp, "search_neighbourhood", lambda lp, guide, plan, *a, **k: plan)
+    rounding_only(monkeypatch)
     taken = []
     offer, init = sv.StartBeside._offer, sv.StartBeside.__init__
 

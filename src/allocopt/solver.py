@@ -241,8 +241,8 @@ class StartBeside:
     cut it short. ``wait`` has no default: waiting only until ``seconds`` raced the plan's own last
     steps (on the default scenario's budget variants ×1.02, ×1.35 and ×1.5 HiGHS went on without
     the plan to the 120 s limit; benchmarks/RESULTS.md). :meth:`close` stops the plan's work if
-    HiGHS is done first. ``threads``: for the plan's own HiGHS copies, as many as HiGHS has (HiGHS keeps one thread
-    count per process).
+    HiGHS is done first. ``threads``: for the plan's own HiGHS copies, as many as HiGHS has
+    (HiGHS keeps one thread count per process).
     """
 
     def __init__(self, solver, start, threads: int, seconds: float, wait: float):

@@ -157,12 +157,12 @@ def relax_and_fix(lp, years: dict[int, int], finish: Callable[[np.ndarray], tupl
         if deadline.passed():
             break
         last = i > 0 and len(order) - i <= TAIL_YEARS
-        left = windows_left(i, len(order))
-        if i and (time.perf_counter() - began) / i * left > WINDOW_PACE * deadline.remaining():
+        left, remaining = windows_left(i, len(order)), deadline.remaining()
+        if i and (time.perf_counter() - began) / i * left > WINDOW_PACE * remaining:
             break  # at their pace so far, the windows would need far more than the time left
         if last:
             _set_integrality(h, integer[year >= t], integer=True)
-        h.setOptionValue("time_limit", min(deadline.remaining(), WINDOW_PACE * deadline.remaining() / left))
+        h.setOptionValue("time_limit", min(remaining, WINDOW_PACE * remaining / left))
         h.run()
         cut = h.getModelStatus() in (highspy.HighsModelStatus.kTimeLimit, highspy.HighsModelStatus.kInterrupt)
         feasible = h.getInfo().primal_solution_status == 2
