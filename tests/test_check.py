@@ -1,11 +1,12 @@
 """The independent checker on tiny hand-made plans.
 
 Each base case is a scenario built in Python and a ``Result`` whose tables were filled in by hand
-from a plan worked out by hand (the arithmetic is in the docstrings). A correct plan gives no
-violation; each mutation then breaks exactly one thing and the test asserts the family and keys
-reported. Mutations that change a cost are "repriced" (costs table and objective replaced by the
-checker's own recomputation) so that only the targeted family fires; the base cases check that
-recomputation against the hand-worked figures.
+from a plan worked out by hand (the arithmetic is in the docstrings); the utilisation table is
+the checker's own recomputation (tests/test_check_tables.py checks it against solved results). A
+correct plan gives no violation; each mutation then breaks exactly one thing and the test asserts
+the family and keys reported. Mutations that change a cost or a capacity are "repriced" (costs
+table, objective and utilisation table replaced by the checker's own recomputation) so that only
+the targeted family fires; the base cases check that recomputation against the hand-worked figures.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import pandas as pd
 import pytest
 
 from allocopt.check import FAMILIES, Violation, check
-from allocopt.check_costs import recompute, recompute_demand
+from allocopt.check_costs import recompute, recompute_demand, utilisation_table
 from allocopt.result import TABLE_COLUMNS, Result
 from allocopt.scenario import (
     Budget, Coverage, Demand, Distance, District, Housing, HousingType, Lock, Option, Population,
@@ -60,9 +61,15 @@ def served_of(a: pd.DataFrame) -> dict:
 
 
 def repriced(scn: Scenario, res: Result) -> Result:
-    """The result with costs and objective replaced by the checker's recomputation."""
+    """The result with costs, objective and utilisation replaced by the checker's recomputation."""
     rc = recompute(scn, res)
-    return dataclasses.replace(res, costs=rc.costs.reset_index(), objective=rc.objective)
+    return dataclasses.replace(res, costs=rc.costs.reset_index(), objective=rc.objective,
+                               utilisation=utilisation_table(rc))
+
+
+def with_utilisation(scn: Scenario, res: Result) -> tuple[Scenario, Result]:
+    """The case with the utilisation table its plan implies (the checker's recomputation)."""
+    return scn, dataclasses.replace(res, utilisation=utilisation_table(recompute(scn, res)))
 
 
 def found(violations: list[Violation]) -> list[tuple[str, dict]]:
@@ -117,14 +124,14 @@ def case_growth(*, max_km: float = 10.0, budget: list[Budget] | None = None,
             {"year": 2027, "action": "build", "option": "NEW", "district": "A", "service": "pre",
              "modules": 1, "capacity_change": 150, "capex": 3000, "decision_year": 2025},
             {"year": 2027, "action": "close", "site": "OLD", "district": "A", "capacity_change": -100,
-             "closure_cost": 500, "sale_value": 2000}]),
+             "capex": 0, "closure_cost": 500, "sale_value": 2000}]),
         balance=balance({("A", "pre", y): p for y, p in [(2025, 80.0), (2026, 130.0), (2027, 120.0)]},
                         served_of(a)),
         assignments=a,
         costs=costs({2025: {"capex": 1500, "opex": 1100}, 2026: {"capex": 1500, "opex": 1100, "travel": 1500},
                      2027: {"opex": 300, "closure_cost": 500, "sale": 2000, "residual": 3000}}, d, disc),
     )
-    return scn, res
+    return with_utilisation(scn, res)
 
 
 def test_growth_plan_is_clean():
@@ -196,7 +203,9 @@ def test_assignment_beyond_max_km():
 def test_closing_a_site_that_may_not_close():
     """FAR may not close; closing it in 2027 (unused then) is 2028 − 2027 = 1 year too early."""
     scn, res = case_growth()
-    actions = pd.concat([res.actions, frame("actions", [{"year": 2027, "action": "close", "site": "FAR"}])])
+    actions = pd.concat([res.actions, frame("actions", [{"year": 2027, "action": "close", "site": "FAR", "district": "B",
+                                                         "capacity_change": -50, "capex": 0, "closure_cost": 0,
+                                                         "sale_value": 300}])])
     v = check(scn, repriced(scn, dataclasses.replace(res, actions=actions)))
     assert found(v) == [("close_from", {"site": "FAR", "year": 2027})]
     assert v[0].amount == 1
@@ -205,7 +214,7 @@ def test_closing_a_site_that_may_not_close():
 def test_closing_twice_and_unknown_site():
     scn, res = case_growth()
     actions = pd.concat([res.actions, frame("actions", [{"year": 2026, "action": "close", "site": "ZZZ"},
-                                                        {"year": 2027, "action": "close", "site": "OLD"}])])
+                                                        res.actions.iloc[1].to_dict()])])
     assert found(check(scn, dataclasses.replace(res, actions=actions))) == [
         ("stays_closed", {"site": "OLD", "year": 2027}), ("stays_closed", {"site": "ZZZ", "year": 2026})]
 
@@ -282,15 +291,17 @@ def case_conversion(*, capacity_from: float = 25.0, may_close: bool = False) -> 
     res = Result(
         scenario="conversion", status="optimal", objective=-680.0,
         actions=frame("actions", [
-            {"year": 2026, "action": "pavilion", "option": "PAV", "modules": 1, "capex": 100, "decision_year": 2026},
-            {"year": 2027, "action": "conversion", "option": "CONV", "site": "S1", "modules": 2, "capex": 800,
-             "decision_year": 2027}]),
+            {"year": 2026, "action": "pavilion", "option": "PAV", "district": "A", "service": "pre", "modules": 1,
+             "capacity_change": 30, "capex": 100, "decision_year": 2026},
+            {"year": 2027, "action": "conversion", "option": "CONV", "site": "S1", "district": "A", "service": "pre",
+             "from_service": "sch", "modules": 2, "capacity_change": 40, "capacity_removed": 2 * capacity_from,
+             "capex": 800, "decision_year": 2027}]),
         balance=balance(dem, served_of(a)), assignments=a,
         costs=costs({2025: {"opex": 10}, 2026: {"capex": 100, "opex": 10, "rent": 50},
                      2027: {"capex": 800, "opex": 10, "rent": 50}, 2028: {"opex": 10, "residual": 1720}},
                     ones, {2025: 10.0, 2026: 160.0, 2027: 860.0, 2028: -1710.0}),
     )
-    return scn, res
+    return with_utilisation(scn, res)
 
 
 def test_conversion_plan_is_clean():
@@ -313,7 +324,7 @@ def test_too_many_modules():
     """3 modules of CONV (max 2): sch capacity 100 − 75 = 25 < 50 in 2027 and 2028."""
     scn, res = case_conversion()
     actions = res.actions.copy()
-    actions.loc[actions["option"] == "CONV", ["modules", "capex"]] = [3, 1200]
+    actions.loc[actions["option"] == "CONV", ["modules", "capex", "capacity_change", "capacity_removed"]] = [3, 1200, 60, 75]
     v = check(scn, repriced(scn, dataclasses.replace(res, actions=actions)))
     assert found(v) == [("capacity_limit", {"site": "S1", "service": "sch", "year": 2027}),
                         ("capacity_limit", {"site": "S1", "service": "sch", "year": 2028}),
@@ -336,7 +347,9 @@ def test_conversion_at_a_closed_site():
     """S1 (now allowed to close) closes in 2028 while CONV's modules are still in service; its
     2028 load then also exceeds capacity (pre 0·60 + 40 = 40 < 100, sch −50 < 50)."""
     scn, res = case_conversion(may_close=True)
-    actions = pd.concat([res.actions, frame("actions", [{"year": 2028, "action": "close", "site": "S1"}])])
+    actions = pd.concat([res.actions, frame("actions", [{"year": 2028, "action": "close", "site": "S1", "district": "A",
+                                                         "capacity_change": -160, "capex": 0, "closure_cost": 0,
+                                                         "sale_value": 1000}])])
     v = check(scn, repriced(scn, dataclasses.replace(res, actions=actions)))
     assert found(v) == [("capacity_limit", {"site": "S1", "service": "pre", "year": 2028}),
                         ("capacity_limit", {"site": "S1", "service": "sch", "year": 2028}),
@@ -406,14 +419,14 @@ def case_catchment(*, penalty: float | str = 1000.0, locks: list[Lock] | None = 
     ones = dict.fromkeys((2025, 2026, 2027), 1.0)
     res = Result(
         scenario="catchment", status="optimal", objective=24502.0,
-        actions=frame("actions", [{"year": 2027, "action": "close", "site": "K", "closure_cost": 50,
-                                   "sale_value": 0}]),
+        actions=frame("actions", [{"year": 2027, "action": "close", "site": "K", "district": "B",
+                                   "capacity_change": -40, "capex": 0, "closure_cost": 50, "sale_value": 0}]),
         balance=balance(dem, served_of(a), {("B", "sch", 2025): 20.0}), assignments=a,
         costs=costs({2025: {"opex": 200, "rent": 1000, "penalty": 20000}, 2026: {"opex": 200, "rent": 1500},
                      2027: {"rent": 1500, "closure_cost": 50, "travel": 52}},
                     ones, {2025: 21200.0, 2026: 1700.0, 2027: 1602.0}),
     )
-    return scn, res
+    return with_utilisation(scn, res)
 
 
 def test_catchment_plan_is_clean():
@@ -471,7 +484,8 @@ def test_balance_table_demand_differs():
 def test_forbidden_option_built():
     scn, res = case_catchment()
     actions = pd.concat([res.actions, frame("actions", [{"year": 2026, "action": "pavilion", "option": "P",
-                                                         "modules": 1, "capex": 0, "decision_year": 2026}])])
+                                                         "district": "A", "service": "sch", "modules": 1,
+                                                         "capacity_change": 30, "capex": 0, "decision_year": 2026}])])
     assert found(check(scn, repriced(scn, dataclasses.replace(res, actions=actions)))) == [
         ("lock_forbid", {"option": "P", "year": 2026})]
 
@@ -507,7 +521,9 @@ def test_closing_before_close_from():
 def test_renewable_lease_closes_after_lease_end_at_no_cost():
     """L may not close, but a leased site may always close after its lease_end, closure cost 0."""
     scn, res = case_catchment(locks=[])
-    actions = pd.concat([res.actions, frame("actions", [{"year": 2027, "action": "close", "site": "L"}])])
+    actions = pd.concat([res.actions, frame("actions", [{"year": 2027, "action": "close", "site": "L", "district": "A",
+                                                         "capacity_change": -100, "capex": 0, "closure_cost": 0,
+                                                         "sale_value": 0}])])
     a = res.assignments[res.assignments["year"] != 2027]
     b = res.balance.copy()
     b.loc[b["year"] == 2027, ["served", "unmet"]] = [0.0, 0.0]
@@ -555,14 +571,12 @@ def case_lease(*, opex_cap: float = 150.0) -> tuple[Scenario, Result]:
     c.loc[c["year"] == 2025, ["opex_cap", "opex_use"]] = [opex_cap, 150 / opex_cap]
     res = Result(
         scenario="lease", status="optimal", objective=250.0,
-        actions=frame("actions", [{"year": 2026, "action": "close", "site": "LE", "closure_cost": 0,
-                                   "sale_value": 0}]),
+        actions=frame("actions", [{"year": 2026, "action": "close", "site": "LE", "district": "A",
+                                   "capacity_change": -20, "capex": 0, "closure_cost": 0, "sale_value": 0}]),
         balance=balance({("A", "s", y): 10.0 for y in (2025, 2026, 2027)}, served_of(a)),
         assignments=a, costs=c,
-        utilisation=frame("utilisation", [{"site": "LE", "kind": "site", "service": "s", "year": y,
-                                           "open": int(y < 2026)} for y in (2025, 2026, 2027)]),
     )
-    return scn, res
+    return with_utilisation(scn, res)
 
 
 def test_lease_plan_is_clean():
@@ -600,11 +614,14 @@ def test_leased_site_closed_before_lease_end_pays_closure():
 
 
 def test_reopened_site_in_utilisation():
+    """LE, closed from 2026, shown open in 2027 with its 20 places (the plan gives it none)."""
     scn, res = case_lease()
-    u = res.utilisation.copy()
-    u.loc[u["year"] == 2027, "open"] = 1
-    assert found(check(scn, dataclasses.replace(res, utilisation=u))) == [
-        ("stays_closed", {"site": "LE", "year": 2027})]
+    u = pd.concat([res.utilisation, frame("utilisation", [
+        {"site": "LE", "kind": "site", "district": "A", "service": "s", "year": 2027, "open": 1, "capacity": 20,
+         "usable": 20, "served": 0, "utilisation": 0}])])
+    v = check(scn, dataclasses.replace(res, utilisation=u))
+    assert found(v) == [("utilisation_table", {"site": "LE", "service": "s", "year": 2027})]
+    assert v[0].amount == 20 and "open 1" in v[0].message
 
 
 def test_km_column_differs_from_distances_table():

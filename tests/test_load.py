@@ -32,7 +32,7 @@ BASE: dict[str, list[dict]] = {
     ],
     "sites": [{"site": "s1", "district": "A", "tenure": "leased", "rent": 1e6, "lease_end": 2027,
                "renewable": "yes", "may_close": "no"}],
-    "site_capacities": [{"site": "s1", "service": "pre", "capacity": 120}],
+    "site_capacities": [{"site": "s1", "service": "pre", "capacity": 160}],  # 2025 demand: 157.035 places
     "options": [{"option": "o1", "kind": "build", "district": "B", "service": "pre", "capacity": 60,
                  "capex": 2.5e7, "lead_time": 2, "lifetime": 40}],
     "budget": [{"year": 2026, "capex_cap": 3e7}],
@@ -118,7 +118,7 @@ def test_inline_table_equals_csv_table(tmp_path):
 
 
 AWKWARD = {  # values a careless writer would not round-trip: inexact floats, huge numbers, infinity
-    "options": [{**BASE["options"][0], "capex": 1 / 3, "opex": 2.675, "rent": 1e20}],
+    "options": [{**BASE["options"][0], "capex": 1 / 3, "opex": 2.675, "rent": 1e13}],
     "services": [{"service": "pre", "name": "Förskola, \"central\"", "max_km": None}],  # max_km = inf
 }
 
@@ -252,8 +252,8 @@ def test_settings_problems_name_the_key(tmp_path):
     ("site_capacities", {"site": "nowhere", "service": "pre", "capacity": 1}, "site", "unknown site 'nowhere'"),
     ("options", {"option": "o2", "kind": "build", "district": "A", "service": "gym", "capacity": 1},
      "service", "unknown service 'gym'"),
-    ("population", {"district": "A", "year": 2040, "age_band": "1-5", "persons": 1},
-     "year", "year 2040 is outside the horizon 2025-2030"),
+    ("population", {"district": "A", "year": 2020, "age_band": "1-5", "persons": 1},
+     "year", "year 2020 is outside the horizon 2025-2030"),
 ])
 def test_cross_check_problem_is_located(tmp_path, table, fields, column, message):
     problems = load_errors(make_folder(tmp_path, {table: with_row(table, **fields)}))

@@ -1,11 +1,12 @@
-"""What the checker recomputes: the plan's quantities, demand, distances, costs and objective.
+"""What the checker recomputes: the plan's quantities, demand, distances, capacity, costs and objective.
 
 :func:`recompute` reads the plan off ``result.actions`` (option rows: ``action`` = the option's
 kind, ``option``, ``year`` = opening year, ``modules``; closure rows: ``action = "close"``,
 ``site``, ``year`` = first closed year) and re-derives, from the scenario and the result tables
 alone (pandas, never the model builder, the solver or their index and demand code), everything
 :mod:`allocopt.check` compares: ``build[o,t]``, ``active[o,y]``, ``open[e,y]``,
-``capacity[k,s,y]``, ``demand[d,s,y]``, ``km(d, d')`` and, per *Objective* in
+``capacity[k,s,y]``, ``demand[d,s,y]``, ``km(d, d')``, the utilisation table (every facility,
+service and year: open, nominal capacity, usable, served, utilisation) and, per *Objective* in
 ``models/premises.md``, the costs per year ``Σ_y δ_y·(capex + opex + rent + closure_cost − sale +
 travel + penalty) − δ_end·residual`` with ``δ_y = (1 + r)^-(y − y0)``, ``δ_end = (1 + r)^-(T + 1 − y0)``.
 """
@@ -16,9 +17,10 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
-from allocopt.result import Result
+from allocopt.result import TABLE_COLUMNS, Result
 from allocopt.scenario import LEASED_KINDS, SITE_KINDS, Option, Scenario, Site
 
 COST_COLUMNS: list[str] = ["capex", "opex", "rent", "closure_cost", "sale", "travel", "penalty", "residual"]
@@ -31,7 +33,11 @@ COMPARED_COLUMNS: list[str] = COST_COLUMNS + [
 
 @dataclass
 class Recomputed:
-    """What the checker re-derives from the scenario and the result tables."""
+    """What the checker re-derives from the scenario and the result tables.
+
+    ``actions``, ``assignments``, ``balance`` and ``utilisation`` are the result's tables as
+    :func:`table` reads them; ``implied`` and everything else is recomputed.
+    """
 
     scenario: Scenario
     result: Result
@@ -44,16 +50,26 @@ class Recomputed:
     active: dict[tuple[str, int], float]
     ks: set[tuple[str, str]]
     facility_district: dict[str, str]
+    facility_kind: dict[str, str]
     cap: dict[tuple[str, str], float]
     site_options: dict[str, list[Option]]
     demand: pd.Series
     actions: pd.DataFrame
     assignments: pd.DataFrame
     balance: pd.DataFrame
+    utilisation: pd.DataFrame
     dist: dict[tuple[str, str], float]
     coords: dict[str, tuple[float, float]]
     costs: pd.DataFrame = None  # type: ignore[assignment]
     objective: float = math.nan
+    km_of_assignments: pd.Series = None  # type: ignore[assignment]
+    """km(d, district of k) per assignments row (:func:`pair_km`)."""
+    implied: pd.DataFrame = None  # type: ignore[assignment]
+    """The utilisation table the plan implies (:func:`recompute_utilisation`)."""
+
+    @property
+    def districts(self) -> set[str]:
+        return {d.district for d in self.scenario.districts}
 
     @property
     def y0(self) -> int:
@@ -80,18 +96,12 @@ class Recomputed:
         return 0.0 if a == b else None
 
     def capacity(self, k: str, s: str, y: int) -> float:
-        """capacity[k,s,y] in places (nominal)."""
-        if k in self.sites:
-            total = self.cap.get((k, s), 0.0) * self.is_open(k, y)
-            for o in self.site_options.get(k, []):
-                act = self.active.get((o.option, y), 0.0)
-                if o.service == s:
-                    total += o.capacity * act
-                if o.kind == "conversion" and o.from_service == s:
-                    total -= cf(o) * act
-            return total
-        o = self.options[k]
-        return o.capacity * self.active.get((k, y), 0.0) if o.service == s else 0.0
+        """capacity[k,s,y] in places (nominal): ``cap[e,s]·open[e,y] + Σ c_o·active[o,y] −
+        Σ cf_o·active[o,y]`` for a site, ``c_o·active[o,y]`` for a new option."""
+        try:
+            return float(self.implied.at[(k, s, y), "capacity"])
+        except KeyError:  # not a facility, service or planning year
+            return 0.0
 
 
 def cf(o: Option) -> float:
@@ -133,11 +143,49 @@ def recompute_demand(scenario: Scenario) -> pd.Series:
 
 
 def numeric(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
-    """A copy of ``df`` with ``columns`` as floats (blank or text → NaN; a missing column → NaN)."""
-    df = df.copy()
+    """A copy of ``df`` with ``columns`` as floats (blank or text → NaN; a missing column → NaN)
+    and a fresh 0 … n−1 index."""
+    df = df.reset_index(drop=True)
     for c in columns:
-        df[c] = pd.to_numeric(df[c], errors="coerce") if c in df else math.nan
+        df[c] = pd.to_numeric(df[c], errors="coerce").astype(float) if c in df else math.nan
     return df
+
+
+NUMERIC_COLUMNS: dict[str, list[str]] = {
+    "actions": ["year", "modules", "capacity_change", "capacity_removed", "capex", "decision_year",
+                "closure_cost", "sale_value"],
+    "balance": ["year", "demand", "served", "unmet"],
+    "costs": ["year", *COMPARED_COLUMNS],
+    "utilisation": ["year", "open", "capacity", "usable", "served", "utilisation"],
+    "assignments": ["year", "places", "km"],
+}
+"""The columns of each result table that hold numbers (the others hold ids and kinds)."""
+
+UTILISATION_KEYS: list[str] = ["site", "service", "year"]
+"""The key columns of the utilisation table (``site`` is any facility: a site or a new option)."""
+
+
+def table(result: Result, name: str) -> pd.DataFrame:
+    """Result table ``name`` as the checker reads it: every column of ``TABLE_COLUMNS[name]``
+    (a missing one blank), :data:`NUMERIC_COLUMNS` as floats (see :func:`numeric`)."""
+    df = numeric(getattr(result, name), NUMERIC_COLUMNS[name])
+    for c in TABLE_COLUMNS[name]:
+        if c not in df:
+            df[c] = None
+    return df
+
+
+def whole(values: pd.Series) -> pd.Series:
+    """Where ``values`` (floats) are whole numbers (a year, a count); False where blank."""
+    return values.notna() & np.isfinite(values) & (values == values.round())
+
+
+def pair_km(rc: "Recomputed", districts: pd.Series, facilities: pd.Series) -> pd.Series:
+    """km(d, district of k) per row (NaN where k is no facility or k is unreachable from d)."""
+    pairs = list(zip(districts.tolist(), facilities.map(rc.facility_district).tolist()))
+    known = {p: rc.km(*p) for p in set(pairs) if isinstance(p[1], str)}
+    km = [known.get(p) for p in pairs]
+    return pd.Series([math.nan if k is None else k for k in km], index=districts.index, dtype=float)
 
 
 def recompute(scenario: Scenario, result: Result) -> Recomputed:
@@ -145,14 +193,11 @@ def recompute(scenario: Scenario, result: Result) -> Recomputed:
     years = scenario.years
     sites = {s.site: s for s in scenario.sites}
     options = {o.option: o for o in scenario.options}
-    actions = numeric(result.actions, ["year", "modules", "capex", "decision_year",
-                                        "closure_cost", "sale_value"])
+    actions = table(result, "actions")
     build: dict[tuple[str, int], float] = defaultdict(float)
     close_year: dict[str, int] = {}
-    for row in actions.to_dict("records"):
+    for row in actions[whole(actions["year"])].to_dict("records"):
         year = row["year"]
-        if math.isnan(year):
-            continue
         if row.get("action") == "close":
             if row.get("site") in sites and years[0] <= year <= years[-1]:
                 close_year[row["site"]] = min(int(year), close_year.get(row["site"], int(year)))
@@ -168,6 +213,7 @@ def recompute(scenario: Scenario, result: Result) -> Recomputed:
     site_options: dict[str, list[Option]] = defaultdict(list)
     ks = set(cap)
     facility_district = {s.site: s.district for s in scenario.sites}
+    facility_kind = dict.fromkeys(facility_district, "site")
     for o in scenario.options:
         if o.kind in SITE_KINDS:
             site_options[o.site].append(o)
@@ -175,20 +221,77 @@ def recompute(scenario: Scenario, result: Result) -> Recomputed:
         else:
             ks.add((o.option, o.service))
             facility_district.setdefault(o.option, o.district)
-    assignments = numeric(result.assignments, ["year", "places", "km"])
-    balance = numeric(result.balance, ["year", "demand", "served", "unmet"])
+            facility_kind.setdefault(o.option, o.kind)
+    assignments, balance = table(result, "assignments"), table(result, "balance")
     rc = Recomputed(
         scenario=scenario, result=result, years=years, sites=sites, options=options,
         services={s.service: s for s in scenario.services}, build=dict(build),
         close_year=close_year, active=dict(active), ks=ks, facility_district=facility_district,
+        facility_kind=facility_kind,
         cap=cap, site_options=dict(site_options), demand=recompute_demand(scenario),
-        actions=actions, assignments=assignments, balance=balance,
+        actions=actions, assignments=assignments, balance=balance, utilisation=table(result, "utilisation"),
         dist={(d.from_district, d.to_district): d.km for d in scenario.distances},
         coords={d.district: (d.x_km, d.y_km) for d in scenario.districts
                 if d.x_km is not None and d.y_km is not None},
     )
+    rc.km_of_assignments = pair_km(rc, assignments["district"], assignments["site"])
+    rc.implied = recompute_utilisation(rc)
     rc.costs, rc.objective = recompute_costs(rc)
     return rc
+
+
+def recompute_utilisation(rc: Recomputed) -> pd.DataFrame:
+    """The utilisation table the plan implies, for every facility ``k`` (existing site or new
+    option), service ``s`` and year ``y`` (index ``site, service, year``; rows with neither
+    capacity nor use included): ``kind`` (``site`` or the option's kind), ``district``, ``open``
+    (a site: 1 before its first closed year; a new option: 1 with modules in service),
+    ``capacity`` = capacity[k,s,y] (nominal places), ``usable`` = u_s·capacity, ``served`` =
+    Σ_d assignments places (whole years only) and ``utilisation`` = served / capacity (NaN where
+    capacity ≤ 0)."""
+    facilities, services, years = pd.Index(list(rc.facility_kind)), pd.Index(list(rc.services)), pd.Index(rc.years)
+    shape = (len(facilities), len(services), len(years))
+    is_site = facilities.isin(list(rc.sites))
+    closed = np.array([rc.close_year.get(k, np.inf) for k in facilities], dtype=float)
+    open_site = closed[:, None] > years.to_numpy()[None, :]  # facility × year
+    capacity, in_service = np.zeros(shape), np.zeros(shape[0::2])
+    if rc.cap:
+        e, s = zip(*rc.cap)
+        capacity[facilities.get_indexer(list(e)), services.get_indexer(list(s)), :] += \
+            np.array(list(rc.cap.values()))[:, None] * open_site[facilities.get_indexer(list(e))]
+    for (o, y), m in rc.active.items():
+        opt, t = rc.options[o], years.get_loc(y)
+        k = facilities.get_loc(opt.site if opt.kind in SITE_KINDS else o)
+        capacity[k, services.get_loc(opt.service), t] += opt.capacity * m
+        if opt.kind == "conversion":
+            capacity[k, services.get_loc(opt.from_service), t] -= cf(opt) * m
+        if opt.kind not in SITE_KINDS:
+            in_service[k, t] += m
+    served = np.zeros(shape)
+    a = rc.assignments
+    at = (facilities.get_indexer(a["site"]), services.get_indexer(a["service"]),
+          years.get_indexer(a["year"].where(whole(a["year"]))))
+    ok = (at[0] >= 0) & (at[1] >= 0) & (at[2] >= 0) & a["places"].notna().to_numpy()
+    np.add.at(served, tuple(i[ok] for i in at), a["places"].to_numpy(dtype=float)[ok])
+    each = shape[1] * shape[2]
+    f = pd.DataFrame({
+        "kind": np.repeat(np.array([rc.facility_kind[k] for k in facilities], dtype=object), each),
+        "district": np.repeat(np.array([rc.facility_district[k] for k in facilities], dtype=object), each),
+        "open": np.broadcast_to(np.where(is_site[:, None], open_site, in_service > 0)[:, None, :], shape)
+                .astype(int).ravel(),
+        "capacity": capacity.ravel(),
+        "usable": (capacity * np.array([rc.services[x].utilisation for x in services])[None, :, None]).ravel(),
+        "served": served.ravel(),
+    }, index=pd.MultiIndex.from_product([facilities, services, years], names=UTILISATION_KEYS))
+    f["utilisation"] = f["served"] / f["capacity"].where(f["capacity"] > 0)
+    return f[["kind", "district", "open", "capacity", "usable", "served", "utilisation"]]
+
+
+def utilisation_table(rc: Recomputed) -> pd.DataFrame:
+    """:attr:`Recomputed.implied` as a result table (``TABLE_COLUMNS["utilisation"]``): the rows
+    with a capacity or places served above 1e-6 (for results made by hand, as in the tests)."""
+    f = rc.implied
+    f = f[np.maximum(f["capacity"].abs(), f["served"]) > 1e-6].reset_index()
+    return f[TABLE_COLUMNS["utilisation"]]
 
 
 def discount_factor(rate: float, first_year: int, year: int) -> float:
@@ -264,23 +367,14 @@ def recompute_costs(rc: Recomputed) -> tuple[pd.DataFrame, float]:
             cost["sale"][c] += sale_value(site)
         if straight and rc.is_open(e, last):
             cost["residual"][last] += sale_value(site)
-    for row in rc.assignments.to_dict("records"):
-        y, s = row["year"], row.get("service")
-        if math.isnan(y) or int(y) not in cost["travel"] or s not in rc.services or math.isnan(row["places"]):
-            continue
-        where = rc.facility_district.get(row.get("site"))
-        km = rc.km(row.get("district"), where) if where is not None else None
-        if km is None:
-            km = 0.0 if math.isnan(row["km"]) else row["km"]
-        cost["travel"][int(y)] += rc.services[s].travel_cost * km * row["places"]
-    for row in rc.balance.to_dict("records"):
-        y, s = row["year"], row.get("service")
-        if math.isnan(y) or int(y) not in cost["penalty"] or s not in rc.services or math.isnan(row["unmet"]):
-            continue
-        penalty = rc.scenario.unmet_penalty(s)
-        if penalty is not None:
-            cost["penalty"][int(y)] += penalty * row["unmet"]
     frame = pd.DataFrame(cost, index=pd.Index(years, name="year"))
+    a = rc.assignments
+    km = rc.km_of_assignments.fillna(a["km"]).fillna(0.0)  # unreachable: the row's km
+    rate = a["service"].map({s: v.travel_cost for s, v in rc.services.items()})
+    frame["travel"] = _per_year(rc, a["year"], rate * km * a["places"])
+    b = rc.balance
+    rate = b["service"].map({s: rc.scenario.unmet_penalty(s) for s in rc.services}).astype(float)
+    frame["penalty"] = _per_year(rc, b["year"], rate * b["unmet"])
     frame["discount_factor"] = [discount_factor(settings.discount_rate, y0, y) for y in years]
     flows = (frame["capex"] + frame["opex"] + frame["rent"] + frame["closure_cost"] - frame["sale"]
              + frame["travel"] + frame["penalty"])
@@ -292,6 +386,13 @@ def recompute_costs(rc: Recomputed) -> tuple[pd.DataFrame, float]:
     frame["capex_use"] = _use(frame["capex"], frame["capex_cap"])
     frame["opex_use"] = _use(frame["opex"] + frame["rent"], frame["opex_cap"])
     return frame[COMPARED_COLUMNS], float(frame["discounted"].sum())
+
+
+def _per_year(rc: Recomputed, year: pd.Series, amount: pd.Series) -> pd.Series:
+    """Σ amount per planning year (rows with a blank amount or a year that is not a planning year
+    left out)."""
+    ok = whole(year) & year.isin(rc.years) & amount.notna()
+    return amount[ok].groupby(year[ok].astype(int)).sum().reindex(rc.years, fill_value=0.0).astype(float)
 
 
 def _cap(budget, column: str) -> float:

@@ -13,7 +13,9 @@ from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.text import Text
 
+from allocopt.console import markup_safe, visible
 from allocopt.solver import DEFAULT_MIP_GAP, DEFAULT_THREADS, DEFAULT_TIME_LIMIT
 from allocopt.validate import ScenarioError
 
@@ -41,13 +43,20 @@ def _friendly(func):
         except click.ClickException:
             raise
         except (FileNotFoundError, FileExistsError, PermissionError, IsADirectoryError, NotADirectoryError) as exc:
-            err.print(f"[red]error:[/] {exc}")
+            err.print(Text.assemble(("error:", "red"), " ", visible(exc, lines=True)), highlight=False, soft_wrap=True)
             sys.exit(EXIT_BAD_INPUT)
-        except KeyboardInterrupt:
-            err.print("[red]interrupted[/]")
-            sys.exit(130)
+        except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM (allocopt.interrupt.Interrupted), outside a solve
+            from allocopt.interrupt import EXIT_CODES
+
+            name = getattr(exc, "signal_name", "SIGINT")
+            err.print(f"[red]interrupted[/] ({name}); nothing written")
+            sys.exit(EXIT_CODES.get(name, 130))
+        except OSError as exc:  # the system, not the input nor a bug: a full disk, a lost network drive
+            err.print(Text.assemble(("error:", "red"), " ", visible(exc, lines=True)), highlight=False, soft_wrap=True)
+            sys.exit(EXIT_NO_PLAN)
         except Exception as exc:  # a bug: say so plainly, without a traceback
-            err.print(f"[red]internal error:[/] {type(exc).__name__}: {exc}")
+            err.print(Text.assemble(("internal error:", "red"), f" {type(exc).__name__}: ", visible(exc, lines=True)),
+                      highlight=False, soft_wrap=True)
             err.print("Please report it with the scenario that caused it.")
             sys.exit(EXIT_NO_PLAN)
 
@@ -55,9 +64,11 @@ def _friendly(func):
 
 
 def _print_violations(violations: list[str], head: str, most: int = 50) -> None:
+    """Print ``head`` (rich markup, allocopt's own words) and the first ``most`` violations (user
+    text: shown as it is, control characters visible)."""
     err.print(head)
     for v in violations[:most]:
-        err.print(f"  {v}", highlight=False, soft_wrap=True)
+        err.print(Text("  " + visible(v)), highlight=False, soft_wrap=True)
     if len(violations) > most:
         err.print(f"  ... and {len(violations) - most} more (see summary.json)")
 
@@ -65,7 +76,8 @@ def _print_violations(violations: list[str], head: str, most: int = 50) -> None:
 def _exit_without_plan(result) -> None:
     """Exit with code 1, saying why, when ``result`` carries no plan."""
     if not result.has_plan:
-        err.print(f"[red]no plan: {result.status}[/] {result.message}")
+        err.print(Text.assemble((f"no plan: {visible(result.status)}", "red"), " ",
+                                visible(result.message, lines=True)), highlight=False, soft_wrap=True)
         sys.exit(EXIT_NO_PLAN)
 
 
@@ -103,13 +115,13 @@ def validate(path: str | None) -> None:
     if errors:
         err.print(f"[red]{len(errors)} error(s), {len(problems) - len(errors)} warning(s)[/]")
         sys.exit(EXIT_BAD_INPUT)
-    click.echo(f"valid: {_scenario_path(path)} ({len(problems)} warning(s))")
+    click.echo(f"valid: {visible(_scenario_path(path))} ({len(problems)} warning(s))")
 
 
 @cli.command()
 @click.argument("path", required=False, type=click.Path())
 @click.option("--out", "out", type=click.Path(file_okay=False), default=None,
-              help="Folder for the result files [default: ./results/<scenario name>].")
+              help="Folder for the result files [default: ./results/<scenario name as a safe folder name>].")
 @click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=DEFAULT_TIME_LIMIT, show_default=True,
               help="Solver time limit, seconds.")
 @click.option("--mip-gap", type=click.FloatRange(min=0), default=DEFAULT_MIP_GAP, show_default=True,
@@ -119,35 +131,119 @@ def validate(path: str | None) -> None:
 @click.option("--first-plan/--no-first-plan", default=True, show_default=True,
               help="Hand HiGHS a first plan (the LP rounded, then re-planned year by year): made beside "
                    "HiGHS with two threads or more, before it with one.")
-@click.option("--check/--no-check", "run_check", default=False, show_default=True,
-              help="Recompute every constraint and cost from the result tables; fail on a violation.")
+@click.option("--check/--no-check", "run_check", default=True, hidden=True,
+              help="Kept for scripts: every plan is checked by the independent checker; a plan it does not "
+                   "confirm is reported as 'unverified' and not saved.")
+@click.option("--save-interrupted", is_flag=True,
+              help="On Ctrl-C or SIGTERM, save the best plan so far into --out even where it replaces an "
+                   "earlier result (without it, an earlier result is never replaced by an interrupted one).")
+@click.option("--failure-record", is_flag=True,
+              help="When no plan is saved (infeasible, error, unverified), write the reason to "
+                   "<out>.failed.json beside --out.")
 @click.option("--no-excel", is_flag=True, help="Skip result.xlsx.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only the status line.")
 @_friendly
-def solve(path, out, time_limit, mip_gap, threads, first_plan, run_check, no_excel, quiet) -> None:
+def solve(path, out, time_limit, mip_gap, threads, first_plan, run_check, save_interrupted, failure_record,
+          no_excel, quiet) -> None:
     """Solve a scenario (folder or .xlsx) and write the plan to --out."""
     import allocopt
     from allocopt.console import print_result
+    from allocopt.interrupt import EXIT_CODES
+    from allocopt.result import check_writable, results_folder
 
     start = time.perf_counter()
     scenario = allocopt.load_scenario(_scenario_path(path))
     load_seconds = time.perf_counter() - start
+    target = Path(out) if out else results_folder(scenario.settings.name)
+    check_writable(target)  # before the solve: a folder that cannot take the result fails now, not later
     result = allocopt.solve(scenario, time_limit=time_limit, mip_gap=mip_gap, threads=threads,
                             first_plan=first_plan)
     result.timings = {"load": load_seconds, **result.timings}
-    if run_check and result.has_plan:
-        result.violations = [str(v) for v in allocopt.check(scenario, result)]
-    target = Path(out) if out else Path("results") / result.scenario
-    result.save(target, excel=not no_excel)
+    saved = _save_solved(result, target, save_interrupted, no_excel)
     if quiet:
         click.echo(f"{result.status}: objective {result.objective}, gap {result.gap}")
     else:
         print_result(result, Console())
-    click.echo(f"results written to {target}")
-    if result.violations:
-        _print_violations(result.violations, f"[red]check failed: {len(result.violations)} violation(s)[/]")
+    if saved:
+        click.echo(f"results written to {visible(target)}")
+    if result.status == "interrupted":
+        _report_interrupted(result, target, saved)
+        sys.exit(EXIT_CODES.get(result.stopped_by or "", EXIT_CODES["SIGINT"]))
+    if not saved:
+        if failure_record:
+            record = _write_failure_record(result, target)
+            err.print(f"the reason is recorded in {markup_safe(record)}", highlight=False)
+        err.print(f"nothing written to {markup_safe(target)} (an earlier result there is kept)", highlight=False)
+        if result.violations:
+            _print_violations(result.violations, f"[red]check failed: {len(result.violations)} violation(s)[/]")
+        err.print(f"[red]no plan: {result.status}[/] {markup_safe(result.message)}", highlight=False)
         sys.exit(EXIT_NO_PLAN)
-    _exit_without_plan(result)
+
+
+def _save_solved(result, target: Path, save_interrupted: bool, no_excel: bool) -> bool:
+    """Save ``result`` into ``target`` when allocopt stands behind it: an optimal or time-limited
+    plan, or an interrupted one where it replaces no earlier result (or the user asked for it).
+    Whether it was saved."""
+    from allocopt.result import PLAN_STATUSES
+
+    if result.status in PLAN_STATUSES:
+        result.save(target, excel=not no_excel)
+        return True
+    if result.status == "interrupted" and result.has_plan and (save_interrupted or not _holds_a_result(target)):
+        result.save(target, excel=not no_excel)
+        return True
+    return False
+
+
+def _holds_a_result(target: Path) -> bool:
+    """Whether ``target`` holds a saved result other than an interrupted one."""
+    import json
+
+    try:
+        summary = json.loads((target / "summary.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return target.is_dir() and any(target.iterdir())
+    return summary.get("status") != "interrupted"
+
+
+def _report_interrupted(result, target: Path, saved: bool) -> None:
+    if saved:
+        err.print(f"[yellow]interrupted:[/] the best plan so far is saved in {markup_safe(target)} with status "
+                  "'interrupted'", highlight=False)
+    elif result.has_plan:
+        err.print(f"[yellow]interrupted:[/] the best plan so far was not saved: {markup_safe(target)} holds an "
+                  "earlier result, which is kept (add --save-interrupted to replace it)", highlight=False)
+    else:
+        err.print("[yellow]interrupted[/] before any plan was found; nothing written", highlight=False)
+
+
+def _write_failure_record(result, target: Path) -> Path:
+    """``<target>.failed.json``: the summary of a run that saved no plan (status, message,
+    violations, settings), written whole or not at all."""
+    import json
+    import os
+    import tempfile
+
+    record = target.with_name(f"{target.name}.failed.json")
+    record.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{record.name}.", dir=record.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(json.dumps(result.summary(), indent=2, sort_keys=True) + "\n")
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, record)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return record
+
+
+def _umask() -> int:
+    import os
+
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 @cli.command()
@@ -163,13 +259,15 @@ def evaluate(path, plan, out, threads, no_excel) -> None:
     """Price a given plan: its decisions fixed, demand assigned at least cost, every breach named."""
     import allocopt
     from allocopt.console import print_result
+    from allocopt.result import check_writable, results_folder
 
     scenario = allocopt.load_scenario(_scenario_path(path))
+    target = Path(out) if out else results_folder(f"{scenario.settings.name}-evaluated")
+    check_writable(target)  # before the evaluation: a folder that cannot take the result fails now
     result = allocopt.evaluate(scenario, Path(plan), threads=threads)
-    target = Path(out) if out else Path("results") / f"{result.scenario}-evaluated"
     result.save(target, excel=not no_excel)
     print_result(result, Console())
-    click.echo(f"results written to {target}")
+    click.echo(f"results written to {visible(target)}")
     if result.violations:
         _print_violations(result.violations, f"[yellow]the plan breaks {len(result.violations)} rule(s):[/]")
     _exit_without_plan(result)
@@ -182,12 +280,12 @@ def _write_imported(scenario, out_dir: str) -> None:
     try:
         write_scenario(scenario, Path(out_dir))
     except FileExistsError as exc:
-        err.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        err.print(Text.assemble(("error:", "red"), " ", visible(exc, lines=True)), highlight=False, soft_wrap=True)
         sys.exit(EXIT_BAD_INPUT)
     customers = len(scenario.demand)
-    click.echo(f"wrote scenario {scenario.settings.name} to {out_dir}: {len(scenario.options)} candidate "
-               f"site(s), {customers} customer(s) with demand")
-    click.echo(f"solve it to proven optimality with: allocopt solve {out_dir} --mip-gap 0")
+    click.echo(f"wrote scenario {visible(scenario.settings.name)} to {visible(out_dir)}: {len(scenario.options)} "
+               f"candidate site(s), {customers} customer(s) with demand")
+    click.echo(f"solve it to proven optimality with: allocopt solve {visible(out_dir)} --mip-gap 0")
 
 
 @cli.command("import-orlib")
@@ -216,7 +314,11 @@ def import_holmberg(file, out_dir) -> None:
 
 
 def main() -> None:
-    """Entry point of the ``allocopt`` command."""
+    """Entry point of the ``allocopt`` command: SIGTERM stops it as Ctrl-C does (cleanup runs,
+    nothing half-written stays, exit code 143; 130 for Ctrl-C)."""
+    from allocopt.interrupt import raise_on_sigterm
+
+    raise_on_sigterm()
     cli(prog_name="allocopt")
 
 

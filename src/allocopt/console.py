@@ -2,19 +2,54 @@
 
 Shows status, NPV (discounted total cost), gap, actions per year, unmet demand and budget use
 per year. Money is shown in MSEK.
+
+User text (ids, names, messages) never reaches rich as markup: it goes in :class:`~rich.text.Text`
+objects or through :func:`rich.markup.escape`, after :func:`visible` has made control characters
+visible (an escape byte in an id is shown as ``\\x1b``, never sent to the terminal).
 """
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 import pandas as pd
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 if TYPE_CHECKING:
     from allocopt.result import Result
     from allocopt.validate import Problem
+
+_INVISIBLE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]")
+_INVISIBLE_BUT_LINES = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]")
+
+
+def visible(text: object, *, lines: bool = False) -> str:
+    """``text`` with control characters (C0, DEL, C1: ESC, CR, BEL ...) and invisible formatting
+    characters (bidirectional overrides, zero-width spaces) written out as ``\\x1b`` or
+    ``\\u202e``, so that none reaches the terminal. ``lines=True`` keeps newlines and tabs."""
+    pattern = _INVISIBLE_BUT_LINES if lines else _INVISIBLE
+
+    def show(m: re.Match) -> str:
+        code = ord(m[0])
+        return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+    return pattern.sub(show, str(text))
+
+
+def plain(text: object, style: str = "", *, lines: bool = False) -> Text:
+    """User text as a rich Text: shown as it is (no markup, no emoji codes), control characters
+    visible (see :func:`visible`)."""
+    return Text(visible(text, lines=lines), style=style)
+
+
+def markup_safe(text: object, *, lines: bool = False) -> str:
+    """User text to put inside a rich markup string: visible control characters, ``[`` escaped."""
+    return escape(visible(text, lines=lines))
+
 
 MSEK = 1e6
 
@@ -31,11 +66,14 @@ def _pct(x) -> str:
 
 
 def headline(result: "Result") -> Table:
-    table = Table(title=f"allocopt: {result.scenario}", show_header=False, title_justify="left")
+    table = Table(title=Text(f"allocopt: {visible(result.scenario)}"), show_header=False, title_justify="left")
     table.add_column(style="bold")
     table.add_column()
     colour = {"optimal": "green", "time_limit": "yellow", "evaluated": "cyan"}.get(result.status, "red")
-    table.add_row("status", f"[{colour}]{result.status}[/]" + (f"  {result.message}" if result.message else ""))
+    status = Text(visible(result.status), style=colour)
+    if result.message:
+        status.append("  " + visible(result.message))
+    table.add_row("status", status)
     if result.objective is not None:
         table.add_row("NPV of cost", f"{_msek(result.objective)} MSEK (discounted)")
     if result.gap is not None:
@@ -56,8 +94,8 @@ def actions_per_year(result: "Result") -> Table:
     for col in ("year", "action", "option / site", "district", "service", "modules", "places", "capex MSEK"):
         table.add_column(col, justify="right" if col in ("modules", "places", "capex MSEK", "year") else "left")
     for row in result.actions.itertuples(index=False):
-        table.add_row(str(row.year), row.action, str(row.option if isinstance(row.option, str) else row.site),
-                      str(row.district), "" if not isinstance(row.service, str) else row.service,
+        table.add_row(str(row.year), plain(row.action), plain(row.option if isinstance(row.option, str) else row.site),
+                      plain(row.district), plain(row.service if isinstance(row.service, str) else ""),
                       "" if pd.isna(row.modules) else f"{int(row.modules)}",
                       f"{row.capacity_change:+,.0f}", _msek(row.capex))
     return table
@@ -85,7 +123,7 @@ def unmet_by_service(result: "Result") -> Table | None:
     table.add_column("place-years", justify="right")
     grouped = bal[bal["unmet"] > 0].groupby(["service", "district"])["unmet"].sum()
     for (service, district), value in grouped.items():
-        table.add_row(service, district, f"{value:,.0f}")
+        table.add_row(plain(service), plain(district), f"{value:,.0f}")
     return table
 
 
@@ -106,4 +144,4 @@ def print_problems(problems: list["Problem"], console: Console | None = None) ->
     console = console or Console(stderr=True)
     for p in problems:
         colour = "red" if p.severity == "error" else "yellow"
-        console.print(f"[{colour}]{p}[/]", highlight=False, soft_wrap=True)
+        console.print(plain(p, colour), highlight=False, soft_wrap=True)

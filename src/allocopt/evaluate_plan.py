@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from allocopt.tables_io import unescape_formula
+
 from allocopt.result import Result
 from allocopt.scenario import Scenario
 from allocopt.validate import Problem, ScenarioError
@@ -41,6 +43,7 @@ def read_plan(actions: pd.DataFrame | str | os.PathLike, scenario: Scenario) -> 
             table = pd.read_csv(actions, dtype=str, keep_default_na=False)
         except (OSError, ValueError, pd.errors.ParserError) as exc:
             raise ScenarioError([Problem(str(actions), None, None, f"cannot read the plan: {exc}")]) from None
+        table = table.map(unescape_formula)  # an actions.csv allocopt wrote: ids like '=x were escaped
     problems: list[Problem] = []
     for column in ("year", "action"):
         if column not in table.columns:

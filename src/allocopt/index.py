@@ -78,6 +78,22 @@ class ServiceInfo:
     penalty: float | None             # SEK per unmet place and year; None: forbidden
 
 
+@dataclass(frozen=True)
+class LockConflict:
+    """Locks that cannot all hold (the plan would be infeasible).
+
+    ``locks``: their indexes in ``scenario.locks``, the one to look at first; ``column``: that
+    lock's column to change ('year', or 'id' when its year is blank); ``message`` says why.
+    """
+
+    locks: tuple[int, ...]
+    column: str
+    message: str
+
+    def __str__(self) -> str:
+        return self.message
+
+
 @dataclass
 class PlanIndex:
     """The sparse sets and plain-data parameters of one scenario (see models/premises.md)."""
@@ -100,6 +116,7 @@ class PlanIndex:
     residual_value: bool
     conflicts: list[str] = field(default_factory=list)  # locks that cannot hold: the plan is infeasible
     options_at_site: dict[str, list[OptionInfo]] = field(default_factory=dict)
+    lock_conflicts: list[LockConflict] = field(default_factory=list)  # the same, located (allocopt.refusals)
 
     def site_options(self, site: str) -> list[OptionInfo]:
         """Expansion and conversion options at ``site``."""
@@ -196,26 +213,36 @@ def _option_info(scenario: Scenario, o, district: str) -> OptionInfo:
     )
 
 
-def _apply_locks(scenario: Scenario, sites: dict[str, SiteInfo], options: dict[str, OptionInfo]) -> list[str]:
+def _apply_locks(scenario: Scenario, sites: dict[str, SiteInfo],
+                 options: dict[str, OptionInfo]) -> list[LockConflict]:
+    """Apply the locks to the sites' open bounds and the options' years; the conflicts found."""
     years = scenario.years
-    conflicts: list[str] = []
-    for lock in scenario.locks:
+    conflicts: list[LockConflict] = []
+    keep: dict[str, list[tuple[int, int]]] = {}   # site -> [(lock index, open through year)]
+    close: dict[str, list[tuple[int, int]]] = {}  # site -> [(lock index, closed from year)]
+    force: dict[str, list[tuple[int, int]]] = {}  # option -> [(lock index, open by year)]
+    forbid: dict[str, list[int]] = {}             # option -> [lock index]
+    for i, lock in enumerate(scenario.locks):
         if lock.target == "option":
             o = options[lock.id]
             if lock.rule == "forbid":
                 o.years = []
+                forbid.setdefault(o.option, []).append(i)
             else:
                 by = lock.year if lock.year is not None else years[-1]
                 o.force_by = by if o.force_by is None else min(o.force_by, by)
+                force.setdefault(o.option, []).append((i, by))
         else:
             x = sites[lock.id]
             if lock.rule == "keep_open":
                 through = lock.year if lock.year is not None else years[-1]
+                keep.setdefault(x.site, []).append((i, through))
                 for y in years:
                     if y <= through:
                         x.open_lb[y] = 1
             else:
                 by = lock.year if lock.year is not None else years[0]
+                close.setdefault(x.site, []).append((i, by))
                 for y in years:
                     if y >= by:
                         x.open_ub[y] = 0
@@ -228,15 +255,41 @@ def _apply_locks(scenario: Scenario, sites: dict[str, SiteInfo], options: dict[s
             x.open_lb[b] = max(x.open_lb[b], x.open_lb[a])
         bad = [y for y in years if x.open_lb[y] > x.open_ub[y]]
         if bad:
-            conflicts.append(f"site '{x.site}' must be both open and closed in {bad[0]} "
-                             "(a keep_open lock against a close lock or the end of a non-renewable lease)")
+            conflicts.append(_site_conflict(scenario, x.site, bad[0], keep.get(x.site, []), close.get(x.site, [])))
             for y in bad:
                 x.open_lb[y] = x.open_ub[y]
     for o in options.values():
         if o.force_by is not None and not any(t <= o.force_by for t in o.years):
-            conflicts.append(f"option '{o.option}' is forced to open by {o.force_by}, but its earliest "
-                             "opening year (earliest year plus lead time) is later or it is forbidden")
+            conflicts.append(_option_conflict(scenario, o, force[o.option], forbid.get(o.option, [])))
     return conflicts
+
+
+def _site_conflict(scenario: Scenario, site: str, year: int, keep: list[tuple[int, int]],
+                   close: list[tuple[int, int]]) -> LockConflict:
+    """Why ``site`` must be both open and closed in ``year``: the locks that say so, and the site's own rules."""
+    opening = [i for i, through in keep if through >= year]
+    closing = [i for i, by in close if by <= year]
+    why_open = "a keep_open lock" if opening else "the site may not close then (may_close, close_from)"
+    why_closed = "a close lock" if closing else "its lease ends and is not renewable"
+    involved = tuple(opening + closing)
+    column = "year" if involved and scenario.locks[involved[0]].year is not None else "id"
+    return LockConflict(involved, column,
+                        f"site '{site}' must be both open and closed in {year}: {why_open} against {why_closed}")
+
+
+def _option_conflict(scenario: Scenario, o: OptionInfo, force: list[tuple[int, int]],
+                     forbid: list[int]) -> LockConflict:
+    """Why option ``o`` cannot open by the year it is forced to."""
+    if forbid:
+        first = min(i for i, _ in force)
+        return LockConflict((first, *forbid), "id" if scenario.locks[first].year is None else "year",
+                            f"option '{o.option}' is forced to open by {o.force_by}, but a lock forbids it")
+    first = min(i for i, by in force if by == o.force_by)
+    earliest = min(o.years) if o.years else None
+    when = f"is {earliest}" if earliest is not None else "is after the horizon"
+    return LockConflict((first,), "year" if scenario.locks[first].year is not None else "id",
+                        f"option '{o.option}' is forced to open by {o.force_by}, but its earliest opening year "
+                        f"(earliest year plus lead time) {when}")
 
 
 def build_index(scenario: Scenario) -> PlanIndex:
@@ -259,7 +312,7 @@ def build_index(scenario: Scenario) -> PlanIndex:
     sites = {x.site: _site_info(scenario, x, capacity[x.site]) for x in scenario.sites}
     site_district = {x.site: x.district for x in scenario.sites}
     options = {o.option: _option_info(scenario, o, o.district or site_district[o.site]) for o in scenario.options}
-    conflicts = _apply_locks(scenario, sites, options)
+    lock_conflicts = _apply_locks(scenario, sites, options)
 
     facility_kind = {x: "site" for x in sites}
     facility_district = dict(site_district)
@@ -294,5 +347,6 @@ def build_index(scenario: Scenario) -> PlanIndex:
         capex_cap={b.year: b.capex_cap for b in budget if b.capex_cap is not None},
         opex_cap={b.year: b.opex_cap for b in budget if b.opex_cap is not None},
         residual_value=scenario.settings.residual_value == "straight_line",
-        conflicts=conflicts, options_at_site=options_at_site,
+        conflicts=[c.message for c in lock_conflicts], options_at_site=options_at_site,
+        lock_conflicts=lock_conflicts,
     )

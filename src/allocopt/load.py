@@ -12,6 +12,16 @@ collected, located by file, row (as a spreadsheet user counts it: the header is 
 rows are labelled ``services[3]``) and column, and raised together as one
 :class:`~allocopt.validate.ScenarioError`. Problems in a workbook name the sheet as
 ``plan.xlsx[options]``.
+
+Every number must be finite and within its column's range (:class:`allocopt.scenario.Range`,
+shown in the README's reference). A CSV separated by ';' (Excel in a Swedish locale) is read
+with decimal commas in its number columns. Population, housing and demand rows after the
+horizon's last year are ignored with one warning per table. What is read is limited (each limit
+an error naming the file; :mod:`allocopt.tables_io`): scenario.yaml at most 10 MiB, without
+anchors or aliases, nested at most 20 deep; a CSV table at most 200 MiB; a workbook at most
+100 MiB; at most 1 000 000 data rows per table. :func:`validate_path` also reports what the
+solve would refuse before solving (:mod:`allocopt.refusals`: lock conflicts, demand out of
+every facility's reach while unmet demand is forbidden, rows that cannot hold).
 """
 
 from __future__ import annotations
@@ -24,12 +34,12 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from allocopt.scenario import REQUIRED_TABLES, TABLES, Row, Scenario, Settings
+from allocopt.scenario import REQUIRED_TABLES, TABLES, Row, Scenario, Settings, number_text, value_range
 from allocopt.tables_io import (
     SETTINGS_SHEET, RawTable, ReadError, cell_text, read_csv, read_workbook, read_yaml,
     replace_folder, write_csv, write_xlsx, write_yaml,
 )
-from allocopt.validate import Problem, ScenarioError, Sources, cross_check
+from allocopt.validate import Problem, ScenarioError, Sources, after_horizon, cross_check
 
 __all__ = ["load_scenario", "validate_path", "write_scenario", "write_workbook"]
 
@@ -54,7 +64,8 @@ def validate_path(path: str | Path) -> list[Problem]:
 
     Where some rows are invalid, the cross-table checks still run on the valid ones (a
     reference to a row that is itself invalid is not reported twice). An empty list means the
-    scenario is sound.
+    scenario is sound. A scenario that loads is also indexed and its model built, to report
+    what the solve would refuse (:func:`allocopt.refusals.scenario_refusals`) as errors.
     """
     raw = _read(Path(path))
     if _has_errors(raw.problems):
@@ -63,7 +74,9 @@ def validate_path(path: str | Path) -> list[Problem]:
         scenario = _build(raw)
     except ScenarioError as e:
         return raw.problems + e.problems
-    return raw.problems + cross_check(scenario, raw.sources)
+    from allocopt.refusals import scenario_refusals
+
+    return raw.problems + cross_check(scenario, raw.sources) + scenario_refusals(scenario, raw.sources)
 
 
 def write_scenario(scenario: Scenario, folder: str | Path) -> None:
@@ -138,7 +151,18 @@ def _has_errors(problems: list[Problem]) -> bool:
 
 
 def _build(raw: _Raw) -> Scenario:
-    """Assemble the scenario; the cross checks raise ScenarioError (not wrapped by pydantic)."""
+    """Assemble the scenario; the cross checks raise ScenarioError (not wrapped by pydantic).
+
+    Rows after the horizon (population, housing, demand: a forecast longer than the plan) are
+    left out here, with their warnings added to ``raw.problems``.
+    """
+    assert raw.settings is not None
+    later, warnings = after_horizon(raw.tables, raw.settings.last_year, raw.sources)
+    raw.problems.extend(warnings)
+    for name, drop in later.items():
+        keep = [i for i in range(len(raw.tables[name])) if i not in drop]
+        raw.tables[name] = [raw.tables[name][i] for i in keep]
+        raw.sources[name] = [raw.sources[name][i] for i in keep]
     return Scenario.model_validate({"settings": raw.settings, **raw.tables}, context={"sources": raw.sources})
 
 
@@ -302,9 +326,12 @@ def _validate_table(name: str, table: RawTable, raw: _Raw) -> None:
             raw.problems.append(Problem(table.file, "1", f, f"required column '{f}' is missing from the header"))
 
     rows, where = raw.tables.setdefault(name, []), raw.sources.setdefault(name, [])
+    numeric = {f for f, info in model.model_fields.items() if value_range(info) is not None}
     for label, cells in table.rows:
         if table.header is not None:
             cells = {k: v for k, v in cells.items() if k in fields}
+        if table.decimal_comma:
+            cells = {k: _decimal_point(v) if k in numeric else v for k, v in cells.items()}
         try:
             rows.append(model.model_validate(cells))
             where.append((table.file, label))
@@ -319,10 +346,25 @@ def _validate_table(name: str, table: RawTable, raw: _Raw) -> None:
 
 _MISSING = "required value missing"
 
+_DECIMAL_COMMA = re.compile(r"[+-]?(?:\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?:,\d+)?|\d*,\d+)(?:[eE][+-]?\d+)?")
+"""A number as Excel writes it in a Swedish locale: decimal comma, digits grouped by spaces."""
+
+
+def _decimal_point(value: Any) -> Any:
+    """'12,5' -> '12.5', '1 234,5' -> '1234.5' (a ';'-separated CSV's number column); else unchanged."""
+    if isinstance(value, str) and _DECIMAL_COMMA.fullmatch(value):
+        return re.sub(r"[ \u00a0\u202f]", "", value).replace(",", ".")
+    return value
+
+
+_OUT_OF_RANGE = {"greater_than_equal", "greater_than", "less_than_equal", "less_than", "finite_number",
+                 "value_error"}
+"""Errors of a value that parsed as a number but is not one the column accepts."""
+
 
 def _messages(error: ValidationError, model: type[BaseModel], noun: str) -> list[tuple[str | None, str]]:
-    """(column, plain message) for each pydantic error; a union's failed branches give one message."""
-    fields = list(model.model_fields)
+    """(column, plain message) for each pydantic error; a union's failed branches give one message
+    (the number branch's alone when the value was a number out of range: 'must be <= ...')."""
     grouped: dict[str | None, list[dict]] = {}
     for err in error.errors():
         loc = err["loc"]
@@ -333,12 +375,17 @@ def _messages(error: ValidationError, model: type[BaseModel], noun: str) -> list
         branches = [e for e in errs if len(e["loc"]) > 1]
         if len(branches) > 1:
             wanted = [_expected(e) for e in branches]
-            if all(wanted):
+            number = [e for e in branches if e["type"] in _OUT_OF_RANGE]
+            if number:
+                others = [w for e, w in zip(branches, wanted) if e not in number and w]
+                also = f" (or {' or '.join(others)})" if others else ""
+                out.append((column, _message(number[0], model, noun, column) + also))
+            elif all(wanted):
                 out.append((column, f"expected {' or '.join(wanted)}, got {_quoted(branches[0]['input'])}"))
             else:
-                out.append((column, " or ".join(dict.fromkeys(_message(e, fields, noun) for e in branches))))
+                out.append((column, " or ".join(dict.fromkeys(_message(e, model, noun, column) for e in branches))))
             errs = [e for e in errs if len(e["loc"]) <= 1]
-        out.extend((column, _message(e, fields, noun)) for e in errs)
+        out.extend((column, _message(e, model, noun, column)) for e in errs)
     return out
 
 
@@ -358,17 +405,23 @@ def _expected(err: dict) -> str | None:
     return None
 
 
-def _message(err: dict, fields: list[str], noun: str) -> str:
+def _message(err: dict, model: type[BaseModel], noun: str, column: str | None = None) -> str:
     kind, ctx, value = err["type"], err.get("ctx") or {}, err["input"]
+    fields = list(model.model_fields)
     if kind == "missing":
         return _MISSING if noun == "column" else f"required {noun} missing"
     if kind == "extra_forbidden":
         return _unknown(str(err["loc"][-1]), fields, noun)
+    if kind == "finite_number":
+        return f"must be a finite number, got {value}"
     bounds = {"greater_than_equal": (">=", "ge"), "greater_than": (">", "gt"),
               "less_than_equal": ("<=", "le"), "less_than": ("<", "lt")}
     if kind in bounds:
         op, key = bounds[kind]
-        return f"must be {op} {cell_text(ctx[key])}, got {value}"
+        info = model.model_fields.get(column) if column else None
+        spec = value_range(info) if info is not None else None
+        unit = f" {spec.unit}" if spec is not None and spec.unit and op in ("<=", "<") else ""
+        return f"must be {op} {number_text(ctx[key])}{unit}, got {value}"
     if kind == "value_error":
         return str(ctx.get("error") or err["msg"].removeprefix("Value error, "))
     if kind == "string_too_short":

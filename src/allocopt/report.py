@@ -2,7 +2,13 @@
 
 Files: one CSV per table, ``result.xlsx`` (one sheet per table plus ``summary``) and
 ``summary.json``. The same result gives byte-identical files: fixed column order, ``\\n`` line
-ends, and the workbook's timestamps pinned.
+ends, the workbook's timestamps pinned, and -0.0 written as 0.
+
+Text is never taken for a formula (OWASP CSV injection): in the CSVs a text cell whose first
+character (after any single quotes) is ``=``, ``+``, ``-``, ``@``, a tab or a CR gets a single
+quote in front (``=SUM(A1)`` is written ``'=SUM(A1)``; numbers, negative ones included, are
+numbers and never quoted; :func:`allocopt.tables_io.unescape_formula` gives the text back); in
+the workbook every text cell is stored as text, exactly as it is.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from allocopt.result import write_summary
+from allocopt.tables_io import escape_formula, excel_text, mark_text_cells, not_stored_as_text
 
 if TYPE_CHECKING:
     from allocopt.result import Result
@@ -34,8 +41,9 @@ def write_tables(result: "Result", folder: Path, *, excel: bool = True) -> None:
     ``summary.json`` comes last, with the seconds the other files took as ``timings.write``.
     """
     start = time.perf_counter()
-    for name, table in result.tables().items():
-        table.to_csv(folder / f"{name}.csv", index=False, lineterminator="\n")
+    tables = {name: _no_negative_zero(table) for name, table in result.tables().items()}
+    for name, table in tables.items():
+        _escape_text(table, escape_formula).to_csv(folder / f"{name}.csv", index=False, lineterminator="\n")
     if excel:
         write_workbook(result, folder / "result.xlsx")
     result.timings["write"] = time.perf_counter() - start
@@ -44,18 +52,61 @@ def write_tables(result: "Result", folder: Path, *, excel: bool = True) -> None:
 
 def write_workbook(result: "Result", path: Path) -> None:
     """One sheet per table, plus a ``summary`` sheet of key figures; deterministic bytes (the
-    timings, which differ run to run, are in summary.json only)."""
+    timings, which differ run to run, are in summary.json only). Every text cell is stored as
+    text, never as a formula; -0.0 as 0."""
     summary = result.summary()
     flat = [(k, v) for k, v in summary.items()
             if not isinstance(v, (dict, list)) and k not in VOLATILE_SUMMARY_KEYS]
+    tables = {name: _no_negative_zero(table) for name, table in result.tables().items()}
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-        pd.DataFrame(flat, columns=["key", "value"]).to_excel(writer, sheet_name="summary", index=False)
-        for name, table in result.tables().items():
+        _escape_text(pd.DataFrame(flat, columns=["key", "value"]), excel_text).to_excel(
+            writer, sheet_name="summary", index=False)
+        mark_text_cells(writer.sheets["summary"])
+        for name, table in tables.items():
+            table = _escape_text(table, excel_text)
             table.to_excel(writer, sheet_name=name, index=False)
+            mark_text_cells(writer.sheets[name], _not_text_columns(table))
         writer.book.properties.created = FIXED_TIME
         writer.book.properties.modified = FIXED_TIME
     _pin_zip_times(buffer.getvalue(), path)
+
+
+def _no_negative_zero(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with every -0.0 written as 0.0 (float columns, and floats in mixed columns)."""
+    out = table.copy()
+    for column in out.columns:
+        values = out[column]
+        if pd.api.types.is_float_dtype(values):
+            out[column] = values + 0.0
+        elif values.dtype == object:
+            out[column] = values.map(lambda v: v + 0.0 if isinstance(v, float) else v)
+    return out
+
+
+def _escape_text(table: pd.DataFrame, escape) -> pd.DataFrame:
+    """``table`` with ``escape`` applied to every text cell (numbers and empty cells as they are).
+    Works on each column's distinct values: ids repeat, and most need no change."""
+    out = table
+    for column in table.columns:
+        if not _may_hold_text(table[column]):
+            continue
+        changed = {v: escape(v) for v in pd.unique(table[column]) if isinstance(v, str)}
+        changed = {v: e for v, e in changed.items() if e != v}
+        if changed:
+            out = out.copy() if out is table else out
+            out[column] = table[column].map(lambda v: changed.get(v, v) if isinstance(v, str) else v)
+    return out
+
+
+def _not_text_columns(table: pd.DataFrame) -> list[int]:
+    """1-based numbers of the columns holding a text openpyxl would not store as text."""
+    return [j + 1 for j, column in enumerate(table.columns)
+            if _may_hold_text(table[column]) and any(map(not_stored_as_text, pd.unique(table[column])))]
+
+
+def _may_hold_text(values: pd.Series) -> bool:
+    return pd.api.types.is_object_dtype(values.dtype) or pd.api.types.is_string_dtype(values.dtype)
 
 
 def _pin_zip_times(data: bytes, path: Path) -> None:

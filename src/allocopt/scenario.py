@@ -12,10 +12,15 @@ whole calendar years.
 
 from __future__ import annotations
 
-from typing import Literal
+import math
+import unicodedata
+from dataclasses import dataclass
+from types import UnionType
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, model_validator
+from pydantic.fields import FieldInfo
 
 OptionKind = Literal["build", "lease", "pavilion", "expansion", "conversion"]
 """Kinds of candidate project.
@@ -32,10 +37,149 @@ LEASED_KINDS: tuple[str, ...] = ("lease", "pavilion")
 SITE_KINDS: tuple[str, ...] = ("expansion", "conversion")
 
 
-class Row(BaseModel):
-    """Base of every table row: unknown columns are errors."""
+# ---------------------------------------------------------------- numbers and their ranges
 
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+MAX_SEK = 1e13
+"""Largest money figure, SEK or SEK per year (ten trillion: far above any municipal budget)."""
+MAX_PLACES = 1e9
+"""Largest number of places (capacity, demand)."""
+MIN_PLACES = 1e-6
+"""Smallest nonzero number of places: smaller ones are typing errors and break the solver's arithmetic."""
+MAX_PERSONS = 1e9
+"""Largest number of residents in one population row."""
+MAX_HOMES = 1e7
+"""Largest number of homes completed in one housing row."""
+MAX_PERSONS_PER_HOME = 100.0
+"""Largest number of residents of one age band per new home."""
+MAX_KM = 1e5
+"""Largest distance or coordinate, km."""
+MAX_TRAVEL_COST = 1e9
+"""Largest travel cost, SEK per place, km and year."""
+FIRST_YEAR, LAST_YEAR = 1900, 2200
+"""Range of every calendar-year column."""
+MAX_YEARS_IN_SERVICE = 200
+"""Longest lifetime or lease term, years."""
+MAX_MODULES = 10_000
+"""Most modules of one option."""
+
+
+def number_text(x: float) -> str:
+    """A bound as people read it: ``0``, ``0.5``, ``2200``, ``1e+13``, ``1e-06``."""
+    x = float(x)
+    if math.isfinite(x) and x.is_integer() and abs(x) < 1e6:
+        return str(int(x))
+    return f"{x:g}"
+
+
+@dataclass(frozen=True)
+class Range:
+    """The range of a numeric column: checked on validation, shown in the README and in messages.
+
+    ``lo`` … ``hi`` inclusive (``lo`` excluded when ``lo_open``); ``tiny``: nonzero magnitudes
+    below it are errors; ``unlimited``: ``inf`` is accepted and means no limit (as a blank does).
+    NaN and infinities are errors everywhere else (``allow_inf_nan=False`` on every row).
+    """
+
+    lo: float
+    hi: float
+    unit: str = ""
+    lo_open: bool = False
+    tiny: float | None = None
+    unlimited: bool = False
+
+    def text(self) -> str:
+        """'0 … 1e+13 SEK', '> 0 … 1', '0, or 1e-06 … 1e+09 places', '> 0 … 100000 km; inf: unlimited'."""
+        unit = f" {self.unit}" if self.unit else ""
+        hi = number_text(self.hi)
+        if self.tiny is not None:
+            low = f"{number_text(self.tiny)} … {hi}"
+            out = low if self.lo_open else f"0, or {low}"
+        else:
+            out = f"{'> ' if self.lo_open else ''}{number_text(self.lo)} … {hi}"
+        return out + unit + ("; inf: unlimited" if self.unlimited else "")
+
+    def check(self, value: float) -> float:
+        """The checks Field constraints cannot state (tiny magnitudes; inf meaning unlimited)."""
+        unit = f" {self.unit}" if self.unit else ""
+        if self.unlimited:
+            if math.isnan(value) or value == -math.inf:
+                raise ValueError(f"must be a number (blank or inf: unlimited), got {value}")
+            if value != math.inf and not (value > self.lo if self.lo_open else value >= self.lo):
+                raise ValueError(f"must be {'>' if self.lo_open else '>='} {number_text(self.lo)}, got {value:g}")
+            if self.hi < value < math.inf:
+                raise ValueError(f"must be <= {number_text(self.hi)}{unit} (blank or inf: unlimited), got {value:g}")
+        if self.tiny is not None and 0 < abs(value) < self.tiny:
+            least = f"at least {number_text(self.tiny)}{unit}"
+            raise ValueError(f"must be {least if self.lo_open else '0 or ' + least}, got {value!r}")
+        return value
+
+
+def number(lo: float, hi: float, unit: str = "", *, lo_open: bool = False, tiny: float | None = None,
+           unlimited: bool = False, integer: bool = False) -> Any:
+    """A numeric column type: ``Annotated[float, constraints, Range]`` (``int`` when ``integer``)."""
+    spec = Range(lo, hi, unit, lo_open, tiny, unlimited)
+    if unlimited:  # every check in Range.check, so that NaN is not reported as 'must be > 0'
+        return Annotated[float, Field(allow_inf_nan=True), AfterValidator(spec.check), spec]
+    bounds = Field(gt=lo, le=hi) if lo_open else Field(ge=lo, le=hi)
+    if tiny is not None:
+        return Annotated[int if integer else float, bounds, AfterValidator(spec.check), spec]
+    return Annotated[int if integer else float, bounds, spec]
+
+
+def value_range(field: FieldInfo) -> Range | None:
+    """The :class:`Range` of a field (of its number branch, for unions such as ``number | None``)."""
+    for m in field.metadata:
+        if isinstance(m, Range):
+            return m
+    if get_origin(field.annotation) in (Union, UnionType):
+        for arg in get_args(field.annotation):
+            if get_origin(arg) is Annotated:
+                for m in arg.__metadata__:
+                    if isinstance(m, Range):
+                        return m
+    return None
+
+
+SEK = number(0, MAX_SEK, "SEK")
+SEK_PER_YEAR = number(0, MAX_SEK, "SEK per year")
+PENALTY = number(0, MAX_SEK, "SEK per place and year")
+PLACES = number(0, MAX_PLACES, "places", tiny=MIN_PLACES)
+PLACES_PER_MODULE = number(0, MAX_PLACES, "places", lo_open=True, tiny=MIN_PLACES)
+PERSONS = number(0, MAX_PERSONS, "persons")
+HOMES = number(0, MAX_HOMES, "homes")
+PERSONS_PER_HOME = number(0, MAX_PERSONS_PER_HOME, "persons")
+COORDINATE = number(-MAX_KM, MAX_KM, "km")
+KM = number(0, MAX_KM, "km")
+REACH_KM = number(0, MAX_KM, "km", lo_open=True, unlimited=True)
+TRAVEL_COST = number(0, MAX_TRAVEL_COST, "SEK per place, km and year")
+SHARE = number(0, 1)
+POSITIVE_SHARE = number(0, 1, lo_open=True)
+DISCOUNT_RATE = number(0, 0.5)
+YEAR = number(FIRST_YEAR, LAST_YEAR, integer=True)
+YEARS_IN_SERVICE = number(1, MAX_YEARS_IN_SERVICE, "years", integer=True)
+LEAD_TIME = number(0, 30, "years", integer=True)
+MODULES = number(1, MAX_MODULES, "modules", integer=True)
+
+
+def _nfc(value: Any) -> Any:
+    if isinstance(value, str) and not value.isascii() and not unicodedata.is_normalized("NFC", value):
+        return unicodedata.normalize("NFC", value)
+    return value
+
+
+class Row(BaseModel):
+    """Base of every table row: unknown columns are errors, numbers must be finite (and in their
+    :class:`Range`), text is compared in Unicode NFC (an id typed decomposed, 'Söder' as
+    o + combining diaeresis, is the same id)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True, allow_inf_nan=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _normalise_text(cls, data: Any) -> Any:
+        if isinstance(data, dict) and any(isinstance(v, str) and not v.isascii() for v in data.values()):
+            return {k: _nfc(v) for k, v in data.items()}
+        return data
 
 
 class Settings(Row):
@@ -43,12 +187,12 @@ class Settings(Row):
 
     name: str = Field(description="Scenario name; also the default results folder name.")
     description: str = Field("", description="Free text shown in reports.")
-    first_year: int = Field(description="First planning year (calendar year).", ge=1900, le=2200)
-    last_year: int = Field(description="Last planning year (calendar year), inclusive.", ge=1900, le=2200)
+    first_year: YEAR = Field(description="First planning year (calendar year).")
+    last_year: YEAR = Field(description="Last planning year (calendar year), inclusive.")
     currency: str = Field("SEK", description="Currency of every money figure.")
-    currency_year: int | None = Field(None, description="Price level (calendar year) of money figures.")
-    discount_rate: float = Field(
-        0.025, ge=0.0, le=0.5,
+    currency_year: YEAR | None = Field(None, description="Price level (calendar year) of money figures.")
+    discount_rate: DISCOUNT_RATE = Field(
+        0.025,
         description="Real discount rate per year (0.025 = 2.5 %); a cost in year y is weighted "
         "1/(1+rate)^(y-first_year).",
     )
@@ -62,7 +206,7 @@ class Settings(Row):
         description="When capex is paid: 'spread' evenly over the lead-time years before opening "
         "(in the opening year when the lead time is 0); 'opening' all in the opening year.",
     )
-    unmet_penalty: float | Literal["forbidden"] = Field(
+    unmet_penalty: PENALTY | Literal["forbidden"] = Field(
         "forbidden",
         description="SEK per unmet place and year, or 'forbidden' (every place must be served). "
         "A service may override it.",
@@ -72,8 +216,6 @@ class Settings(Row):
     def _years_ordered(self) -> "Settings":
         if self.last_year < self.first_year:
             raise ValueError(f"last_year ({self.last_year}) is before first_year ({self.first_year})")
-        if isinstance(self.unmet_penalty, float) and self.unmet_penalty < 0:
-            raise ValueError("unmet_penalty must be >= 0 SEK per place and year, or 'forbidden'")
         return self
 
     @property
@@ -87,8 +229,8 @@ class District(Row):
 
     district: str = Field(description="District id.", min_length=1)
     name: str = Field("", description="Display name.")
-    x_km: float | None = Field(None, description="Easting of the district centre, km.")
-    y_km: float | None = Field(None, description="Northing of the district centre, km.")
+    x_km: COORDINATE | None = Field(None, description="Easting of the district centre, km.")
+    y_km: COORDINATE | None = Field(None, description="Northing of the district centre, km.")
 
 
 class Service(Row):
@@ -96,12 +238,12 @@ class Service(Row):
 
     service: str = Field(description="Service id.", min_length=1)
     name: str = Field("", description="Display name.")
-    max_km: float = Field(
-        float("inf"), gt=0,
-        description="Maximum travel distance from a district to a site serving it, km.",
+    max_km: REACH_KM = Field(
+        float("inf"),
+        description="Maximum travel distance from a district to a site serving it, km (blank or inf: unlimited).",
     )
-    utilisation: float = Field(
-        1.0, gt=0, le=1,
+    utilisation: POSITIVE_SHARE = Field(
+        1.0,
         description="Planning utilisation: share of nominal capacity that may be filled (0.95 = 95 %).",
     )
     assignment: Literal["split", "single"] = Field(
@@ -109,16 +251,10 @@ class Service(Row):
         description="'split': a district's demand may be shared by several sites; 'single': each "
         "district is served by exactly one site per year (catchment areas).",
     )
-    travel_cost: float = Field(0.0, ge=0, description="SEK per place, km and year of travel.")
-    unmet_penalty: float | Literal["forbidden"] | None = Field(
+    travel_cost: TRAVEL_COST = Field(0.0, description="SEK per place, km and year of travel.")
+    unmet_penalty: PENALTY | Literal["forbidden"] | None = Field(
         None, description="Overrides settings.unmet_penalty for this service (SEK per place and year)."
     )
-
-    @model_validator(mode="after")
-    def _penalty_not_negative(self) -> "Service":
-        if isinstance(self.unmet_penalty, float) and self.unmet_penalty < 0:
-            raise ValueError("unmet_penalty must be >= 0 SEK per place and year, or 'forbidden'")
-        return self
 
 
 class Coverage(Row):
@@ -126,25 +262,25 @@ class Coverage(Row):
 
     service: str = Field(description="Service id.")
     age_band: str = Field(description="Age band label, as in the population table (e.g. '1-5').")
-    rate: float = Field(description="Places per person of the band (0.87 = 87 %).", ge=0, le=1)
+    rate: SHARE = Field(description="Places per person of the band (0.87 = 87 %).")
 
 
 class Population(Row):
     """Forecast residents of one district, year and age band."""
 
     district: str = Field(description="District id.")
-    year: int = Field(description="Calendar year.")
+    year: YEAR = Field(description="Calendar year (rows after last_year are ignored, with a warning).")
     age_band: str = Field(description="Age band label (e.g. '1-5', '80+').")
-    persons: float = Field(ge=0, description="Residents, persons.")
+    persons: PERSONS = Field(description="Residents, persons.")
 
 
 class Housing(Row):
     """New homes completed in a district and year (the housing plan)."""
 
     district: str = Field(description="District id.")
-    year: int = Field(description="Calendar year of completion.")
+    year: YEAR = Field(description="Calendar year of completion (rows after last_year are ignored, with a warning).")
     housing_type: str = Field(description="Housing type id, as in housing_types.")
-    homes: float = Field(ge=0, description="New homes completed in the year, homes.")
+    homes: HOMES = Field(description="New homes completed in the year, homes.")
 
 
 class HousingType(Row):
@@ -152,7 +288,7 @@ class HousingType(Row):
 
     housing_type: str = Field(description="Housing type id (e.g. apartment, townhouse, detached).")
     age_band: str = Field(description="Age band label, as in coverage.")
-    persons_per_home: float = Field(ge=0, description="Residents of the band per new home, persons.")
+    persons_per_home: PERSONS_PER_HOME = Field(description="Residents of the band per new home, persons.")
 
 
 class Demand(Row):
@@ -160,8 +296,8 @@ class Demand(Row):
 
     district: str = Field(description="District id.")
     service: str = Field(description="Service id.")
-    year: int = Field(description="Calendar year.")
-    places: float = Field(ge=0, description="Places demanded.")
+    year: YEAR = Field(description="Calendar year (rows after last_year are ignored, with a warning).")
+    places: PLACES = Field(description="Places demanded.")
 
 
 class Site(Row):
@@ -171,20 +307,21 @@ class Site(Row):
     name: str = Field("", description="Display name.")
     district: str = Field(description="District where the site stands.")
     tenure: Literal["owned", "leased"] = Field("owned", description="Owned or leased.")
-    opex: float = Field(0.0, ge=0, description="Operating cost while open, SEK per year.")
-    rent: float = Field(0.0, ge=0, description="Rent while open, SEK per year (leased sites).")
-    lease_end: int | None = Field(
+    opex: SEK_PER_YEAR = Field(0.0, description="Operating cost while open, SEK per year.")
+    rent: SEK_PER_YEAR = Field(0.0, description="Rent while open, SEK per year (leased sites).")
+    lease_end: YEAR | None = Field(
         None, description="Last year of the current lease (leased sites; blank: the lease runs beyond the horizon); "
         "the site may stay open after it only if renewable."
     )
     renewable: bool = Field(True, description="Whether the lease may be renewed after lease_end, year by year.")
-    renewal_rent: float | None = Field(
-        None, ge=0, description="Rent after lease_end when renewed, SEK per year (default: rent)."
+    renewal_rent: SEK_PER_YEAR | None = Field(
+        None, description="Rent after lease_end when renewed, SEK per year (default: rent)."
     )
     may_close: bool = Field(False, description="Whether the model may close the site.")
-    close_from: int | None = Field(None, description="First year in which the site may be closed (default: first year).")
-    closure_cost: float = Field(0.0, ge=0, description="One-off cost of closing, SEK (paid in the first closed year).")
-    sale_value: float = Field(0.0, ge=0, description="One-off sale proceeds on closing an owned site, SEK.")
+    close_from: YEAR | None = Field(
+        None, description="First year in which the site may be closed (default: first year).")
+    closure_cost: SEK = Field(0.0, description="One-off cost of closing, SEK (paid in the first closed year).")
+    sale_value: SEK = Field(0.0, description="One-off sale proceeds on closing an owned site, SEK.")
 
 
 class SiteCapacity(Row):
@@ -192,7 +329,7 @@ class SiteCapacity(Row):
 
     site: str = Field(description="Site id.")
     service: str = Field(description="Service id.")
-    capacity: float = Field(ge=0, description="Nominal places.")
+    capacity: PLACES = Field(description="Nominal places.")
 
 
 class Option(Row):
@@ -205,21 +342,21 @@ class Option(Row):
     site: str | None = Field(None, description="Existing site (expansion, conversion).")
     service: str = Field(description="Service whose capacity the option adds.")
     from_service: str | None = Field(None, description="Service whose capacity a conversion removes.")
-    capacity: float = Field(gt=0, description="Nominal places added per module.")
-    capacity_from: float | None = Field(
-        None, ge=0, description="Places of from_service removed per converted module (default: capacity)."
+    capacity: PLACES_PER_MODULE = Field(description="Nominal places added per module.")
+    capacity_from: PLACES | None = Field(
+        None, description="Places of from_service removed per converted module (default: capacity)."
     )
-    max_modules: int = Field(1, ge=1, description="Most modules that may be taken in all.")
-    capex: float = Field(0.0, ge=0, description="Investment per module, SEK (set-up cost for leases and pavilions).")
-    opex: float = Field(0.0, ge=0, description="Operating cost per module while in service, SEK per year.")
-    rent: float = Field(0.0, ge=0, description="Rent per module while in service, SEK per year.")
-    earliest_year: int | None = Field(None, description="Earliest opening year (default: first year).")
-    lead_time: int = Field(0, ge=0, le=30, description="Years from decision to opening; capex is paid over them.")
-    lifetime: int | None = Field(
-        None, ge=1, description="Years in service of an owned asset (build, expansion, conversion); default 50."
+    max_modules: MODULES = Field(1, description="Most modules that may be taken in all.")
+    capex: SEK = Field(0.0, description="Investment per module, SEK (set-up cost for leases and pavilions).")
+    opex: SEK_PER_YEAR = Field(0.0, description="Operating cost per module while in service, SEK per year.")
+    rent: SEK_PER_YEAR = Field(0.0, description="Rent per module while in service, SEK per year.")
+    earliest_year: YEAR | None = Field(None, description="Earliest opening year (default: first year).")
+    lead_time: LEAD_TIME = Field(0, description="Years from decision to opening; capex is paid over them.")
+    lifetime: YEARS_IN_SERVICE | None = Field(
+        None, description="Years in service of an owned asset (build, expansion, conversion); default 50."
     )
-    term: int | None = Field(
-        None, ge=1, description="Years in service of a lease or pavilion (required for those kinds)."
+    term: YEARS_IN_SERVICE | None = Field(
+        None, description="Years in service of a lease or pavilion (required for those kinds)."
     )
 
     @model_validator(mode="after")
@@ -258,15 +395,15 @@ class Distance(Row):
 
     from_district: str = Field(description="District where the demand arises.")
     to_district: str = Field(description="District where the site stands.")
-    km: float = Field(ge=0, description="Travel distance, km.")
+    km: KM = Field(description="Travel distance, km.")
 
 
 class Budget(Row):
     """The economic frame of one year (blank = no cap)."""
 
-    year: int = Field(description="Calendar year.")
-    capex_cap: float | None = Field(None, ge=0, description="Most capex paid in the year, SEK.")
-    opex_cap: float | None = Field(None, ge=0, description="Most operating cost plus rent in the year, SEK.")
+    year: YEAR = Field(description="Calendar year.")
+    capex_cap: SEK | None = Field(None, description="Most capex paid in the year, SEK.")
+    opex_cap: SEK | None = Field(None, description="Most operating cost plus rent in the year, SEK.")
 
 
 class Lock(Row):
@@ -282,7 +419,7 @@ class Lock(Row):
     id: str = Field(description="The option's or site's id.")
     rule: Literal["force", "forbid", "keep_open", "close"] = Field(
         description="force / forbid (options); keep_open / close (sites).")
-    year: int | None = Field(None, description="The year the rule refers to (see above; blank: the default).")
+    year: YEAR | None = Field(None, description="The year the rule refers to (see above; blank: the default).")
 
     @model_validator(mode="after")
     def _rule_fits_target(self) -> "Lock":

@@ -10,9 +10,12 @@ import os
 import time
 from pathlib import Path
 
+from allocopt.interrupt import StopRequest, run_stoppable
+from allocopt.refusals import refusal_problems
 from allocopt.result import Result
 from allocopt.scenario import Scenario
 from allocopt.solver import DEFAULT_MIP_GAP, DEFAULT_THREADS, DEFAULT_TIME_LIMIT
+from allocopt.validate import ScenarioError
 
 
 def _as_scenario(scenario: Scenario | str | os.PathLike, timings: dict[str, float]) -> Scenario:
@@ -45,7 +48,7 @@ def model_size(model) -> dict[str, int]:
 
 def solve(scenario: Scenario | str | os.PathLike, *, time_limit: float = DEFAULT_TIME_LIMIT,
           mip_gap: float = DEFAULT_MIP_GAP, threads: int = DEFAULT_THREADS, tee: bool = False,
-          formulation: str = "allocopt", first_plan: bool = True) -> Result:
+          formulation: str = "allocopt", first_plan: bool = True, stop: StopRequest | None = None) -> Result:
     """Find the plan of least discounted cost for ``scenario``.
 
     ``scenario``: a :class:`Scenario` or a path (folder or .xlsx). ``time_limit`` in seconds;
@@ -54,9 +57,14 @@ def solve(scenario: Scenario | str | os.PathLike, *, time_limit: float = DEFAULT
     ``"allocopt"`` (default, with strengthening rows) or ``"textbook"`` (the plain formulation,
     for benchmarks); ``first_plan``: hand HiGHS a first plan, the LP relaxation rounded and
     re-planned year by year (allocopt.model.first_plan), made beside HiGHS with two threads or
-    more and before it with one (default on; it never changes the optimum). Returns a
-    :class:`Result` whose status is ``optimal``, ``time_limit``, ``infeasible`` or ``error``; the
-    tables are filled whenever a plan was found.
+    more and before it with one (default on; it never changes the optimum); ``stop``: a
+    :class:`~allocopt.interrupt.StopRequest` another thread may set to end the solve early (in
+    the main thread, Ctrl-C and SIGTERM set it while HiGHS runs). Returns a :class:`Result` whose
+    status is ``optimal``, ``time_limit``, ``interrupted``, ``unverified``, ``infeasible`` or
+    ``error``; the tables are filled whenever a plan was found. Every plan is checked by the
+    independent checker (:func:`allocopt.check.check_plan`) before it is called optimal or
+    time-limited: a broken constraint, or an objective that differs from the solver's by more
+    than the gap allows, makes it ``unverified``.
     """
     from allocopt.index import build_index
     from allocopt.model import build_model
@@ -79,13 +87,11 @@ def solve(scenario: Scenario | str | os.PathLike, *, time_limit: float = DEFAULT
     start = time.perf_counter()
     size = model_size(pm.model)
     timings["count"] = time.perf_counter() - start  # walking the model for its size: not free on large models
-    reasons = list(index.conflicts) + list(pm.conflicts) + [
-        f"district '{d}' has no facility for '{s}' within reach in {y} and unmet demand is forbidden"
-        for d, s, y in pm.unreachable[:20]
-    ]
-    if reasons:
-        more = len(pm.unreachable) - 20
-        msg = "; ".join(reasons) + (f"; and {more} more such district-years" if more > 0 else "")
+    if pm.out_of_range:  # bad input, as validation says (allocopt.refusals): raised, not a status
+        raise ScenarioError(refusal_problems(index, pm)[:len(pm.out_of_range)])
+    refusals = refusal_problems(index, pm)
+    if refusals:
+        msg = "; ".join(str(p).removeprefix("error: ") for p in refusals)
         return Result(scenario=index.name, status="infeasible", message=msg, timings=timings, model_size=size,
                       settings=settings)
 
@@ -94,20 +100,53 @@ def solve(scenario: Scenario | str | os.PathLike, *, time_limit: float = DEFAULT
         from allocopt.model.first_plan import first_plan as rounded_lp_plan
 
         first = functools.partial(rounded_lp_plan, pm)
-    outcome = solve_model(pm.model, time_limit=time_limit, mip_gap=mip_gap, threads=threads, tee=tee,
-                          objective_scale=pm.money_scale, start=first)
+    stop = stop or StopRequest()
+    outcome = run_stoppable(
+        lambda: solve_model(pm.model, time_limit=time_limit, mip_gap=mip_gap, threads=threads, tee=tee,
+                            objective_scale=pm.money_scale, start=first, stop=stop), stop)
     timings["solve"] = outcome.seconds
-    result = Result(scenario=index.name, status=outcome.status, objective=outcome.objective, bound=outcome.bound,
-                    gap=outcome.gap, solve_seconds=outcome.seconds, message=outcome.message,
-                    timings=timings, model_size=size, settings=settings)
-    if outcome.status == "infeasible":
-        result.message = _explain_infeasible(scen)
+    message = _explain_infeasible(scen) if outcome.status == "infeasible" else outcome.message
+    tables = {}
     if outcome.has_plan:
         start = time.perf_counter()
-        for name, table in read_tables(pm).items():
-            setattr(result, name, table)
+        tables = read_tables(pm)
         timings["results"] = time.perf_counter() - start
+    result = Result(scenario=index.name, status=outcome.status, objective=outcome.objective, bound=outcome.bound,
+                    gap=outcome.gap, solve_seconds=outcome.seconds, message=message,
+                    timings=timings, model_size=size, settings=settings, stopped_by=outcome.stopped_by, **tables)
+    if outcome.has_plan:
+        start = time.perf_counter()
+        result = verified(scen, result, outcome.reported, mip_gap)
+        timings["check"] = time.perf_counter() - start
     return result
+
+
+def verified(scenario: Scenario, result: Result, reported: float | None, mip_gap: float) -> Result:
+    """``result`` as the independent checker sees it: unchanged when it confirms the plan and the
+    solver's ``reported`` objective (SEK) within what ``mip_gap`` allows, else with status
+    ``unverified`` and a message saying what does not agree (the violations in ``violations``)."""
+    from dataclasses import replace
+
+    from allocopt.check import check_plan
+
+    report = check_plan(scenario, result)
+    violations = [str(v) for v in report.violations]
+    doubts = []
+    if violations:
+        doubts.append(f"{len(violations)} violation(s), the first: {violations[0]}")
+    recomputed = report.objective
+    if recomputed is not None:
+        allowed = max(mip_gap * abs(recomputed), 1e-6 * max(1.0, abs(recomputed)))
+        if reported is not None and abs(reported - recomputed) > allowed:
+            doubts.append(f"the solver reported an objective of {reported:,.2f} SEK, the checker "
+                          f"recomputes {recomputed:,.2f} SEK from the plan")
+        if result.bound is not None and result.bound > recomputed + allowed:
+            doubts.append(f"the solver's bound {result.bound:,.2f} SEK exceeds the plan's recomputed cost "
+                          f"{recomputed:,.2f} SEK")
+    if not doubts:
+        return result
+    message = "the independent checker does not confirm this plan: " + "; ".join(doubts)
+    return replace(result, status="unverified", message=message, violations=violations)
 
 
 def _explain_infeasible(scenario: Scenario) -> str:

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import math
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
+
+from allocopt.interrupt import StopRequest
 
 SOLVER_NAME = "pyomo.contrib.solver highs (highspy)"
 DEFAULT_MIP_GAP = 0.005
@@ -32,10 +35,12 @@ class SolveOutcome:
     gap: float | None
     seconds: float
     message: str = ""
+    stopped_by: str | None = None  # SIGINT, SIGTERM or caller: what interrupted the solve
+    reported: float | None = None  # the plan's objective as HiGHS (or the first plan) reported it, SEK
 
     @property
     def has_plan(self) -> bool:
-        return self.status in ("optimal", "time_limit")
+        return self.status in ("optimal", "time_limit") or (self.status == "interrupted" and self.objective is not None)
 
 
 def relative_gap(objective: float | None, bound: float | None) -> float | None:
@@ -72,7 +77,7 @@ NO_UPDATES = {key: False for key in (
 
 def solve_model(model, *, time_limit: float = DEFAULT_TIME_LIMIT, mip_gap: float = DEFAULT_MIP_GAP,
                 threads: int = 1, tee: bool = False, options: dict | None = None,
-                objective_scale: float = 1.0, start=None) -> SolveOutcome:
+                objective_scale: float = 1.0, start=None, stop: StopRequest | None = None) -> SolveOutcome:
     """Solve the Pyomo ``model`` and load its best plan into the variables, if any.
 
     ``time_limit`` in seconds (the start's time included), ``mip_gap`` relative (0.005 = 0.5 %),
@@ -82,7 +87,8 @@ def solve_model(model, *, time_limit: float = DEFAULT_TIME_LIMIT, mip_gap: float
     and gives up when the ``threading.Event`` ``stop`` is set; ``column(var)`` and ``row(con)``
     are a Pyomo variable's column and constraint's row in ``lp``. With one thread, HiGHS starts from it
     (:func:`hand_start`); with two or more, it is made on one thread beside HiGHS on the others
-    (:class:`StartBeside`).
+    (:class:`StartBeside`). ``stop`` (:class:`~allocopt.interrupt.StopRequest`), once set, ends
+    HiGHS and the first plan at once: the outcome is ``interrupted``, with the best plan so far.
     """
     import pyomo.environ as pyo
     from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
@@ -91,7 +97,7 @@ def solve_model(model, *, time_limit: float = DEFAULT_TIME_LIMIT, mip_gap: float
     if not any(not v.fixed for v in model.component_data_objects(pyo.Var, descend_into=True)):
         # nothing to decide (HiGHS calls such a model empty and returns no solution)
         value = _plan_objective(model, objective_scale)
-        return SolveOutcome("optimal", value, value, 0.0, 0.0, "")
+        return SolveOutcome("optimal", value, value, 0.0, 0.0, "", reported=value)
     solver = Highs()
     if not solver.available():
         return SolveOutcome("error", None, None, None, 0.0, "HiGHS (highspy) is not available")
@@ -99,26 +105,33 @@ def solve_model(model, *, time_limit: float = DEFAULT_TIME_LIMIT, mip_gap: float
     _reset_threads(highs_threads)  # one count per process (the first plan's copies use it too)
     solver_options = {"random_seed": RANDOM_SEED, "mip_abs_gap": 1e-9}
     solver_options.update(options or {})
+    stop = stop or StopRequest()
     began = time.perf_counter()
     beside = None
+    watch = None
     try:
         solver.set_instance(model)
         if beside_highs:
             beside = StartBeside(solver, start, highs_threads, CONCURRENT_SHARE * time_limit, wait=time_limit)
-        elif start is not None:
-            hand_start(solver, start, threads, START_SHARE * time_limit)
-        res = solver.solve(
-            model, tee=tee, time_limit=max(0.0, float(time_limit) - (time.perf_counter() - began)),
-            rel_gap=float(mip_gap), threads=highs_threads, solver_options=solver_options,
-            load_solutions=False, raise_exception_on_nonoptimal_result=False, auto_updates=NO_UPDATES,
-        )
+        watch = StopWatch(solver, stop, beside)
+        if start is not None and not beside_highs:
+            hand_start(solver, start, threads, START_SHARE * time_limit, stop.event)
+        with _quiet_pyomo_highs():
+            res = solver.solve(
+                model, tee=tee, time_limit=max(0.0, float(time_limit) - (time.perf_counter() - began)),
+                rel_gap=float(mip_gap), threads=highs_threads, solver_options=solver_options,
+                load_solutions=False, raise_exception_on_nonoptimal_result=False, auto_updates=NO_UPDATES,
+            )
     except Exception as exc:  # the solver layer reports, never raises
         return SolveOutcome("error", None, None, None, time.perf_counter() - began,
                             f"HiGHS failed: {type(exc).__name__}: {exc}")
     finally:
+        if watch is not None:
+            watch.close()
         if beside is not None:
             beside.close()
     seconds = time.perf_counter() - began
+    interrupted = stop.is_set() and res.termination_condition != TerminationCondition.convergenceCriteriaSatisfied
     if beside is not None and beside.error is not None:
         exc = beside.error
         return SolveOutcome("error", None, None, None, seconds, f"the first plan failed: {type(exc).__name__}: {exc}")
@@ -134,6 +147,9 @@ def solve_model(model, *, time_limit: float = DEFAULT_TIME_LIMIT, mip_gap: float
     use_own = beside is not None and beside.takes_over(
         tc == TerminationCondition.convergenceCriteriaSatisfied, res.incumbent_objective if has_solution else None)
     if not has_solution and not use_own:
+        if interrupted:
+            return SolveOutcome("interrupted", None, bound, None, seconds,
+                                f"{_stopped_by(stop)} before any plan was found", stopped_by=stop.by)
         why = "the time limit was reached before any plan was found" \
             if tc == TerminationCondition.maxTimeLimit else f"HiGHS stopped without a plan ({tc.name})"
         return SolveOutcome("error", None, bound, None, seconds, why)
@@ -141,24 +157,32 @@ def solve_model(model, *, time_limit: float = DEFAULT_TIME_LIMIT, mip_gap: float
         beside.load(model)
     else:
         res.solution_loader.load_vars()
+    reported = beside.plan[1] / objective_scale if use_own else objective
     actual = _plan_objective(model, objective_scale)
     if use_own:
         objective = actual
     elif abs(actual - objective) > 1e-6 * max(1.0, abs(actual)):
-        if start is not None:  # HiGHS 1.16 mishandled the start (see _plan_objective): solve again without
+        if start is not None and not interrupted:  # HiGHS 1.16 mishandled the start (see _plan_objective): solve again without
             again = solve_model(model, time_limit=max(0.0, time_limit - seconds), mip_gap=mip_gap,
-                                threads=threads, tee=tee, options=options, objective_scale=objective_scale)
+                                threads=threads, tee=tee, options=options, objective_scale=objective_scale,
+                                stop=stop)
             again.seconds += seconds
             return again
         bound = None if bound is None else bound + actual - objective
         objective = actual
     gap = relative_gap(objective, bound)
     if tc == TerminationCondition.convergenceCriteriaSatisfied or within_gap(gap, mip_gap):
-        return SolveOutcome("optimal", objective, bound, gap, seconds, "")
+        return SolveOutcome("optimal", objective, bound, gap, seconds, "", reported=reported)
+    if interrupted:
+        where = f"gap {100 * gap:.2f} %" if gap is not None else "no bound yet"
+        return SolveOutcome("interrupted", objective, bound, gap, seconds,
+                            f"{_stopped_by(stop)}: the best plan so far ({where})", stopped_by=stop.by,
+                            reported=reported)
     if tc == TerminationCondition.maxTimeLimit:
         return SolveOutcome("time_limit", objective, bound, gap, seconds,
-                            f"time limit of {time_limit:g} s reached; gap {100 * (gap or 0):.2f} %")
-    return SolveOutcome("time_limit", objective, bound, gap, seconds, f"HiGHS stopped early ({tc.name})")
+                            f"time limit of {time_limit:g} s reached; gap {100 * (gap or 0):.2f} %", reported=reported)
+    return SolveOutcome("time_limit", objective, bound, gap, seconds, f"HiGHS stopped early ({tc.name})",
+                        reported=reported)
 
 
 def _plan_objective(model, scale: float) -> float:
@@ -204,16 +228,17 @@ def row_of(solver):
     return lambda con: rows.get(con)
 
 
-def hand_start(solver, start, threads: int, seconds: float) -> float | None:
+def hand_start(solver, start, threads: int, seconds: float, stop=None) -> float | None:
     """Run ``start(lp, column, threads, seconds, stop, row=row)`` on the model HiGHS holds
-    (``column``, ``row``: :func:`highs_and_columns`, :func:`row_of`), within ``seconds``, and
-    hand its plan to HiGHS; the plan's objective (model units), or None when ``start`` found none."""
+    (``column``, ``row``: :func:`highs_and_columns`, :func:`row_of`), within ``seconds`` or until
+    the ``threading.Event`` ``stop`` is set, and hand its plan to HiGHS; the plan's objective
+    (model units), or None when ``start`` found none."""
     import threading
 
     from allocopt.model.completion import set_start
 
     highs, column = highs_and_columns(solver)
-    found = start(highs.getLp(), column, threads, seconds, threading.Event(), row=row_of(solver))
+    found = start(highs.getLp(), column, threads, seconds, stop or threading.Event(), row=row_of(solver))
     if found is None:
         return None
     set_start(highs, found[0])
@@ -309,3 +334,54 @@ class StartBeside:
             c = self.column(var)
             if c is not None:
                 var.set_value(float(values[c]), skip_validation=True)
+
+
+def _stopped_by(stop: StopRequest) -> str:
+    """How the message names what stopped a solve."""
+    return {"SIGINT": "interrupted (Ctrl-C)", "SIGTERM": "interrupted (SIGTERM)"}.get(stop.by or "", "interrupted")
+
+
+@contextmanager
+def _quiet_pyomo_highs():
+    """Pyomo's HiGHS interface logs a warning for HiGHS's 'interrupted' status, which it does not
+    map; allocopt reports the interruption itself."""
+    import logging
+
+    log = logging.getLogger("pyomo.contrib.solver.solvers.highs")
+    level = log.level
+    log.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        log.setLevel(level)
+
+
+class StopWatch:
+    """Ends HiGHS (and the first plan made beside it) soon after ``stop`` is set.
+
+    A thread of its own waits for ``stop`` and then sets HiGHS's ``time_limit`` to 0, which
+    HiGHS reads at every check of its limits (presolve, simplex, branch and bound), and again
+    every ``every`` seconds until :meth:`close` (the solve call itself sets the time limit when
+    it starts). Nothing runs inside HiGHS's own loops: HiGHS's interrupt callbacks would call
+    Python, and wait for the interpreter lock, at every simplex iteration.
+    """
+
+    def __init__(self, solver, stop: StopRequest, beside: StartBeside | None = None, every: float = 0.2):
+        import threading
+
+        self.highs, _ = highs_and_columns(solver)
+        self.stop, self.beside, self.every = stop, beside, every
+        self.closed = threading.Event()
+        self.thread = threading.Thread(target=self._watch, name="allocopt-stop-watch", daemon=True)
+        self.thread.start()
+
+    def _watch(self) -> None:
+        while not self.closed.wait(self.every):  # close() ends the wait at once
+            if self.stop.is_set():
+                if self.beside is not None:
+                    self.beside.stop.set()
+                self.highs.setOptionValue("time_limit", 0.0)
+
+    def close(self) -> None:
+        self.closed.set()
+        self.thread.join()

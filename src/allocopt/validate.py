@@ -7,8 +7,9 @@ was expected. Checks collect all problems; :class:`ScenarioError` carries them t
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     from allocopt.scenario import Scenario
@@ -50,6 +51,19 @@ class ScenarioError(Exception):
         return [p for p in self.problems if p.severity == "error"]
 
 
+def locate(sources: Sources | None, table: str, index: int | None) -> tuple[str, str | None]:
+    """(file, row label) of row ``index`` of ``table`` (the table's file alone for None); without
+    ``sources`` (a scenario built in Python) the row it would have in ``<table>.csv``."""
+    located = (sources or {}).get(table)
+    if located is not None and index is not None and index < len(located):
+        return located[index]
+    if located and index is None:
+        return (located[0][0], None)
+    if index is None:
+        return (f"{table}.csv", None)
+    return (f"{table}.csv", str(index + 2))
+
+
 class _Reporter:
     """Collects problems, locating rows through ``sources`` when the loader gave them."""
 
@@ -58,17 +72,47 @@ class _Reporter:
         self.problems: list[Problem] = []
 
     def where(self, table: str, index: int | None) -> tuple[str, str | None]:
-        located = self.sources.get(table)
-        if located is not None and index is not None and index < len(located):
-            return located[index]
-        if index is None:
-            return (f"{table}.csv", None)
-        return (f"{table}.csv", str(index + 2))
+        return locate(self.sources, table, index)
 
     def add(self, table: str, index: int | None, column: str | None, message: str,
             severity: Literal["error", "warning"] = "error") -> None:
         file, row = self.where(table, index)
         self.problems.append(Problem(file, row, column, message, severity))
+
+
+def year_span(years: Sequence[int]) -> str:
+    """'2041', '2041-2045' (consecutive), '2041, 2043, 2045'."""
+    ys = sorted(set(years))
+    if len(ys) == 1:
+        return str(ys[0])
+    if ys[-1] - ys[0] == len(ys) - 1:
+        return f"{ys[0]}-{ys[-1]}"
+    return ", ".join(map(str, ys))
+
+
+HORIZON_TRIMMED: tuple[str, ...] = ("population", "housing", "demand")
+"""Tables whose rows after the horizon's last year are ignored, with a warning (a forecast often
+runs past the plan); rows before the first year stay errors, as do budget and locks years
+outside the horizon."""
+
+
+def after_horizon(tables: Mapping[str, Sequence[Any]], last_year: int,
+                  sources: Sources | None = None) -> tuple[dict[str, set[int]], list[Problem]]:
+    """Rows of :data:`HORIZON_TRIMMED` tables with a year after ``last_year``: their indexes by
+    table, and one warning per table naming the file, how many rows and which years."""
+    later: dict[str, set[int]] = {}
+    warnings: list[Problem] = []
+    for table in HORIZON_TRIMMED:
+        rows = tables.get(table) or []
+        found = {i for i, x in enumerate(rows) if x.year > last_year}
+        if not found:
+            continue
+        later[table] = found
+        span = year_span([rows[i].year for i in found])
+        file, _row = locate(sources, table, min(found))
+        warnings.append(Problem(file, None, "year", f"{len(found)} row(s) in {span}, after the horizon's last "
+                                f"year {last_year}, are ignored", "warning"))
+    return later, warnings
 
 
 def cross_check(scenario: "Scenario", sources: Sources | None = None) -> list[Problem]:
@@ -80,6 +124,8 @@ def cross_check(scenario: "Scenario", sources: Sources | None = None) -> list[Pr
     s = scenario
     years = set(s.years)
     first, last = s.settings.first_year, s.settings.last_year
+    later, warnings = after_horizon({t: getattr(s, t) for t in HORIZON_TRIMMED}, last, sources)
+    r.problems.extend(warnings)  # the loader leaves these rows out; derive_demand ignores them
 
     def unique(table: str, key: str) -> set[str]:
         rows = getattr(s, table)
@@ -103,6 +149,8 @@ def cross_check(scenario: "Scenario", sources: Sources | None = None) -> list[Pr
             r.add(table, i, column, f"unknown {what} '{value}' (expected one of the ids in {what}s)")
 
     def in_horizon(table: str, i: int, column: str, year: int | None) -> None:
+        if i in later.get(table, ()):
+            return
         if year is not None and year not in years:
             r.add(table, i, column, f"year {year} is outside the horizon {first}-{last}")
 

@@ -18,20 +18,29 @@ from allocopt.model.terms import Affine
 from allocopt.scenario import SITE_KINDS
 
 
+MAX_COEFFICIENT = 1e15
+"""Largest objective coefficient (model units) allocopt hands HiGHS; HiGHS counts 1e20 as
+infinite and its tolerances (1e-7 to 1e-9) make anything near that meaningless. A scenario
+whose figures reach it is refused, naming the figure (PlanModel.out_of_range)."""
+
+
 def money_scale(index: PlanIndex) -> float:
-    """The power of ten by which money enters the solver, so that the largest money figure of the
-    scenario is below 1000 units (MSEK for a municipality, SEK for a small benchmark).
+    """The power of ten by which money enters the solver, so that the largest money figure that
+    is *paid* (capex, opex, rent, closure costs, sale values) is below 1000 units (MSEK for a
+    municipality, SEK for a small benchmark).
 
     SEK coefficients of 1e2…1e9 leave HiGHS badly scaled; but a fixed MSEK scale would make
-    HiGHS's cutoff tolerance (1e-6 units) worth 1 SEK, too coarse where costs are small.
+    HiGHS's cutoff tolerance (1e-6 units) worth 1 SEK, too coarse where costs are small. The
+    unmet-demand penalty does not set the scale: a penalty of 1e10 SEK per place (meaning
+    "almost forbidden") would otherwise push every paid cost and the travel cost below HiGHS's
+    tolerances, where the plan they decide is no longer optimised. It enters with the same
+    scale, as a large coefficient, up to :data:`MAX_COEFFICIENT`.
     """
     figures = [1.0]
     for o in index.options.values():
         figures += [o.capex, o.opex, o.rent]
     for x in index.sites.values():
         figures += [x.opex, x.sale_value, *x.rent.values(), *x.closure_cost.values()]
-    for s in index.services.values():
-        figures.append(s.penalty or 0.0)
     largest = max(abs(f) for f in figures)
     return 10.0 ** -max(0, math.floor(math.log10(largest)) - 2)
 
@@ -51,6 +60,7 @@ class PlanModel:
     unmet_all: dict = field(default_factory=dict)  # (district, service, year) -> binary (single services)
     unreachable: list[tuple[str, str, int]] = field(default_factory=list)  # demand with no facility in reach
     conflicts: list[str] = field(default_factory=list)  # rows that cannot hold whatever the plan
+    out_of_range: list[str] = field(default_factory=list)  # figures too large for HiGHS (MAX_COEFFICIENT)
     money_scale: float = 1.0  # money rows and the objective are in SEK × money_scale (see money_scale())
     state_options: set = field(default_factory=set)  # options modelled by `avail` state variables
 
@@ -497,7 +507,33 @@ def add_total_cost(pm: PlanModel) -> None:
             if x.sale_value:
                 total.add_affine(pm.open_term(x.site, last), -idx.discount_end * x.sale_value)
     scaled = Affine().add_affine(total, pm.money_scale)
+    _check_range(pm, scaled)
     pm.model.total_cost = pyo.Objective(expr=scaled.expr(), sense=pyo.minimize)
+
+
+def _check_range(pm: PlanModel, objective: Affine) -> None:
+    """Record in ``pm.out_of_range`` an objective whose largest coefficient reaches
+    :data:`MAX_COEFFICIENT`, naming the service whose unmet penalty makes it (the other money
+    figures are bounded in validation far below it)."""
+    largest = max((abs(c) for c in objective.coefs.values()), default=0.0)
+    if largest < MAX_COEFFICIENT:
+        return
+    idx = pm.index
+    worst, worst_coef = None, 0.0
+    for s, info in idx.services.items():
+        if info.penalty is None:
+            continue
+        places = max((p for (d, s2, y), p in idx.demand.items() if s2 == s), default=0.0) \
+            if info.assignment == "single" else 1.0
+        coef = info.penalty * places * pm.money_scale
+        if coef > worst_coef:
+            worst, worst_coef = s, coef
+    what = (f"the unmet penalty of service '{worst}' ({idx.services[worst].penalty:g} SEK per place and year"
+            + (", times a district's whole demand for a single-assignment service" if
+               idx.services[worst].assignment == "single" else "") + ")") if worst else "a money figure"
+    pm.out_of_range.append(
+        f"{what} makes an objective coefficient of {largest:.3g}, beyond the {MAX_COEFFICIENT:.0e} the solver "
+        f"can use beside the scenario's other costs (money scale {pm.money_scale:g}): lower it")
 
 
 FAMILIES = (

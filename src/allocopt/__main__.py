@@ -1,0 +1,5 @@
+"""``python -m allocopt``: the command line."""
+
+from allocopt.cli import main
+
+main()
