@@ -1,26 +1,23 @@
 """Time the embedded default scenario end to end, as `allocopt solve` runs it.
 
     python benchmarks/default_scenario.py [--runs 3] [--threads N] [--time-limit S] [--no-first-plan]
-                                          [--capex-factors 1,1.1,1.25]
+                                          [--capex-factors 1,1.1,1.25] [--record NAME]
 
-Each run is a fresh process (`allocopt solve --out TMP`, with the CLI's defaults unless an option
-is given here), timed by the wall clock, with the
-phase timings and gap read from its summary.json. Prints a Markdown table for
-benchmarks/RESULTS.md.
+Each run is a fresh process (``python -m allocopt solve --out TMP``, with the CLI's defaults
+unless an option is given here), timed by the wall clock, with the phase timings, status and
+gap read from its summary.json. Prints a Markdown table; ``--record NAME`` rewrites the table
+between ``<!-- default_scenario.py:NAME start/end -->`` in benchmarks/RESULTS.md.
 
 ``--capex-factors``: the budget variants a strategist compares. For each factor other than 1,
-the embedded scenario is copied with every year's ``capex_cap`` (budget.csv) multiplied by it
-(rounded to whole MSEK) and that copy is solved; factor 1 is the embedded scenario itself.
-Each variant runs ``--runs`` times.
+the embedded scenario with every year's capex cap multiplied by it (rounded to whole MSEK,
+``allocopt.synthetic.capex_variant``) is written to a temporary folder and solved; factor 1 is
+the embedded scenario itself. Each variant runs ``--runs`` times.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
-import shutil
 import statistics
 import subprocess
 import sys
@@ -28,29 +25,36 @@ import tempfile
 import time
 from pathlib import Path
 
+import record
+from record import DASH, PHASES, fmt_msek, fmt_s, table
+
+REPORTED = [k for k in PHASES if k != "count"]
+"""Keys of summary.json's timings reported, in order (– where a run does not have one)."""
+
 
 def budget_variant(factor: float, folder: Path) -> Path:
-    """The embedded default scenario, written into ``folder`` (``allocopt.load.write_scenario``)
-    with each year's capex cap (SEK) multiplied by ``factor``, rounded to whole MSEK."""
+    """The embedded default scenario with its capex caps scaled by ``factor``, written into ``folder``."""
     import allocopt
     from allocopt.load import write_scenario
+    from allocopt.synthetic import capex_variant
 
     scenario = allocopt.load_scenario(allocopt.default_scenario_path())
-    budget = [b.model_copy(update={"capex_cap": None if b.capex_cap is None else round(b.capex_cap * factor, -6)})
-              for b in scenario.budget]
     target = folder / f"sodertalje_capex_x{factor:g}"
-    write_scenario(scenario.model_copy(update={"budget": budget}), target)
+    write_scenario(capex_variant(scenario, factor), target)
     return target
 
 
 def one_run(options: list[str], scenario: Path | None = None) -> dict:
-    exe = shutil.which("allocopt") or str(Path(sys.executable).with_name("allocopt"))
+    """One ``allocopt solve`` in a fresh process: its summary.json and its wall time."""
     with tempfile.TemporaryDirectory(prefix="allocopt-bench-") as tmp:
         out = Path(tmp) / "r"
-        start = time.perf_counter()
         path = [str(scenario)] if scenario else []
-        proc = subprocess.run([exe, "solve", *path, "--out", str(out), "--quiet", *options],
-                              capture_output=True, text=True)
+        start = time.perf_counter()
+        proc = subprocess.run(
+            [sys.executable, "-m", "allocopt", "solve", *path, "--out", str(out), "--quiet", *options],
+            capture_output=True,
+            text=True,
+        )
         wall = time.perf_counter() - start
         if proc.returncode not in (0, 1) or not (out / "summary.json").exists():  # 1: no plan (a row of its own)
             raise SystemExit(f"allocopt solve failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
@@ -58,41 +62,81 @@ def one_run(options: list[str], scenario: Path | None = None) -> dict:
     return {"wall": wall, **summary}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+def report(runs: list[dict], factors: list[float], options: list[str]) -> str:
+    rows = []
+    for i, r in enumerate(runs, 1):
+        t = r.get("timings", {})
+        gap = DASH if r["gap"] is None else f"{100 * r['gap']:.3f}"
+        rows.append(
+            [str(i), f"{r['factor']:g}", r["status"], gap, fmt_msek(r["objective"])]
+            + [fmt_s(t.get(k)) for k in REPORTED]
+            + [f"{r['wall']:.2f}"]
+        )
+    head = (
+        ["run", "capex frame ×", "status", "gap %", "objective MSEK"]
+        + [f"{PHASES[k]} s" for k in REPORTED]
+        + ["CLI wall s"]
+    )
+    size = ", ".join(f"{v:,} {k}" for k, v in (runs[0].get("model_size") or {}).items())
+    lines = [
+        f"Settings: `allocopt solve {' '.join(options) or '(defaults)'}`; model: {size or DASH}.",
+        "",
+        table(head, rows),
+        "",
+    ]
+    solve = [r.get("timings", {}).get("solve") for r in runs]
+    proven = sum(r["status"] == "optimal" for r in runs)
+    if None not in solve:
+        lines.append(
+            f"{len(runs)} run(s): {proven} proven optimal; solve {min(solve):.1f}–{max(solve):.1f} s, "
+            f"{sum(solve):.1f} s in all."
+        )
+    for factor in factors:
+        walls = [r["wall"] for r in runs if r["factor"] == factor]
+        lines.append(
+            f"capex frame × {factor:g}: median CLI wall time {statistics.median(walls):.2f} s over {len(walls)} run(s)."
+        )
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> None:
+    raw = sys.argv[1:] if argv is None else argv
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--threads", type=int, help="pass --threads N to allocopt solve")
     parser.add_argument("--time-limit", type=float, help="pass --time-limit S to allocopt solve")
     parser.add_argument("--no-first-plan", action="store_true", help="pass --no-first-plan to allocopt solve")
-    parser.add_argument("--capex-factors", default="1",
-                        help="comma-separated factors on every year's capex cap: the budget variants to solve")
-    args = parser.parse_args()
-    options = ((["--threads", str(args.threads)] if args.threads else [])
-               + (["--time-limit", str(args.time_limit)] if args.time_limit else [])
-               + (["--no-first-plan"] if args.no_first_plan else []))
+    parser.add_argument(
+        "--capex-factors",
+        default="1",
+        help="comma-separated factors on every year's capex cap: the budget variants to solve",
+    )
+    parser.add_argument(
+        "--record",
+        metavar="NAME",
+        help="rewrite the table between <!-- default_scenario.py:NAME start/end --> in RESULTS.md",
+    )
+    args = parser.parse_args(raw)
+    options = (
+        (["--threads", str(args.threads)] if args.threads else [])
+        + (["--time-limit", str(args.time_limit)] if args.time_limit else [])
+        + (["--no-first-plan"] if args.no_first_plan else [])
+    )
     factors = [float(f) for f in args.capex_factors.split(",")]
+    code = record.code_fingerprint()
     runs = []
     with tempfile.TemporaryDirectory(prefix="allocopt-variants-") as folder:
         for factor in factors:
             scenario = None if factor == 1 else budget_variant(factor, Path(folder))
             runs += [{"factor": factor, **one_run(options, scenario)} for _ in range(args.runs)]
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
-          f"allocopt solve {' '.join(options) or '(defaults)'}")
-    print("| run | capex frame × | status | gap % | objective MSEK | load s | index s | build s | solve s "
-          "| results s | write s | CLI wall s |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
-    for i, r in enumerate(runs, 1):
-        t = r["timings"]
-        objective = "–" if r["objective"] is None else f"{r['objective'] / 1e6:,.1f}"
-        gap = "–" if r["gap"] is None else f"{100 * r['gap']:.3f}"
-        print(f"| {i} | {r['factor']:g} | {r['status']} | {gap} | {objective} | "
-              f"{t.get('load', 0):.2f} | {t.get('index', 0):.2f} | {t.get('build', 0):.2f} | {t.get('solve', 0):.2f} | "
-              f"{t.get('results', 0):.2f} | {t.get('write', 0):.2f} | {r['wall']:.2f} |")
-    for factor in factors:
-        walls = [r["wall"] for r in runs if r["factor"] == factor]
-        print(f"\ncapex frame × {factor:g}: median CLI wall time {statistics.median(walls):.2f} s over "
-              f"{len(walls)} runs")
-    print(f"model {runs[0]['model_size']}")
+    text = report(runs, factors, options)
+    print(text)
+    if args.record:
+        record.rewrite(
+            "default_scenario.py",
+            args.record,
+            "\n".join(record.provenance("default_scenario.py", raw, code)) + "\n\n" + text,
+        )
 
 
 if __name__ == "__main__":

@@ -1,32 +1,47 @@
 """Solve the published facility-location benchmarks through allocopt and compare with their optima.
 
     python benchmarks/published.py [--time-limit 60] [--threads 2] [--no-first-plan] [--only orlib|holmberg]
-                                   [--instances capa_8000,p1,p2] [--shared ../shared]
+                                   [--instances capa_8000,p1,p2] [--shared ../shared] [--record NAME]
 
 Instances: every OR-Library instance of orlib/optima.json (cap41 ... cap134, and capa, capb,
 capc at each of their four capacities, e.g. ``capa_8000``) and Holmberg p1 ... p71. Each is read
-by :mod:`allocopt.benchmarks_io` and solved by ``allocopt.solve`` with a zero gap and the time
+by :mod:`allocopt.importers` and solved by ``allocopt.solve`` with a zero gap and the time
 limit per instance, in this one process. Prints a Markdown table (one row as each instance
-finishes) for benchmarks/RESULTS.md, then a summary line. ``match``: |found - published| <=
-1e-6 * published. The full set takes hours; pick instances with --only / --instances.
+finishes), then a summary line. ``match``: |found - published| <= 1e-6 * published. The full
+set takes hours; pick instances with --only / --instances. ``--record NAME`` rewrites the table
+between ``<!-- published.py:NAME start/end -->`` in benchmarks/RESULTS.md.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import re
+import sys
 import time
 from pathlib import Path
 
 import allocopt
-from allocopt.benchmarks_io import read_holmberg, read_orlib
+import record
+from allocopt.importers import read_holmberg, read_orlib
 from allocopt.solver import DEFAULT_THREADS
+from record import DASH
 
 REL_TOL = 1e-6
 DEFAULT_SHARED = Path(__file__).resolve().parents[2] / "shared"
+HEAD = [
+    "instance",
+    "published",
+    "found",
+    "bound",
+    "gap %",
+    "status",
+    "read s",
+    "index s",
+    "build s",
+    "solve s",
+    "match",
+]
 
 
 def instances(shared: Path, only: str | None) -> list[tuple[str, str, float]]:
@@ -52,20 +67,51 @@ def read(shared: Path, family: str, name: str) -> allocopt.Scenario:
 
 
 def _num(x: float | None, fmt: str) -> str:
-    return "–" if x is None else format(x, fmt)
+    return DASH if x is None else format(x, fmt)
 
 
-def main() -> None:
+def solve_one(args, family: str, name: str, published: float) -> tuple[list[str], bool, bool]:
+    """The table row of one instance; whether it was proven optimal and matches the published optimum."""
+    start = time.perf_counter()
+    scenario = read(args.shared, family, name)
+    read_seconds = time.perf_counter() - start
+    result = allocopt.solve(
+        scenario, mip_gap=0.0, time_limit=args.time_limit, threads=args.threads, first_plan=not args.no_first_plan
+    )
+    t = result.timings
+    match = result.objective is not None and abs(result.objective - published) <= REL_TOL * abs(published)
+    gap = None if result.gap is None else 100 * result.gap
+    row = [
+        name,
+        f"{published:,.3f}",
+        _num(result.objective, ",.3f"),
+        _num(result.bound, ",.3f"),
+        _num(gap, ".4f"),
+        result.status,
+        f"{read_seconds:.2f}",
+        f"{t.get('index', 0):.2f}",
+        f"{t.get('build', 0):.2f}",
+        f"{t.get('solve', 0):.2f}",
+        "yes" if match else "NO",
+    ]
+    return row, result.status == "optimal", match
+
+
+def main(argv: list[str] | None = None) -> None:
+    raw = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--time-limit", type=float, default=60.0, help="seconds per instance [60]")
     parser.add_argument("--threads", type=int, default=DEFAULT_THREADS, help=f"threads [{DEFAULT_THREADS}]")
     parser.add_argument("--no-first-plan", action="store_true", help="no first plan for HiGHS")
     parser.add_argument("--only", choices=("orlib", "holmberg"), default=None, help="one benchmark set")
-    parser.add_argument("--instances", default=None,
-                        help="comma-separated instance names, e.g. capa_8000,cap41,p1")
-    parser.add_argument("--shared", type=Path, default=DEFAULT_SHARED,
-                        help=f"folder holding orlib/ and holmberg/ [{DEFAULT_SHARED}]")
-    args = parser.parse_args()
+    parser.add_argument("--instances", default=None, help="comma-separated instance names, e.g. capa_8000,cap41,p1")
+    parser.add_argument(
+        "--shared", type=Path, default=DEFAULT_SHARED, help=f"folder holding orlib/ and holmberg/ [{DEFAULT_SHARED}]"
+    )
+    parser.add_argument(
+        "--record", metavar="NAME", help="rewrite the table between <!-- published.py:NAME start/end --> in RESULTS.md"
+    )
+    args = parser.parse_args(raw)
 
     todo = instances(args.shared, args.only)
     if args.instances:
@@ -76,32 +122,28 @@ def main() -> None:
             parser.error(f"unknown instance(s): {', '.join(unknown)} (e.g. cap41, capa_8000, p1)")
         todo = [t for t in todo if t[1] in wanted]
 
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
-          f"time limit {args.time_limit:g} s per instance, {args.threads} thread(s), mip_gap 0, "
-          f"{'no first plan' if args.no_first_plan else 'first plan'}")
-    print()
-    print("| instance | published | found | bound | gap % | status | read s | index s | build s | solve s | match |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
-    proven = matched = 0
+    code = record.code_fingerprint()
+    settings = (
+        f"Settings: time limit {args.time_limit:g} s per instance, {args.threads} thread(s), mip_gap 0, "
+        f"{'no first plan' if args.no_first_plan else 'first plan'}."
+    )
+    print(settings + "\n\n| " + " | ".join(HEAD) + " |\n|" + "---|" * len(HEAD), flush=True)
+    rows, proven, matched = [], 0, 0
     start_all = time.perf_counter()
     for family, name, published in todo:
-        start = time.perf_counter()
-        scenario = read(args.shared, family, name)
-        read_seconds = time.perf_counter() - start
-        result = allocopt.solve(scenario, mip_gap=0.0, time_limit=args.time_limit, threads=args.threads,
-                                first_plan=not args.no_first_plan)
-        t = result.timings
-        match = result.objective is not None and abs(result.objective - published) <= REL_TOL * abs(published)
-        proven += result.status == "optimal"
+        row, optimal, match = solve_one(args, family, name, published)
+        print("| " + " | ".join(row) + " |", flush=True)
+        rows.append(row)
+        proven += optimal
         matched += match
-        gap = None if result.gap is None else 100 * result.gap
-        print(f"| {name} | {published:,.3f} | {_num(result.objective, ',.3f')} | {_num(result.bound, ',.3f')} | "
-              f"{_num(gap, '.4f')} | {result.status} | {read_seconds:.2f} | {t.get('index', 0):.2f} | "
-              f"{t.get('build', 0):.2f} | {t.get('solve', 0):.2f} | {'yes' if match else 'NO'} |", flush=True)
-    total = time.perf_counter() - start_all
-    print()
-    print(f"{len(todo)} instance(s): {proven} proven optimal, {matched} matching the published optimum, "
-          f"{total:.1f} s in all")
+    summary = (
+        f"{len(todo)} instance(s): {proven} proven optimal, {matched} matching the published optimum, "
+        f"{time.perf_counter() - start_all:.1f} s in all."
+    )
+    print("\n" + summary)
+    if args.record:
+        block = [*record.provenance("published.py", raw, code), "", settings, "", summary, "", record.table(HEAD, rows)]
+        record.rewrite("published.py", args.record, "\n".join(block))
 
 
 if __name__ == "__main__":

@@ -9,28 +9,63 @@ from click.testing import CliRunner
 
 from allocopt.cli import cli
 from allocopt.report import VOLATILE_SUMMARY_KEYS
-from allocopt.result import RESULT_FILES
 from allocopt.scenario import (
-    Budget, Demand, Distance, District, Lock, Option, Scenario, Service, Settings, Site, SiteCapacity,
+    Budget,
+    Demand,
+    Distance,
+    District,
+    Lock,
+    Option,
+    Scenario,
+    Service,
+    Settings,
+    Site,
+    SiteCapacity,
 )
+from allocopt.tables import RESULT_FILES
 
 
-def tiny(first: int = 2026, last: int = 2028, *, rate: float = 0.0, penalty="forbidden",
-         residual: str = "straight_line", timing: str = "spread", districts=None, services=None,
-         demand: dict | None = None, sites=(), capacities=(), options=(), budget=(), locks=(),
-         **tables) -> Scenario:
+def tiny(
+    first: int = 2026,
+    last: int = 2028,
+    *,
+    rate: float = 0.0,
+    penalty="forbidden",
+    residual: str = "straight_line",
+    timing: str = "spread",
+    districts=None,
+    services=None,
+    demand: dict | None = None,
+    sites=(),
+    capacities=(),
+    options=(),
+    budget=(),
+    locks=(),
+    **tables,
+) -> Scenario:
     """A scenario with one district 'A' (0, 0) and one service 'pre' unless told otherwise.
 
     ``demand`` maps (district, service, year) -> places.
     """
     return Scenario(
-        settings=Settings(name="tiny", first_year=first, last_year=last, discount_rate=rate,
-                          unmet_penalty=penalty, residual_value=residual, capex_timing=timing),
+        settings=Settings(
+            name="tiny",
+            first_year=first,
+            last_year=last,
+            discount_rate=rate,
+            unmet_penalty=penalty,
+            residual_value=residual,
+            capex_timing=timing,
+        ),
         districts=districts or [District(district="A", x_km=0.0, y_km=0.0)],
         services=services or [Service(service="pre", max_km=10.0)],
         demand=[Demand(district=d, service=s, year=y, places=p) for (d, s, y), p in (demand or {}).items()],
-        sites=list(sites), site_capacities=list(capacities), options=list(options),
-        budget=list(budget), locks=list(locks), **tables,
+        sites=list(sites),
+        site_capacities=list(capacities),
+        options=list(options),
+        budget=list(budget),
+        locks=list(locks),
+        **tables,
     )
 
 
@@ -46,8 +81,13 @@ LEASE = dict(kind="lease", district="A", service="pre", capacity=100.0, rent=150
 def build_or_lease(**kw) -> Scenario:
     """100 places 2026-2030; build 550 net (1000 + 50 − 500 residual), lease 750 (see
     test_model_cases). ``kw`` goes to :func:`tiny`."""
-    return tiny(2026, 2030, demand=flat(100, range(2026, 2031)),
-                options=[Option(option="B", **BUILD), Option(option="L", **LEASE)], **kw)
+    return tiny(
+        2026,
+        2030,
+        demand=flat(100, range(2026, 2031)),
+        options=[Option(option="B", **BUILD), Option(option="L", **LEASE)],
+        **kw,
+    )
 
 
 def district_group(years) -> Scenario:
@@ -55,14 +95,21 @@ def district_group(years) -> Scenario:
     district group, (A, B) served from {OA}. Demand in each of ``years``: A 60, B 60, C 50 places;
     OA 100 places per module (capex 1000, up to 2 modules), OC 100 places (capex 1000); r = 0, no
     residual value. The optimum opens OA with 2 modules and OC in the first year: 3 000 SEK."""
-    districts = [District(district="A", x_km=0, y_km=0), District(district="B", x_km=4, y_km=0),
-                 District(district="C", x_km=20, y_km=0)]
+    districts = [
+        District(district="A", x_km=0, y_km=0),
+        District(district="B", x_km=4, y_km=0),
+        District(district="C", x_km=20, y_km=0),
+    ]
     build = dict(kind="build", service="pre", capacity=100.0, capex=1000.0)
-    return tiny(min(years), max(years), residual="none", districts=districts,
-                services=[Service(service="pre", max_km=5.0)],
-                demand={**flat(60.0, years, "A"), **flat(60.0, years, "B"), **flat(50.0, years, "C")},
-                options=[Option(option="OA", district="A", max_modules=2, **build),
-                         Option(option="OC", district="C", **build)])
+    return tiny(
+        min(years),
+        max(years),
+        residual="none",
+        districts=districts,
+        services=[Service(service="pre", max_km=5.0)],
+        demand={**flat(60.0, years, "A"), **flat(60.0, years, "B"), **flat(50.0, years, "C")},
+        options=[Option(option="OA", district="A", max_modules=2, **build), Option(option="OC", district="C", **build)],
+    )
 
 
 # ------------------------------------------------------------------------------ command line
@@ -73,7 +120,6 @@ def run(*args: str):
     result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
     assert "Traceback" not in result.output
     return result
-
 
 
 def assert_same_results(first: Path, second: Path) -> None:
@@ -87,5 +133,21 @@ def assert_same_results(first: Path, second: Path) -> None:
         assert a == b, f"{name} differs between two runs of the same input"
 
 
-__all__ = ["Budget", "Demand", "Distance", "District", "Lock", "Option", "Scenario", "Service",
-           "Settings", "Site", "SiteCapacity", "assert_same_results", "build_or_lease", "flat", "run", "tiny"]
+__all__ = [
+    "Budget",
+    "Demand",
+    "Distance",
+    "District",
+    "Lock",
+    "Option",
+    "Scenario",
+    "Service",
+    "Settings",
+    "Site",
+    "SiteCapacity",
+    "assert_same_results",
+    "build_or_lease",
+    "flat",
+    "run",
+    "tiny",
+]

@@ -12,7 +12,17 @@ import pandas as pd
 from hypothesis import strategies as st
 
 from allocopt.scenario import (
-    Budget, Demand, Distance, District, Lock, Option, Scenario, Service, Settings, Site, SiteCapacity,
+    Budget,
+    Demand,
+    Distance,
+    District,
+    Lock,
+    Option,
+    Scenario,
+    Service,
+    Settings,
+    Site,
+    SiteCapacity,
 )
 
 FIRST = 2026
@@ -49,12 +59,14 @@ def scenarios(draw, *, force_caps: bool = False, max_options: int = 5) -> Scenar
     caps (always some with ``force_caps``); sometimes a lock or two; discount rate 0–5 %,
     both residual-value rules and both capex timings.
     """
-    last = FIRST + draw(st.integers(1, 3), label="extra years")           # horizon 2–4 years
+    last = FIRST + draw(st.integers(1, 3), label="extra years")  # horizon 2–4 years
     years = list(range(FIRST, last + 1))
 
     n_districts = draw(st.integers(2, 4), label="districts")
-    districts = [District(district=f"D{i}", x_km=float(draw(st.integers(0, 10))),
-                          y_km=float(draw(st.integers(0, 10)))) for i in range(n_districts)]
+    districts = [
+        District(district=f"D{i}", x_km=float(draw(st.integers(0, 10))), y_km=float(draw(st.integers(0, 10))))
+        for i in range(n_districts)
+    ]
     dids = [d.district for d in districts]
 
     n_services = draw(st.integers(1, 2), label="services")
@@ -65,13 +77,16 @@ def scenarios(draw, *, force_caps: bool = False, max_options: int = 5) -> Scenar
         penalty = draw(st.sampled_from(["forbidden", None, None]), label=f"forbidden S{j}") or draw(penalties())
         if draw(st.integers(0, 3)) == 0:
             penalty = None
-        services.append(Service(
-            service=f"S{j}", max_km=float(draw(st.integers(4, 15))),
-            utilisation=draw(st.sampled_from([0.9, 0.95, 1.0])),
-            assignment=draw(st.sampled_from(["split", "split", "split", "single"])),
-            travel_cost=float(draw(st.sampled_from([0, 0, 1, 2, 5]))),
-            unmet_penalty=penalty,
-        ))
+        services.append(
+            Service(
+                service=f"S{j}",
+                max_km=float(draw(st.integers(4, 15))),
+                utilisation=draw(st.sampled_from([0.9, 0.95, 1.0])),
+                assignment=draw(st.sampled_from(["split", "split", "split", "single"])),
+                travel_cost=float(draw(st.sampled_from([0, 0, 1, 2, 5]))),
+                unmet_penalty=penalty,
+            )
+        )
     sids = [s.service for s in services]
 
     demand = []
@@ -86,19 +101,26 @@ def scenarios(draw, *, force_caps: bool = False, max_options: int = 5) -> Scenar
     for i in range(draw(st.integers(0, 3), label="sites")):
         tenure = draw(st.sampled_from(["owned", "leased"]))
         may_close = draw(st.booleans())
-        lease_end = draw(maybe(st.sampled_from(years) | st.sampled_from([FIRST - 1, last + 1]))) \
-            if tenure == "leased" else None
+        lease_end = (
+            draw(maybe(st.sampled_from(years) | st.sampled_from([FIRST - 1, last + 1]))) if tenure == "leased" else None
+        )
         renewable = draw(st.booleans()) if lease_end is not None else True
-        sites.append(Site(
-            site=f"E{i}", district=draw(st.sampled_from(dids)), tenure=tenure,
-            opex=draw(money(2000)), rent=draw(money(2000)) if tenure == "leased" else 0.0,
-            lease_end=lease_end, renewable=renewable,
-            renewal_rent=draw(maybe(money(2000))) if lease_end is not None else None,
-            may_close=may_close,
-            close_from=draw(maybe(st.sampled_from([*years, last + 1]))) if may_close else None,
-            closure_cost=draw(money(2000)),
-            sale_value=draw(money(5000)) if tenure == "owned" else 0.0,
-        ))
+        sites.append(
+            Site(
+                site=f"E{i}",
+                district=draw(st.sampled_from(dids)),
+                tenure=tenure,
+                opex=draw(money(2000)),
+                rent=draw(money(2000)) if tenure == "leased" else 0.0,
+                lease_end=lease_end,
+                renewable=renewable,
+                renewal_rent=draw(maybe(money(2000))) if lease_end is not None else None,
+                may_close=may_close,
+                close_from=draw(maybe(st.sampled_from([*years, last + 1]))) if may_close else None,
+                closure_cost=draw(money(2000)),
+                sale_value=draw(money(5000)) if tenure == "owned" else 0.0,
+            )
+        )
         for s in sids:
             if draw(st.booleans()):
                 caps.append(SiteCapacity(site=f"E{i}", service=s, capacity=float(draw(st.integers(1, 20)) * 10)))
@@ -115,8 +137,11 @@ def scenarios(draw, *, force_caps: bool = False, max_options: int = 5) -> Scenar
                 kind = "expansion"
             else:
                 site, from_service = draw(st.sampled_from(pairs))
-                fields = dict(site=site, from_service=from_service,
-                              capacity_from=draw(maybe(st.integers(1, 10).map(lambda n: float(10 * n)))))
+                fields = dict(
+                    site=site,
+                    from_service=from_service,
+                    capacity_from=draw(maybe(st.integers(1, 10).map(lambda n: float(10 * n)))),
+                )
         if kind == "expansion":
             if not sites:
                 kind = "build"
@@ -128,15 +153,21 @@ def scenarios(draw, *, force_caps: bool = False, max_options: int = 5) -> Scenar
             fields["term"] = draw(st.integers(1, 4))
         else:
             fields["lifetime"] = draw(maybe(st.integers(1, 6)))
-        options.append(Option(
-            option=f"O{i}", kind=kind, service=service,
-            capacity=float(draw(st.integers(1, 10)) * 10), max_modules=draw(st.integers(1, 3)),
-            capex=draw(money(2000 if kind == "conversion" else 10000, 100)), opex=draw(money(1000)),
-            rent=draw(money(2000)) if kind in ("lease", "pavilion") else draw(st.sampled_from([0.0, 0.0, 100.0])),
-            earliest_year=draw(maybe(st.sampled_from(years))),
-            lead_time=draw(st.sampled_from([0, 0, 1, 2])),
-            **fields,
-        ))
+        options.append(
+            Option(
+                option=f"O{i}",
+                kind=kind,
+                service=service,
+                capacity=float(draw(st.integers(1, 10)) * 10),
+                max_modules=draw(st.integers(1, 3)),
+                capex=draw(money(2000 if kind == "conversion" else 10000, 100)),
+                opex=draw(money(1000)),
+                rent=draw(money(2000)) if kind in ("lease", "pavilion") else draw(st.sampled_from([0.0, 0.0, 100.0])),
+                earliest_year=draw(maybe(st.sampled_from(years))),
+                lead_time=draw(st.sampled_from([0, 0, 1, 2])),
+                **fields,
+            )
+        )
 
     for s in services:
         # unmet demand forbidden: usually give every district a dear but sure way out, so that
@@ -144,15 +175,25 @@ def scenarios(draw, *, force_caps: bool = False, max_options: int = 5) -> Scenar
         own = s.unmet_penalty if s.unmet_penalty is not None else default_penalty
         if own == "forbidden" and draw(st.integers(0, 3), label="backup?") > 0:
             for d in dids:
-                options.append(Option(option=f"B_{s.service}_{d}", kind="pavilion", district=d,
-                                      service=s.service, capacity=100.0, max_modules=3,
-                                      rent=draw(money(5000, 500)), term=4))
+                options.append(
+                    Option(
+                        option=f"B_{s.service}_{d}",
+                        kind="pavilion",
+                        district=d,
+                        service=s.service,
+                        capacity=100.0,
+                        max_modules=3,
+                        rent=draw(money(5000, 500)),
+                        term=4,
+                    )
+                )
 
     budget = []
     if force_caps or draw(st.booleans(), label="caps?"):
         for y in years:
-            capex_cap = draw(maybe(st.sampled_from([0.0, 500.0, 1000.0, 3000.0]) | money(20000, 100)),
-                             label="capex cap")
+            capex_cap = draw(
+                maybe(st.sampled_from([0.0, 500.0, 1000.0, 3000.0]) | money(20000, 100)), label="capex cap"
+            )
             opex_cap = draw(st.none() | st.none() | st.none() | money(20000, 100), label="opex cap")
             if capex_cap is not None or opex_cap is not None:
                 budget.append(Budget(year=y, capex_cap=capex_cap, opex_cap=opex_cap))
@@ -162,11 +203,19 @@ def scenarios(draw, *, force_caps: bool = False, max_options: int = 5) -> Scenar
         for _ in range(draw(st.integers(1, 2))):
             target = draw(st.sampled_from(["option", "site"] if sites else ["option"]))
             if target == "option":
-                lock = Lock(target="option", id=draw(st.sampled_from([o.option for o in options])),
-                            rule=draw(st.sampled_from(["force", "forbid"])), year=draw(maybe(st.sampled_from(years))))
+                lock = Lock(
+                    target="option",
+                    id=draw(st.sampled_from([o.option for o in options])),
+                    rule=draw(st.sampled_from(["force", "forbid"])),
+                    year=draw(maybe(st.sampled_from(years))),
+                )
             else:
-                lock = Lock(target="site", id=draw(st.sampled_from([x.site for x in sites])),
-                            rule=draw(st.sampled_from(["keep_open", "close"])), year=draw(maybe(st.sampled_from(years))))
+                lock = Lock(
+                    target="site",
+                    id=draw(st.sampled_from([x.site for x in sites])),
+                    rule=draw(st.sampled_from(["keep_open", "close"])),
+                    year=draw(maybe(st.sampled_from(years))),
+                )
             if (lock.target, lock.id) not in {(x.target, x.id) for x in locks}:
                 locks.append(lock)
 
@@ -178,14 +227,26 @@ def scenarios(draw, *, force_caps: bool = False, max_options: int = 5) -> Scenar
                 distances.append(Distance(from_district=a, to_district=b, km=float(draw(st.integers(0, 20)))))
 
     settings = Settings(
-        name="prop", first_year=FIRST, last_year=last, unmet_penalty=default_penalty,
+        name="prop",
+        first_year=FIRST,
+        last_year=last,
+        unmet_penalty=default_penalty,
         discount_rate=draw(st.sampled_from([0.0, 0.01, 0.025, 0.05])),
         residual_value=draw(st.sampled_from(["straight_line", "none"])),
         capex_timing=draw(st.sampled_from(["spread", "opening"])),
     )
-    return Scenario(settings=settings, districts=districts, services=services, demand=demand,
-                    sites=sites, site_capacities=caps, options=options, budget=budget, locks=locks,
-                    distances=distances)
+    return Scenario(
+        settings=settings,
+        districts=districts,
+        services=services,
+        demand=demand,
+        sites=sites,
+        site_capacities=caps,
+        options=options,
+        budget=budget,
+        locks=locks,
+        distances=distances,
+    )
 
 
 @st.composite
@@ -202,7 +263,7 @@ def plans(draw, scenario: Scenario, near: pd.DataFrame | None = None) -> pd.Data
     convertible = {(c.site, c.service): c.capacity for c in scenario.site_capacities}
     rows, used, closed = [], {}, set()
     options = {o.option: o for o in scenario.options}
-    for row in ([] if near is None else near.to_dict("records")):
+    for row in [] if near is None else near.to_dict("records"):
         if draw(st.integers(0, 3)) == 0:  # drop a quarter of the rows
             continue
         if row["action"] == "close":
@@ -234,8 +295,11 @@ def plans(draw, scenario: Scenario, near: pd.DataFrame | None = None) -> pd.Data
                 left -= m
                 rows.append({"year": y, "action": o.kind, "option": o.option, "modules": m})
     for x in scenario.sites:
-        if x.site not in closed and (x.may_close or (x.tenure == "leased" and x.lease_end is not None)) \
-                and draw(st.integers(1, odds)) == 1:
+        if (
+            x.site not in closed
+            and (x.may_close or (x.tenure == "leased" and x.lease_end is not None))
+            and draw(st.integers(1, odds)) == 1
+        ):
             rows.append({"year": draw(st.sampled_from(years)), "action": "close", "site": x.site})
     return pd.DataFrame(rows, columns=["year", "action", "option", "site", "modules"])
 
@@ -256,18 +320,33 @@ def _times(value, lam: float):
 
 def scale_costs(scenario: Scenario, lam: float) -> Scenario:
     """Every money figure (and the caps) multiplied by ``lam``."""
+
     def penalty(p):
         return p if p is None or p == "forbidden" else p * lam
 
-    services = [s.model_copy(update=dict(travel_cost=s.travel_cost * lam, unmet_penalty=penalty(s.unmet_penalty)))
-                for s in scenario.services]
-    sites = [x.model_copy(update=dict(opex=x.opex * lam, rent=x.rent * lam, renewal_rent=_times(x.renewal_rent, lam),
-                                      closure_cost=x.closure_cost * lam, sale_value=x.sale_value * lam))
-             for x in scenario.sites]
-    options = [o.model_copy(update=dict(capex=o.capex * lam, opex=o.opex * lam, rent=o.rent * lam))
-               for o in scenario.options]
-    budget = [b.model_copy(update=dict(capex_cap=_times(b.capex_cap, lam), opex_cap=_times(b.opex_cap, lam)))
-              for b in scenario.budget]
+    services = [
+        s.model_copy(update=dict(travel_cost=s.travel_cost * lam, unmet_penalty=penalty(s.unmet_penalty)))
+        for s in scenario.services
+    ]
+    sites = [
+        x.model_copy(
+            update=dict(
+                opex=x.opex * lam,
+                rent=x.rent * lam,
+                renewal_rent=_times(x.renewal_rent, lam),
+                closure_cost=x.closure_cost * lam,
+                sale_value=x.sale_value * lam,
+            )
+        )
+        for x in scenario.sites
+    ]
+    options = [
+        o.model_copy(update=dict(capex=o.capex * lam, opex=o.opex * lam, rent=o.rent * lam)) for o in scenario.options
+    ]
+    budget = [
+        b.model_copy(update=dict(capex_cap=_times(b.capex_cap, lam), opex_cap=_times(b.opex_cap, lam)))
+        for b in scenario.budget
+    ]
     settings = scenario.settings.model_copy(update=dict(unmet_penalty=penalty(scenario.settings.unmet_penalty)))
     return rebuild(scenario, settings=settings, services=services, sites=sites, options=options, budget=budget)
 
@@ -279,30 +358,41 @@ def with_ample_capacity(scenario: Scenario) -> Scenario:
     total: dict = {}
     for d in scenario.demand:
         total[d.service, d.year] = total.get((d.service, d.year), 0.0) + d.places
-    room = {s.service: math.ceil(max([v for (s2, _), v in total.items() if s2 == s.service] + [0.0])
-                                 / s.utilisation) + 10 for s in scenario.services}
-    services = [s.model_copy(update=dict(
-        max_km=100.0, unmet_penalty=10.0 if scenario.unmet_penalty(s.service) == 0.0 else s.unmet_penalty))
-        for s in scenario.services]
-    sites = list(scenario.sites) + [Site(site=f"AMPLE_{d.district}", district=d.district)
-                                    for d in scenario.districts]
+    room = {
+        s.service: math.ceil(max([v for (s2, _), v in total.items() if s2 == s.service] + [0.0]) / s.utilisation) + 10
+        for s in scenario.services
+    }
+    services = [
+        s.model_copy(
+            update=dict(
+                max_km=100.0, unmet_penalty=10.0 if scenario.unmet_penalty(s.service) == 0.0 else s.unmet_penalty
+            )
+        )
+        for s in scenario.services
+    ]
+    sites = list(scenario.sites) + [Site(site=f"AMPLE_{d.district}", district=d.district) for d in scenario.districts]
     caps = list(scenario.site_capacities) + [
         SiteCapacity(site=f"AMPLE_{d.district}", service=s, capacity=float(room[s]))
-        for d in scenario.districts for s in room]
+        for d in scenario.districts
+        for s in room
+    ]
     distances = [x for x in scenario.distances if x.from_district != x.to_district]
     return rebuild(scenario, services=services, sites=sites, site_capacities=caps, distances=distances)
 
 
 def scenario_code(scenario: Scenario) -> str:
     """The scenario as Python code (for reporting a counterexample)."""
+
     def rows(name):
         items = getattr(scenario, name)
         if not items:
             return None
         cls = type(items[0]).__name__
-        inner = ",\n        ".join(f"{cls}({', '.join(f'{k}={v!r}' for k, v in r.model_dump(exclude_defaults=True).items())})"
-                                   for r in items)
+        inner = ",\n        ".join(
+            f"{cls}({', '.join(f'{k}={v!r}' for k, v in r.model_dump(exclude_defaults=True).items())})" for r in items
+        )
         return f"    {name}=[\n        {inner}],"
+
     settings = scenario.settings.model_dump(exclude_defaults=True)
     body = [f"    settings=Settings({', '.join(f'{k}={v!r}' for k, v in settings.items())}),"]
     body += [r for r in (rows(n) for n in Scenario.model_fields if n != "settings") if r]

@@ -1,4 +1,5 @@
-"""Micro-benchmarks of the hot pieces on the generated S instance (benchmarks/generate.py).
+"""The synthetic municipalities (allocopt.synthetic), micro-benchmarks of the hot pieces on the S
+instance, and the benchmarks' HiGHS log reader.
 
 The project's pytest options include ``--benchmark-disable``: in the default run each benchmark
 calls its function once, as a plain test. Time them with::
@@ -11,7 +12,9 @@ piece that computes something else fails here.
 
 from __future__ import annotations
 
+import json
 import math
+import subprocess
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -20,12 +23,9 @@ import pytest
 
 from allocopt.demand import DEMAND_COLUMNS, derive_demand
 from allocopt.index import build_index
+from allocopt.synthetic import capex_variant, generate, write
 
-BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
-sys.path.insert(0, str(BENCHMARKS))
-
-from generate import generate, write  # noqa: E402
-from run import build_formulation, gap_at, parse_log, time_to  # noqa: E402
+HIGHS_LOG = Path(__file__).resolve().parents[1] / "benchmarks" / "highs_log.py"
 
 
 @pytest.fixture(scope="module")
@@ -39,6 +39,7 @@ def index(scenario):
 
 
 # ---------------------------------------------------------------------------- the generator
+
 
 def test_generated_sizes_and_kinds(scenario):
     """S: 15 districts, 4 services, 15 years, about 130 sites + options, every option kind, a
@@ -65,7 +66,28 @@ def test_same_seed_same_files(tmp_path):
     assert (tmp_path / "a" / "sites.csv").read_bytes() != (tmp_path / "c" / "sites.csv").read_bytes()
 
 
+def test_the_draws_of_a_seed_stay_the_same(scenario):
+    """S with seed 1 holds what it always held: the same draws in the same order (counts and sums
+    of what the generator drew, independent of how scenarios are written)."""
+    kinds = {
+        k: sum(o.kind == k for o in scenario.options) for k in ("build", "conversion", "expansion", "lease", "pavilion")
+    }
+    assert (len(scenario.sites), kinds) == (
+        92,
+        {"build": 26, "conversion": 4, "expansion": 7, "lease": 5, "pavilion": 7},
+    )
+    assert sum(x.may_close for x in scenario.sites) == 10
+    assert sum(x.lease_end is not None for x in scenario.sites) == 9
+    assert sum(p.persons for p in scenario.population) == 388_160
+    assert sum(h.homes for h in scenario.housing) == 11_000
+    assert sum(o.capex for o in scenario.options) == 3_772_440_000
+    assert sum(b.capex_cap for b in scenario.budget) == 4_247_000_000
+    assert sum(x.opex for x in scenario.sites) == 99_315_000
+    assert [(lock.id, lock.rule, lock.year) for lock in scenario.locks] == [("fsk_new_d001", "force", 2028)]
+
+
 # ---------------------------------------------------------------------------- hot pieces
+
 
 def test_derive_demand(benchmark, scenario):
     """Demand of every district, service and year, recomputed here from the rows:
@@ -121,7 +143,10 @@ def test_build_index(benchmark, scenario):
 @pytest.mark.parametrize("formulation", ["allocopt", "textbook"])
 def test_build_model(benchmark, index, formulation):
     """Row and column counts of the families that can be counted from the index alone."""
-    pm = benchmark(build_formulation, index, formulation)
+    from allocopt.model.build import FORMULATIONS, build_model
+
+    families, state = FORMULATIONS[formulation]
+    pm = benchmark(build_model, index, families=families, state=state)
     m = pm.model
     assert not pm.conflicts and not pm.unreachable
     decisions = len(pm.build) + len(getattr(pm, "avail", {}))  # opening years, or availability states
@@ -142,15 +167,15 @@ def test_build_model(benchmark, index, formulation):
         assert not any(hasattr(m, name) for name in ("capacity_cover", "assign_link", "district_group_cover"))
 
 
-# ---------------------------------------------------------------------------- the log parser of run.py
+# ---------------------------------------------------------------------------- benchmarks/highs_log.py
 
 LOG = """\
-        Nodes      |    B&B Tree     |            Objective Bounds              |  Dynamic Constraints |       Work
-Src  Proc. InQueue |  Leaves   Expl. | BestBound       BestSol              Gap |   Cuts   InLp Confl. | LpIters     Time
+        Nodes      |    B&B Tree     |            Objective Bounds              |  Dynamic Constraints |  Work
+Src  Proc. InQueue |  Leaves   Expl. | BestBound       BestSol              Gap |   Cuts   InLp Confl. | LpIters  Time
 
-         0       0         0   0.00%   2552.777024     inf                  inf        0      0      0         0     1.6s
- R       0       0         0   0.00%   3875.797485     4000                 3.11%        0      0      0      4219     2.8s
- T      12       3         4  40.00%   3975             4000                 0.63%      947     48      0      9445    14.1s
+         0       0         0   0.00%   2552.777024     inf                  inf      0      0      0       0   1.6s
+ R       0       0         0   0.00%   3875.797485     4000               3.11%      0      0      0    4219   2.8s
+ T      12       3         4  40.00%   3975            4000               0.63%    947     48      0    9445  14.1s
 
 Solving report
   Status            Optimal
@@ -161,31 +186,54 @@ Solving report
 """
 
 
-def test_parse_highs_log():
-    """Gap at fixed times, first time under 1 % and 0.5 %, from a HiGHS progress log."""
-    log = parse_log(LOG)
+def highs_log(tmp_path: Path, *options: str) -> dict:
+    """What ``python benchmarks/highs_log.py`` reads from :data:`LOG` (HiGHS's progress lines, with
+    fewer spaces between the columns)."""
+    path = tmp_path / "highs.log"
+    path.write_text(LOG, encoding="utf-8")
+    out = subprocess.run(
+        [sys.executable, str(HIGHS_LOG), str(path), *options], capture_output=True, text=True, check=True
+    )
+    return json.loads(out.stdout)
+
+
+def test_gap_over_time_from_a_highs_log(tmp_path):
+    """Gap at fixed times, first time under 1 % and 0.5 %, from a HiGHS progress log: none before
+    the first plan (∞), the last progress line before a checkpoint, the final gap at the time limit
+    and after HiGHS stopped at the requested gap."""
+    log = highs_log(tmp_path, "--time-limit", "60", "--checkpoints", "1,10,60,600")
     assert [p[0] for p in log["points"]] == [1.6, 2.8, 14.1]
     assert log["points"][0][3] == math.inf
     assert math.isclose(log["final"]["gap"], 15 / 3990)
-    assert gap_at(log, 1.0, 60) == math.inf          # no plan yet
-    assert math.isclose(gap_at(log, 10, 60), (4000 - 3875.797485) / 4000)
-    assert math.isclose(gap_at(log, 600, 60), 15 / 3990)  # stopped at the gap: stays there
-    assert time_to(log, 0.01) == 14.1 and time_to(log, 0.005) == 20.5
+    gap_at = log["gap_at"]
+    assert gap_at["1"] == math.inf
+    assert math.isclose(gap_at["10"], (4000 - 3875.797485) / 4000)
+    assert math.isclose(gap_at["60"], 15 / 3990) and math.isclose(gap_at["600"], 15 / 3990)
+    assert log["time_to"] == {"0.01": 14.1, "0.005": 20.5}
 
 
-def test_budget_variant_scales_every_capex_cap(tmp_path):
-    """benchmarks/default_scenario.py --capex-factors: the copy differs from the embedded
-    scenario only in its capex caps, each multiplied by the factor (whole MSEK), and loads."""
-    import pandas as pd
+def test_times_count_from_the_start_of_the_solve_step(tmp_path):
+    """``--offset``: the seconds before HiGHS started (the hand-off) are added to every time."""
+    log = highs_log(tmp_path, "--offset", "2", "--time-limit", "60", "--checkpoints", "3,10")
+    assert [p[0] for p in log["points"]] == [3.6, 4.8, 16.1]
+    assert log["gap_at"]["3"] == math.inf
+    assert log["time_to"] == {"0.01": 16.1, "0.005": 22.5}
 
+
+# ---------------------------------------------------------------------------- budget variants
+
+
+def test_capex_variant_scales_every_capex_cap_and_nothing_else(tmp_path):
+    """benchmarks/default_scenario.py --capex-factors: the variant differs from the embedded
+    scenario only in its capex caps, each multiplied by the factor (whole MSEK), and is written
+    and loaded back as it is."""
     import allocopt
-    from default_scenario import budget_variant
+    from allocopt.load import write_scenario
 
-    folder = budget_variant(1.1, tmp_path)
-    base = pd.read_csv(Path(str(allocopt.default_scenario_path())) / "budget.csv")
-    scaled = pd.read_csv(folder / "budget.csv")
-    assert list(scaled["year"]) == list(base["year"])
-    assert list(scaled["capex_cap"]) == [round(c * 1.1 / 1e6) * 1e6 for c in base["capex_cap"]]
-    assert scaled["opex_cap"].equals(base["opex_cap"])
-    loaded = {b.year: b.capex_cap for b in allocopt.load_scenario(folder).budget}
-    assert loaded == dict(zip(scaled["year"], scaled["capex_cap"].astype(float)))
+    base = allocopt.load_scenario(allocopt.default_scenario_path())
+    variant = capex_variant(base, 1.1)
+    assert [b.capex_cap for b in variant.budget] == [round(b.capex_cap * 1.1, -6) for b in base.budget]
+    assert [b.opex_cap for b in variant.budget] == [b.opex_cap for b in base.budget]
+    assert variant.model_copy(update={"budget": base.budget}) == base
+    write_scenario(variant, tmp_path / "variant")
+    assert allocopt.load_scenario(tmp_path / "variant") == variant

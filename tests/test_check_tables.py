@@ -38,18 +38,36 @@ def convert_and_close() -> allocopt.Scenario:
     −280; 2028 opex 10, residual 200·(1 − (2028 − 2027 + 1)/10) = 160 (S's sale value is 0):
     −150. Objective 99 580.
     """
-    return tiny(2026, 2028,
-                districts=[District(district="A", x_km=0.0, y_km=0.0), District(district="B", x_km=3.0, y_km=4.0)],
-                services=[Service(service="pre", max_km=10.0), Service(service="sch", max_km=10.0, utilisation=0.9)],
-                demand={**flat(90, range(2026, 2029)), **flat(45, range(2026, 2029), "A", "sch")},
-                sites=[Site(site="S", district="A", opex=10),
-                       Site(site="OLD", district="B", opex=1e5, may_close=True, close_from=2027, closure_cost=10,
-                            sale_value=500)],
-                capacities=[SiteCapacity(site="S", service="pre", capacity=50),
-                            SiteCapacity(site="S", service="sch", capacity=100),
-                            SiteCapacity(site="OLD", service="pre", capacity=40)],
-                options=[Option(option="CONV", kind="conversion", site="S", service="pre", from_service="sch",
-                                capacity=20, capacity_from=25, max_modules=2, capex=100, lifetime=10)])
+    return tiny(
+        2026,
+        2028,
+        districts=[District(district="A", x_km=0.0, y_km=0.0), District(district="B", x_km=3.0, y_km=4.0)],
+        services=[Service(service="pre", max_km=10.0), Service(service="sch", max_km=10.0, utilisation=0.9)],
+        demand={**flat(90, range(2026, 2029)), **flat(45, range(2026, 2029), "A", "sch")},
+        sites=[
+            Site(site="S", district="A", opex=10),
+            Site(site="OLD", district="B", opex=1e5, may_close=True, close_from=2027, closure_cost=10, sale_value=500),
+        ],
+        capacities=[
+            SiteCapacity(site="S", service="pre", capacity=50),
+            SiteCapacity(site="S", service="sch", capacity=100),
+            SiteCapacity(site="OLD", service="pre", capacity=40),
+        ],
+        options=[
+            Option(
+                option="CONV",
+                kind="conversion",
+                site="S",
+                service="pre",
+                from_service="sch",
+                capacity=20,
+                capacity_from=25,
+                max_modules=2,
+                capex=100,
+                lifetime=10,
+            )
+        ],
+    )
 
 
 @pytest.fixture(scope="module")
@@ -154,26 +172,37 @@ def test_halved_capacity_of_a_new_option(bol):
     at = busiest(res)
     assert at["site"] == "B"
     assert found(check(sc, changed(res, "utilisation", at, "capacity", 50.0))) == [
-        ("utilisation_table", {**at, "column": "capacity"})]
+        ("utilisation_table", {**at, "column": "capacity"})
+    ]
 
 
-@pytest.mark.parametrize(("column", "value"), [
-    ("served", 44.0), ("usable", 50.0), ("open", 0), ("utilisation", 0.5), ("kind", "build"), ("district", "B"),
-])
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        ("served", 44.0),
+        ("usable", 50.0),
+        ("open", 0),
+        ("utilisation", 0.5),
+        ("kind", "build"),
+        ("district", "B"),
+    ],
+)
 def test_utilisation_column_differs(cc, column, value):
     """S sch 2027: capacity 100 − 2·25 = 50, usable 45, served 45, utilisation 0.9, open, a site in A."""
     sc, res = cc
     at = {"site": "S", "service": "sch", "year": 2027}
     assert found(check(sc, changed(res, "utilisation", at, column, value))) == [
-        ("utilisation_table", {**at, "column": column})]
+        ("utilisation_table", {**at, "column": column})
+    ]
 
 
 @pytest.mark.parametrize("column", ["capacity", "usable", "served", "utilisation", "open", "kind", "district"])
 def test_utilisation_blank_cell(cc, column):
     sc, res = cc
     at = {"site": "OLD", "service": "pre", "year": 2026}
-    assert found(check(sc, changed(res, "utilisation", at, column, None if column in ("kind", "district") else NAN))) \
-        == [("utilisation_table", {**at, "column": column})]
+    assert found(
+        check(sc, changed(res, "utilisation", at, column, None if column in ("kind", "district") else NAN))
+    ) == [("utilisation_table", {**at, "column": column})]
 
 
 def test_utilisation_row_dropped(cc):
@@ -197,24 +226,33 @@ def test_utilisation_bogus_rows(cc):
     sc, res = cc
     u = res.utilisation
     row = u[(u["site"] == "OLD")].iloc[0].to_dict()
-    extra = pd.DataFrame([{**row, "site": "ZZZ"}, {**row, "site": "CONV"},
-                          {**row, "year": 2027, "open": 0, "capacity": 0.0, "usable": 0.0, "served": 0.0,
-                           "utilisation": NAN},
-                          {**row, "year": 2029}, row])
+    extra = pd.DataFrame(
+        [
+            {**row, "site": "ZZZ"},
+            {**row, "site": "CONV"},
+            {**row, "year": 2027, "open": 0, "capacity": 0.0, "usable": 0.0, "served": 0.0, "utilisation": NAN},
+            {**row, "year": 2029},
+            row,
+        ]
+    )
     v = check(sc, with_table(res, "utilisation", pd.concat([u, extra])))
-    assert found(v) == [("utilisation_table", {"site": "CONV", "service": "pre", "year": 2026}),
-                        ("utilisation_table", {"site": "OLD", "service": "pre", "year": 2026}),
-                        ("utilisation_table", {"site": "OLD", "service": "pre", "year": 2027}),
-                        ("utilisation_table", {"site": "OLD", "service": "pre", "year": 2029}),
-                        ("utilisation_table", {"site": "ZZZ", "service": "pre", "year": 2026})]
+    assert found(v) == [
+        ("utilisation_table", {"site": "CONV", "service": "pre", "year": 2026}),
+        ("utilisation_table", {"site": "OLD", "service": "pre", "year": 2026}),
+        ("utilisation_table", {"site": "OLD", "service": "pre", "year": 2027}),
+        ("utilisation_table", {"site": "OLD", "service": "pre", "year": 2029}),
+        ("utilisation_table", {"site": "ZZZ", "service": "pre", "year": 2026}),
+    ]
     assert [x.message for x in v][:2] == ["row for unknown facility 'CONV'", "a second row for these keys"]
 
 
 def test_utilisation_year_not_whole(bol):
     sc, res = bol
     v = check(sc, changed(res, "utilisation", {"year": 2028}, "year", 2028.5))
-    assert found(v) == [("utilisation_table", {"site": "B", "service": "pre", "year": 2028}),
-                        ("utilisation_table", {"site": "B", "service": "pre", "year": 2028.5})]
+    assert found(v) == [
+        ("utilisation_table", {"site": "B", "service": "pre", "year": 2028}),
+        ("utilisation_table", {"site": "B", "service": "pre", "year": 2028.5}),
+    ]
 
 
 def test_capacity_without_a_build_is_seen_in_utilisation(bol):
@@ -233,14 +271,16 @@ def test_assignment_km_differs(cc):
     sc, res = cc
     at = {"district": "A", "site": "OLD", "service": "pre", "year": 2026}
     assert found(check(sc, changed(res, "assignments", at, "km", 4.0))) == [
-        ("assignments_table", {**at, "column": "km"})]
+        ("assignments_table", {**at, "column": "km"})
+    ]
 
 
 def test_assignment_km_blank(cc):
     sc, res = cc
     at = {"district": "A", "site": "OLD", "service": "pre", "year": 2026}
     assert found(check(sc, changed(res, "assignments", at, "km", NAN))) == [
-        ("assignments_table", {**at, "column": "km"})]
+        ("assignments_table", {**at, "column": "km"})
+    ]
 
 
 def test_assignment_split_in_two_rows(bol):
@@ -250,29 +290,42 @@ def test_assignment_split_in_two_rows(bol):
     row = a[a["year"] == 2027].iloc[0].to_dict()
     a = pd.concat([a[a["year"] != 2027], pd.DataFrame([{**row, "places": 50.0}] * 2)])
     assert found(check(sc, with_table(res, "assignments", a))) == [
-        ("assignments_table", {"district": "A", "site": "B", "service": "pre", "year": 2027})]
+        ("assignments_table", {"district": "A", "site": "B", "service": "pre", "year": 2027})
+    ]
 
 
 def test_assignment_rows_for_unknown_ids(bol):
     """Rows of 0 places for an unknown district, facility and service (reach weighs only places)."""
     sc, res = bol
     row = res.assignments.iloc[0].to_dict()
-    extra = pd.DataFrame([{**row, "district": "Q", "places": 0.0}, {**row, "site": "ZZZ", "places": 0.0},
-                          {**row, "service": "sch", "places": 0.0}])
+    extra = pd.DataFrame(
+        [
+            {**row, "district": "Q", "places": 0.0},
+            {**row, "site": "ZZZ", "places": 0.0},
+            {**row, "service": "sch", "places": 0.0},
+        ]
+    )
     v = check(sc, with_table(res, "assignments", pd.concat([res.assignments, extra])))
-    assert found(v) == [("assignments_table", {"district": "A", "site": "ZZZ", "service": "pre", "year": 2026}),
-                        ("assignments_table", {"district": "A", "site": "B", "service": "sch", "year": 2026}),
-                        ("assignments_table", {"district": "Q", "site": "B", "service": "pre", "year": 2026})]
-    assert [x.message for x in v] == ["row for unknown facility 'ZZZ'", "row for unknown service 'sch'",
-                                      "row for unknown district 'Q'"]
+    assert found(v) == [
+        ("assignments_table", {"district": "A", "site": "ZZZ", "service": "pre", "year": 2026}),
+        ("assignments_table", {"district": "A", "site": "B", "service": "sch", "year": 2026}),
+        ("assignments_table", {"district": "Q", "site": "B", "service": "pre", "year": 2026}),
+    ]
+    assert [x.message for x in v] == [
+        "row for unknown facility 'ZZZ'",
+        "row for unknown service 'sch'",
+        "row for unknown district 'Q'",
+    ]
 
 
 def test_assignment_places_blank(bol):
     sc, res = bol
     at = {"year": 2029}
     v = check(sc, changed(res, "assignments", at, "places", NAN))
-    assert ("assignments_table", {"district": "A", "site": "B", "service": "pre", "year": 2029, "column": "places"}) \
-        in found(v)
+    assert (
+        "assignments_table",
+        {"district": "A", "site": "B", "service": "pre", "year": 2029, "column": "places"},
+    ) in found(v)
 
 
 # ----------------------------------------------------------------------------------- balance
@@ -282,22 +335,24 @@ def test_balance_demand_differs(cc):
     sc, res = cc
     at = {"district": "A", "service": "sch", "year": 2028}
     assert found(check(sc, changed(res, "balance", at, "demand", 44.0))) == [
-        ("balance_table", {**at, "column": "demand"})]
+        ("balance_table", {**at, "column": "demand"})
+    ]
 
 
 def test_balance_unmet_blank(bol):
     sc, res = bol
     at = {"district": "A", "service": "pre", "year": 2027}
-    assert found(check(sc, changed(res, "balance", at, "unmet", NAN))) == [
-        ("balance_table", {**at, "column": "unmet"})]
+    assert found(check(sc, changed(res, "balance", at, "unmet", NAN))) == [("balance_table", {**at, "column": "unmet"})]
 
 
 def test_balance_year_not_whole(bol):
     """2027 written 2027.5: no planning year, and 2027's row is missing."""
     sc, res = bol
     v = check(sc, changed(res, "balance", {"year": 2027}, "year", 2027.5))
-    assert found(v) == [("balance_table", {"district": "A", "service": "pre", "year": 2027}),
-                        ("balance_table", {"district": "A", "service": "pre", "year": 2027.5})]
+    assert found(v) == [
+        ("balance_table", {"district": "A", "service": "pre", "year": 2027}),
+        ("balance_table", {"district": "A", "service": "pre", "year": 2027.5}),
+    ]
 
 
 # ------------------------------------------------------------------------------------- costs
@@ -307,7 +362,8 @@ def test_balance_year_not_whole(bol):
 def test_costs_cap_where_the_budget_has_none(bol, column):
     sc, res = bol
     assert found(check(sc, changed(res, "costs", {"year": 2026}, column, 5000.0))) == [
-        ("costs_table", {"year": 2026, "column": column})]
+        ("costs_table", {"year": 2026, "column": column})
+    ]
 
 
 def test_costs_cap_and_use_as_the_budget_gives(bol):
@@ -319,9 +375,11 @@ def test_costs_cap_and_use_as_the_budget_gives(bol):
     assert check(sc, res) == []
     assert res.costs.loc[0, "capex_use"] == pytest.approx(0.5)
     assert found(check(sc, changed(res, "costs", {"year": 2026}, "capex_cap", 2500.0))) == [
-        ("costs_table", {"year": 2026, "column": "capex_cap"})]
+        ("costs_table", {"year": 2026, "column": "capex_cap"})
+    ]
     assert found(check(sc, changed(res, "costs", {"year": 2026}, "capex_use", NAN))) == [
-        ("costs_table", {"year": 2026, "column": "capex_use"})]
+        ("costs_table", {"year": 2026, "column": "capex_use"})
+    ]
 
 
 def test_costs_rows_twice_and_outside_the_horizon(bol):
@@ -329,45 +387,77 @@ def test_costs_rows_twice_and_outside_the_horizon(bol):
     c = res.costs
     extra = pd.DataFrame([c.iloc[1].to_dict(), {**c.iloc[4].to_dict(), "year": 2031}])
     assert found(check(sc, with_table(res, "costs", pd.concat([c, extra])))) == [
-        ("costs_table", {"year": 2027}), ("costs_table", {"year": 2031})]
+        ("costs_table", {"year": 2027}),
+        ("costs_table", {"year": 2031}),
+    ]
 
 
 # ----------------------------------------------------------------------------------- actions
 
 
-@pytest.mark.parametrize(("column", "value"), [
-    ("capacity_change", 90.0), ("capacity_change", NAN), ("district", "B"), ("service", "sch"), ("site", "S"),
-    ("from_service", "sch"), ("capacity_removed", 10.0), ("closure_cost", 5.0), ("sale_value", 0.0),
-])
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        ("capacity_change", 90.0),
+        ("capacity_change", NAN),
+        ("district", "B"),
+        ("service", "sch"),
+        ("site", "S"),
+        ("from_service", "sch"),
+        ("capacity_removed", 10.0),
+        ("closure_cost", 5.0),
+        ("sale_value", 0.0),
+    ],
+)
 def test_build_row_cell(bol, column, value):
     """B's row: capacity_change 100, district A, service pre; no site, from_service,
     capacity_removed, closure_cost or sale_value (blank)."""
     sc, res = bol
     assert found(check(sc, changed(res, "actions", {"option": "B"}, column, value))) == [
-        ("actions_table", {"option": "B", "year": 2026, "column": column})]
+        ("actions_table", {"option": "B", "year": 2026, "column": column})
+    ]
 
 
-@pytest.mark.parametrize(("column", "value"), [
-    ("capacity_removed", 40.0), ("capacity_removed", NAN), ("capacity_change", 50.0), ("from_service", None),
-    ("site", None), ("district", "B"),
-])
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        ("capacity_removed", 40.0),
+        ("capacity_removed", NAN),
+        ("capacity_change", 50.0),
+        ("from_service", None),
+        ("site", None),
+        ("district", "B"),
+    ],
+)
 def test_conversion_row_cell(cc, column, value):
     """CONV's row: 2 modules, capacity_change 40 (pre), capacity_removed 50 (sch), site S, district A."""
     sc, res = cc
     assert found(check(sc, changed(res, "actions", {"option": "CONV"}, column, value))) == [
-        ("actions_table", {"option": "CONV", "year": 2027, "column": column})]
+        ("actions_table", {"option": "CONV", "year": 2027, "column": column})
+    ]
 
 
-@pytest.mark.parametrize(("column", "value"), [
-    ("capacity_change", -50.0), ("capacity_change", NAN), ("closure_cost", NAN), ("sale_value", NAN),
-    ("sale_value", 400.0), ("district", "A"), ("capex", NAN), ("decision_year", 2027.0), ("service", "pre"),
-])
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        ("capacity_change", -50.0),
+        ("capacity_change", NAN),
+        ("closure_cost", NAN),
+        ("sale_value", NAN),
+        ("sale_value", 400.0),
+        ("district", "A"),
+        ("capex", NAN),
+        ("decision_year", 2027.0),
+        ("service", "pre"),
+    ],
+)
 def test_closure_row_cell(cc, column, value):
     """OLD's closure: capacity_change −40, closure_cost 10, sale_value 500, capex 0, district B;
     no decision_year, service (blank)."""
     sc, res = cc
     assert found(check(sc, changed(res, "actions", {"action": "close"}, column, value))) == [
-        ("actions_table", {"site": "OLD", "year": 2027, "column": column})]
+        ("actions_table", {"site": "OLD", "year": 2027, "column": column})
+    ]
 
 
 def test_conversion_split_in_two_rows(cc):
@@ -382,8 +472,16 @@ def test_conversion_split_in_two_rows(cc):
 
 def test_zero_module_row(bol):
     sc, res = bol
-    extra = {**res.actions.iloc[0].to_dict(), "option": "L", "action": "lease", "year": 2027, "modules": 0.0,
-             "capacity_change": 0.0, "capex": 0.0, "decision_year": 2027.0}
+    extra = {
+        **res.actions.iloc[0].to_dict(),
+        "option": "L",
+        "action": "lease",
+        "year": 2027,
+        "modules": 0.0,
+        "capacity_change": 0.0,
+        "capex": 0.0,
+        "decision_year": 2027.0,
+    }
     v = check(sc, with_table(res, "actions", pd.concat([res.actions, pd.DataFrame([extra])])))
     assert found(v) == [("actions_table", {"option": "L", "year": 2027})]
 
@@ -408,6 +506,5 @@ def test_saved_and_read_back_tables_pass(cc, tmp_path):
     """CSV turns blank text into NaN and whole floats into ints: still no violation."""
     sc, res = cc
     res.save(tmp_path / "out", excel=False)
-    back = dataclasses.replace(res, **{name: pd.read_csv(tmp_path / "out" / f"{name}.csv")
-                                       for name in res.tables()})
+    back = dataclasses.replace(res, **{name: pd.read_csv(tmp_path / "out" / f"{name}.csv") for name in res.tables()})
     assert check(sc, back) == []

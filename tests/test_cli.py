@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from allocopt.load import write_scenario
-from allocopt.result import RESULT_FILES
+from allocopt.tables import RESULT_FILES
 from cases import Budget, Option, Site, SiteCapacity, assert_same_results, flat, run, tiny
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -19,11 +19,25 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.fixture
 def small_folder(tmp_path):
     """A build-vs-lease scenario written as a folder (optimal cost 550, see test_model_cases)."""
-    sc = tiny(2026, 2030, demand=flat(100, range(2026, 2031)),
-              sites=[Site(site="S", district="A", opex=1.0)],
-              capacities=[SiteCapacity(site="S", service="pre", capacity=10.0)],
-              options=[Option(option="B", kind="build", district="A", service="pre", capacity=100.0,
-                              capex=1000.0, opex=10.0, lifetime=10)])
+    sc = tiny(
+        2026,
+        2030,
+        demand=flat(100, range(2026, 2031)),
+        sites=[Site(site="S", district="A", opex=1.0)],
+        capacities=[SiteCapacity(site="S", service="pre", capacity=10.0)],
+        options=[
+            Option(
+                option="B",
+                kind="build",
+                district="A",
+                service="pre",
+                capacity=100.0,
+                capex=1000.0,
+                opex=10.0,
+                lifetime=10,
+            )
+        ],
+    )
     folder = tmp_path / "small"
     write_scenario(sc, folder)
     return folder
@@ -50,10 +64,15 @@ def test_solve_writes_every_result_file(small_folder, tmp_path):
 
 
 def test_infeasible_scenario_exits_1_with_the_reason(tmp_path):
-    sc = tiny(2026, 2029, demand=flat(100, range(2027, 2030)),
-              options=[Option(option="B", kind="build", district="A", service="pre", capacity=100.0,
-                              capex=1000.0, lifetime=10)],
-              budget=[Budget(year=2026, capex_cap=0.0), Budget(year=2027, capex_cap=500.0)])
+    sc = tiny(
+        2026,
+        2029,
+        demand=flat(100, range(2027, 2030)),
+        options=[
+            Option(option="B", kind="build", district="A", service="pre", capacity=100.0, capex=1000.0, lifetime=10)
+        ],
+        budget=[Budget(year=2026, capex_cap=0.0), Budget(year=2027, capex_cap=500.0)],
+    )
     folder = tmp_path / "tight"
     write_scenario(sc, folder)
     res = run("solve", str(folder), "--out", str(tmp_path / "out"))

@@ -9,11 +9,11 @@ from click.testing import CliRunner
 import allocopt
 from allocopt.cli import cli
 from allocopt.load import write_scenario
-from cases import Budget, District, Option, Service, Site, SiteCapacity, build_or_lease, tiny
+from cases import Budget, District, Option, Service, Site, SiteCapacity, build_or_lease, flat, tiny
 
 
 def plan(*rows):
-    return pd.DataFrame([dict(zip(("year", "action", "option", "site", "modules"), r)) for r in rows])
+    return pd.DataFrame([dict(zip(("year", "action", "option", "site", "modules"), r, strict=False)) for r in rows])
 
 
 def test_evaluating_the_optimal_plan_reproduces_its_cost():
@@ -59,12 +59,58 @@ def test_unmet_where_forbidden_is_a_named_breach():
     assert any(v.startswith("unmet_forbidden") for v in mine.violations)
 
 
+def test_fixing_a_plan_gives_a_new_index_and_leaves_the_scenarios_index_as_it_was():
+    """allocopt.index.fix_plan: a site S (may close) with an expansion E, the build B and the lease
+    L; the plan expands S in 2027, leases L in 2026 and closes S from 2028. In the plan's index E
+    opens only in 2027 and L only in 2026, B never; S is open in 2026-2027 and closed in 2028; the
+    site's options are the plan's own; forbidden unmet demand is priced at the stand-in penalty.
+    The scenario's index is untouched."""
+    from allocopt.index import build_index, fix_plan
+
+    sc = tiny(
+        2026,
+        2028,
+        demand=flat(100, range(2026, 2029)),
+        sites=[Site(site="S", district="A", may_close=True)],
+        capacities=[SiteCapacity(site="S", service="pre", capacity=50.0)],
+        options=[
+            Option(option="E", kind="expansion", site="S", service="pre", capacity=20.0, capex=100.0),
+            Option(option="B", kind="build", district="A", service="pre", capacity=100.0, capex=1000.0),
+            Option(option="L", kind="lease", district="A", service="pre", capacity=100.0, rent=250.0, term=10),
+        ],
+    )
+    index = build_index(sc)
+    before = (
+        {n: list(o.years) for n, o in index.options.items()},
+        dict(index.sites["S"].open_lb),
+        index.services["pre"].penalty,
+    )
+    fixed = fix_plan(index, {("E", 2027): 1, ("L", 2026): 1}, {"S": 2028}, forbidden_penalty=1e9)
+    assert {n: o.years for n, o in fixed.options.items()} == {"E": [2027], "B": [], "L": [2026]}
+    assert fixed.sites["S"].open_lb == fixed.sites["S"].open_ub == {2026: 1, 2027: 1, 2028: 0}
+    assert fixed.site_options("S") == [fixed.options["E"]] and fixed.conflicts == []
+    assert fixed.services["pre"].penalty == 1e9
+    after = (
+        {n: list(o.years) for n, o in index.options.items()},
+        dict(index.sites["S"].open_lb),
+        index.services["pre"].penalty,
+    )
+    assert after == before and before[2] is None and before[0]["B"]
+
+
+def test_an_evaluation_keeps_the_highs_log_and_times_its_phases():
+    mine = allocopt.evaluate(build_or_lease(), plan((2026, "lease", "L", None, 1)))
+    assert "HiGHS" in mine.solver_log
+    assert {"index", "build", "count", "hand_off", "highs", "solve", "results", "check"} <= set(mine.timings)
+
+
 def test_evaluate_through_the_cli(tmp_path):
     folder = tmp_path / "sc"
     write_scenario(build_or_lease(), folder)
     plan((2026, "lease", "L", None, 1)).to_csv(tmp_path / "plan.csv", index=False)
-    res = CliRunner().invoke(cli, ["evaluate", str(folder), "--plan", str(tmp_path / "plan.csv"),
-                                   "--out", str(tmp_path / "out")])
+    res = CliRunner().invoke(
+        cli, ["evaluate", str(folder), "--plan", str(tmp_path / "plan.csv"), "--out", str(tmp_path / "out")]
+    )
     assert res.exit_code == 0, res.output
     assert "evaluated" in res.output
     costs = pd.read_csv(tmp_path / "out" / "costs.csv")
@@ -79,14 +125,21 @@ def test_evaluate_through_the_cli(tmp_path):
 def catchments(assignment: str, penalty="forbidden"):
     """A (0,0) and B (2,0) each need 30 places; S1 in A has 40, S2 in B has 25; a new 50-place
     site N in B costs 100 (residual none, r = 0); travel 1 SEK per place-km."""
-    return tiny(2026, 2026, penalty=penalty, residual="none",
-                districts=[District(district="A", x_km=0, y_km=0), District(district="B", x_km=2, y_km=0)],
-                services=[Service(service="pre", max_km=5.0, travel_cost=1.0, assignment=assignment)],
-                demand={("A", "pre", 2026): 30.0, ("B", "pre", 2026): 30.0},
-                sites=[Site(site="S1", district="A"), Site(site="S2", district="B")],
-                capacities=[SiteCapacity(site="S1", service="pre", capacity=40.0),
-                            SiteCapacity(site="S2", service="pre", capacity=25.0)],
-                options=[Option(option="N", kind="build", district="B", service="pre", capacity=50.0, capex=100.0)])
+    return tiny(
+        2026,
+        2026,
+        penalty=penalty,
+        residual="none",
+        districts=[District(district="A", x_km=0, y_km=0), District(district="B", x_km=2, y_km=0)],
+        services=[Service(service="pre", max_km=5.0, travel_cost=1.0, assignment=assignment)],
+        demand={("A", "pre", 2026): 30.0, ("B", "pre", 2026): 30.0},
+        sites=[Site(site="S1", district="A"), Site(site="S2", district="B")],
+        capacities=[
+            SiteCapacity(site="S1", service="pre", capacity=40.0),
+            SiteCapacity(site="S2", service="pre", capacity=25.0),
+        ],
+        options=[Option(option="N", kind="build", district="B", service="pre", capacity=50.0, capex=100.0)],
+    )
 
 
 def test_split_assignment_shares_a_district():
@@ -107,7 +160,7 @@ def test_single_assignment_gives_each_district_one_site():
     assert r.objective == pytest.approx(100.0)
     assert r.actions["option"].tolist() == ["N"]
     assert r.assignments.groupby("district")["site"].nunique().tolist() == [1, 1]
-    assert dict(zip(r.assignments["district"], r.assignments["site"])) == {"A": "S1", "B": "N"}
+    assert dict(zip(r.assignments["district"], r.assignments["site"], strict=True)) == {"A": "S1", "B": "N"}
     assert allocopt.check(sc, r) == []
 
 

@@ -1,4 +1,4 @@
-"""The first plan handed to HiGHS (allocopt.model.first_plan): a feasible plan, worked out by
+"""The first plan handed to HiGHS (allocopt.heuristics.first_plan): a feasible plan, worked out by
 hand on tiny cases, never cheaper than the optimum, the same run after run, and never a change
 to the optimum allocopt.solve returns."""
 
@@ -13,17 +13,29 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
-from pyomo.contrib.solver.solvers.highs import Highs
 
 import allocopt
 from allocopt.cli import cli
+from allocopt.heuristics.first_plan import first_plan
+from allocopt.heuristics.handover import hand_start
+from allocopt.heuristics.settings import FirstPlanSettings
 from allocopt.index import build_index
 from allocopt.load import write_scenario
 from allocopt.model.build import build_model
-from allocopt.model.first_plan import first_plan
-from allocopt.solver import hand_start, highs_and_columns, row_of
+from allocopt.solver import hand_off
 from cases import (
-    Budget, Demand, Distance, District, Option, Scenario, Service, Settings, Site, SiteCapacity, district_group, flat,
+    Budget,
+    Demand,
+    Distance,
+    District,
+    Option,
+    Scenario,
+    Service,
+    Settings,
+    Site,
+    SiteCapacity,
+    district_group,
+    flat,
     tiny,
 )
 from strategies import scenario_code, scenarios
@@ -32,25 +44,23 @@ TOL = 1e-6
 
 
 def handed(scenario):
-    """(plan model, Pyomo's HiGHS interface holding it, the HighsLp it holds, column of a variable)."""
+    """(plan model, its hand-off to HiGHS, the HighsLp HiGHS holds, column of a variable)."""
     pm = build_model(build_index(scenario))
-    solver = Highs()
-    solver.set_instance(pm.model)
-    highs, column = highs_and_columns(solver)
-    return pm, solver, highs.getLp(), column
+    handoff = hand_off(pm.model)
+    return pm, handoff, handoff.highs.getLp(), handoff.column
 
 
-def run_first_plan(scenario, seconds: float = 10.0):
+def run_first_plan(scenario, seconds: float = 10.0, settings: FirstPlanSettings = FirstPlanSettings()):
     """(first plan's column values, its objective in SEK, the LP HiGHS was handed)."""
-    pm, solver, _lp, _column = handed(scenario)
+    pm, handoff, _lp, _column = handed(scenario)
     seen = {}
 
     def start(lp, column, threads, limit, stop, row=None):
         seen["lp"] = lp
-        seen["plan"] = first_plan(pm, lp, column, threads=threads, seconds=limit, stop=stop, row=row)
+        seen["plan"] = first_plan(pm, lp, column, threads=threads, seconds=limit, stop=stop, row=row, settings=settings)
         return seen["plan"]
 
-    objective = hand_start(solver, start, 1, seconds)
+    objective = hand_start(handoff, start, 1, seconds)
     if seen["plan"] is None:
         return None, None, seen["lp"]
     return seen["plan"][0], objective / pm.money_scale, seen["lp"]
@@ -58,7 +68,7 @@ def run_first_plan(scenario, seconds: float = 10.0):
 
 def rounding_only(monkeypatch) -> None:
     """The first plan without steps 7 and 8: the rounded LP relaxation (steps 2-6) only."""
-    import allocopt.model.first_plan as fp
+    import allocopt.heuristics.first_plan as fp
 
     monkeypatch.setattr(fp, "relax_and_fix", lambda *a, **k: (None, False))
     monkeypatch.setattr(fp, "search_neighbourhood", lambda lp, guide, plan, *a, **k: plan)
@@ -94,10 +104,25 @@ def pavilion_case(penalty):
     leaves 10 places unmet in each year and step 6 opens the fourth module. Either way the first
     plan is 4 modules opened in 2027: 4 × 100 × 2 = 800 SEK, the optimum.
     """
-    return tiny(2026, 2028, penalty=penalty, services=[Service(service="pre", max_km=10.0, utilisation=1.0)],
-                demand=flat(100.0, [2027, 2028]),
-                options=[Option(option="pav", kind="pavilion", district="A", service="pre", capacity=30.0,
-                                max_modules=5, rent=100.0, term=3)])
+    return tiny(
+        2026,
+        2028,
+        penalty=penalty,
+        services=[Service(service="pre", max_km=10.0, utilisation=1.0)],
+        demand=flat(100.0, [2027, 2028]),
+        options=[
+            Option(
+                option="pav",
+                kind="pavilion",
+                district="A",
+                service="pre",
+                capacity=30.0,
+                max_modules=5,
+                rent=100.0,
+                term=3,
+            )
+        ],
+    )
 
 
 @pytest.mark.parametrize("penalty", ["forbidden", 1000.0])
@@ -119,11 +144,18 @@ def test_capex_repair_takes_back_what_the_cap_cannot_pay():
     places, 10 unmet: 1500 + 1000 = 2500 SEK). Rounded at θ = 0.5 both are opened (2000 SEK, over
     the cap); step 3 takes back the half-supported one; 40 places stay unmet: 1000 + 4000 = 5000
     SEK, which is also the optimum (both options cannot be paid, and none costs 10 000 SEK)."""
-    scenario = tiny(2026, 2026, penalty=100.0, residual="none",
-                    services=[Service(service="pre", max_km=10.0, utilisation=1.0)],
-                    demand=flat(100.0, [2026]), budget=[Budget(year=2026, capex_cap=1500.0)],
-                    options=[Option(option=o, kind="build", district="A", service="pre", capacity=60.0, capex=1000.0)
-                             for o in ("a", "b")])
+    scenario = tiny(
+        2026,
+        2026,
+        penalty=100.0,
+        residual="none",
+        services=[Service(service="pre", max_km=10.0, utilisation=1.0)],
+        demand=flat(100.0, [2026]),
+        budget=[Budget(year=2026, capex_cap=1500.0)],
+        options=[
+            Option(option=o, kind="build", district="A", service="pre", capacity=60.0, capex=1000.0) for o in ("a", "b")
+        ],
+    )
     x, objective, lp = run_first_plan(scenario)
     assert_feasible(lp, x)
     assert objective == pytest.approx(5000.0)
@@ -142,12 +174,27 @@ def big_or_pavilions(last: int = 2028):
     in whole modules; the build (1000 SEK) beats 4 pavilions (1080) and 3 pavilions plus 10 places
     from a 2026 build or pavilion; 2028 then needs nothing. The optimum: the build, 1000 SEK.
     """
-    return tiny(2026, last, penalty=1000.0, residual="none", demand=flat(100.0, range(2026, last + 1)),
-                services=[Service(service="pre", max_km=10.0, utilisation=1.0)],
-                options=[Option(option="big", kind="build", district="A", service="pre", capacity=100.0,
-                                capex=1000.0),
-                         Option(option="pav", kind="pavilion", district="A", service="pre", capacity=30.0,
-                                max_modules=5, rent=90.0, term=3)])
+    return tiny(
+        2026,
+        last,
+        penalty=1000.0,
+        residual="none",
+        demand=flat(100.0, range(2026, last + 1)),
+        services=[Service(service="pre", max_km=10.0, utilisation=1.0)],
+        options=[
+            Option(option="big", kind="build", district="A", service="pre", capacity=100.0, capex=1000.0),
+            Option(
+                option="pav",
+                kind="pavilion",
+                district="A",
+                service="pre",
+                capacity=30.0,
+                max_modules=5,
+                rent=90.0,
+                term=3,
+            ),
+        ],
+    )
 
 
 def test_relax_and_fix_finds_the_build_that_rounding_misses(monkeypatch):
@@ -168,9 +215,9 @@ def test_relax_and_fix_takes_the_last_years_in_one_window(monkeypatch):
     """big_or_pavilions over six years, 2026-2031: the build (1000 SEK, in service every year)
     against pavilions (100 places need 4 modules for each 3-year term: 8 × 3 × 90 = 2160 SEK) or
     unmet places (1000 SEK each). The first window (2026-2027) is one MIP and chooses the build
-    in 2026; five decision years are then left (``TAIL_YEARS``), which make the last window: two
-    MIPs in all, where year by year would take six. The plan: the build, 1000 SEK."""
-    import allocopt.model.relax_fix as rf
+    in 2026; five decision years are then left (``tail_years`` = 5), which make the last window:
+    two MIPs in all, where year by year would take six. The plan: the build, 1000 SEK."""
+    import allocopt.heuristics.relax_fix as rf
 
     solves = []
 
@@ -186,9 +233,9 @@ def test_relax_and_fix_takes_the_last_years_in_one_window(monkeypatch):
             return self.highs.run()
 
     copy = rf.quiet_copy
-    monkeypatch.setattr(rf, "quiet_copy", lambda lp, threads: Counted(copy(lp, threads)))
-    x, objective, lp = run_first_plan(big_or_pavilions(last=2031))
-    assert rf.TAIL_YEARS == 5 and len(solves) == 2
+    monkeypatch.setattr(rf, "quiet_copy", lambda *args, **kwargs: Counted(copy(*args, **kwargs)))
+    x, objective, lp = run_first_plan(big_or_pavilions(last=2031), settings=FirstPlanSettings(tail_years=5))
+    assert len(solves) == 2
     assert_feasible(lp, x)
     assert objective == pytest.approx(1000.0)
 
@@ -197,11 +244,17 @@ def test_the_fill_moves_on_past_a_year_nothing_can_reach():
     """A build of 1000 places that can open from 2027 (lead time 1), 100 places needed 2026-2028:
     the LP opens a tenth of it, which every θ rounds down. 2026 cannot be filled (nothing is in
     service before 2027); step 6 must still fill 2027, with the build."""
-    from allocopt.model.first_plan import _Filler
+    from allocopt.heuristics.first_plan import _Filler
 
-    scenario = tiny(2026, 2028, penalty=1000.0, demand=flat(100.0, [2026, 2027, 2028]),
-                    options=[Option(option="big", kind="build", district="A", service="pre", capacity=1000.0,
-                                    capex=1000.0, lead_time=1)])
+    scenario = tiny(
+        2026,
+        2028,
+        penalty=1000.0,
+        demand=flat(100.0, [2026, 2027, 2028]),
+        options=[
+            Option(option="big", kind="build", district="A", service="pre", capacity=1000.0, capex=1000.0, lead_time=1)
+        ],
+    )
     pm = build_model(build_index(scenario))
     years = pm.index.options["big"].years
     cum = {"big": np.zeros(len(years))}
@@ -242,15 +295,20 @@ def test_a_start_that_highs_misreports_is_solved_again_without_it():
         settings=Settings(name="prop", first_year=2026, last_year=2029, discount_rate=0.0),
         districts=[District(district=d, x_km=0.0, y_km=0.0) for d in ("D0", "D1", "D2")],
         services=[Service(service="S0", max_km=4.0, utilisation=0.9, unmet_penalty=10.0)],
-        demand=[Demand(district="D1", service="S0", year=2029, places=30.0),
-                Demand(district="D2", service="S0", year=2026, places=10.0)],
-        sites=[Site(site="E0", district="D1", tenure="leased", rent=10.0, lease_end=2026, renewable=False,
-                    may_close=True)],
+        demand=[
+            Demand(district="D1", service="S0", year=2029, places=30.0),
+            Demand(district="D2", service="S0", year=2026, places=10.0),
+        ],
+        sites=[
+            Site(site="E0", district="D1", tenure="leased", rent=10.0, lease_end=2026, renewable=False, may_close=True)
+        ],
         site_capacities=[SiteCapacity(site="E0", service="S0", capacity=70.0)],
-        options=[Option(option="O0", kind="build", district="D0", service="S0", capacity=10.0),
-                 Option(option="O1", kind="build", district="D0", service="S0", capacity=10.0, opex=10.0),
-                 Option(option="O2", kind="build", district="D0", service="S0", capacity=10.0, opex=110.0),
-                 Option(option="O3", kind="lease", district="D0", service="S0", capacity=10.0, term=1)],
+        options=[
+            Option(option="O0", kind="build", district="D0", service="S0", capacity=10.0),
+            Option(option="O1", kind="build", district="D0", service="S0", capacity=10.0, opex=10.0),
+            Option(option="O2", kind="build", district="D0", service="S0", capacity=10.0, opex=110.0),
+            Option(option="O3", kind="lease", district="D0", service="S0", capacity=10.0, term=1),
+        ],
         distances=[Distance(from_district="D0", to_district="D2", km=5.0)],
     )
     result = allocopt.solve(scenario, mip_gap=0.0, first_plan=True)
@@ -259,30 +317,49 @@ def test_a_start_that_highs_misreports_is_solved_again_without_it():
     assert allocopt.check(scenario, result) == []
 
 
-@pytest.mark.parametrize("flags, threads, planned", [([], 2, True), (["--no-first-plan"], 2, False),
-                                                     (["--threads", "1"], 1, True)])
+@pytest.mark.parametrize(
+    "flags, threads, planned", [([], 2, True), (["--no-first-plan"], 2, False), (["--threads", "1"], 1, True)]
+)
 def test_the_cli_hands_a_first_plan_by_default(tmp_path, monkeypatch, flags, threads, planned):
     """By default the CLI solves with two threads and a first plan made beside HiGHS;
     ``--no-first-plan`` leaves HiGHS on its own. The optimum (800 SEK) is the same either way."""
     import allocopt.solver
 
     seen = {}
-    real = allocopt.solver.solve_model
+    real = allocopt.solver.run
 
-    def spy(model, **kw):
-        seen.update(threads=kw["threads"], planned=kw["start"] is not None)
-        return real(model, **kw)
+    def spy(handoff, **kw):
+        seen.setdefault("threads", kw["threads"])  # the first run (a second one would be HiGHS's re-solve)
+        seen.setdefault("planned", kw["start"] is not None)
+        return real(handoff, **kw)
 
-    monkeypatch.setattr(allocopt.solver, "solve_model", spy)
+    monkeypatch.setattr(allocopt.solver, "run", spy)
     write_scenario(pavilion_case(1000.0), tmp_path / "case")
-    out = CliRunner().invoke(cli, ["solve", str(tmp_path / "case"), "--out", str(tmp_path / "out"),
-                                    "--mip-gap", "0", "--quiet", *flags])
+    out = CliRunner().invoke(
+        cli, ["solve", str(tmp_path / "case"), "--out", str(tmp_path / "out"), "--mip-gap", "0", "--quiet", *flags]
+    )
     assert out.exit_code == 0, out.output
     assert seen == {"threads": threads, "planned": planned}
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
     assert summary["status"] == "optimal" and summary["objective"] == pytest.approx(800.0)
-    assert summary["settings"] == {"time_limit": 120.0, "mip_gap": 0.0, "threads": threads,
-                                   "first_plan": planned, "formulation": "allocopt"}
+    assert summary["settings"] == {
+        "time_limit": 120.0,
+        "mip_gap": 0.0,
+        "threads": threads,
+        "first_plan": planned,
+        "formulation": "allocopt",
+    }
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_a_solve_times_the_solvers_phases_and_keeps_the_highs_log_without_printing_it(threads, capfd):
+    """One thread: the first plan is made (and timed) before HiGHS; two: beside it, inside ``highs``."""
+    result = allocopt.solve(big_or_pavilions(), mip_gap=0.0, first_plan=True, threads=threads)
+    assert result.status == "optimal" and result.objective == pytest.approx(1000.0)
+    phases = {"hand_off", "highs", "solve"} | ({"first_plan"} if threads == 1 else set())
+    assert phases <= set(result.timings) and ("first_plan" in result.timings) == (threads == 1)
+    assert "HiGHS" in result.solver_log and "Solving report" in result.solver_log
+    assert "HiGHS" not in capfd.readouterr().out
 
 
 def test_two_threads_make_the_first_plan_beside_highs_and_keep_the_optimum():
@@ -296,10 +373,11 @@ def test_a_plan_made_beside_highs_loads_into_the_model_at_its_cost():
     with a worse one): the plan's own values go into the variables, and cost what it said."""
     import threading
 
-    from allocopt.solver import StartBeside, _plan_objective
+    from allocopt.heuristics.handover import StartBeside
+    from allocopt.solver import _plan_objective
 
-    pm, solver, _lp, _column = handed(big_or_pavilions())
-    beside = StartBeside(solver, functools.partial(first_plan, pm), 1, 60.0, wait=60.0)
+    pm, handoff, _lp, _column = handed(big_or_pavilions())
+    beside = StartBeside(handoff, functools.partial(first_plan, pm), 1, 60.0, wait=60.0, hand_over_node=100)
     assert beside.ready.wait(60.0)
     beside.close()
     assert beside.plan is not None and isinstance(beside.stop, threading.Event)
@@ -311,7 +389,7 @@ def test_relax_and_fix_gives_up_when_stopped():
     import threading
     import time
 
-    from allocopt.model.relax_fix import Deadline, decision_years, relax_and_fix
+    from allocopt.heuristics.relax_fix import Deadline, decision_years, relax_and_fix
 
     pm, _solver, lp, column = handed(big_or_pavilions())
     stop = threading.Event()
@@ -321,27 +399,28 @@ def test_relax_and_fix_gives_up_when_stopped():
 
 
 def test_relax_and_fix_windows_run_without_the_heuristics_they_do_not_need(monkeypatch):
-    """Each window's MIP runs with WINDOW_OPTIONS (no feasibility jump, no root reduced-cost
-    heuristic) and still finds the hand-worked build of big_or_pavilions (1000 SEK)."""
-    import allocopt.model.relax_fix as rf
+    """Each window's MIP runs with the settings' ``window_options`` (no feasibility jump, no root
+    reduced-cost heuristic) and still finds the hand-worked build of big_or_pavilions (1000 SEK)."""
+    import allocopt.heuristics.relax_fix as rf
 
     copies, real = [], rf.quiet_copy
 
-    def kept(lp, threads):
-        copies.append(real(lp, threads))
+    def kept(*args, **kwargs):
+        copies.append(real(*args, **kwargs))
         return copies[-1]
 
     monkeypatch.setattr(rf, "quiet_copy", kept)
-    x, objective, lp = run_first_plan(big_or_pavilions())
-    assert len(copies) == 1 and rf.WINDOW_OPTIONS
-    for option, value in rf.WINDOW_OPTIONS.items():
+    settings = FirstPlanSettings()
+    x, objective, lp = run_first_plan(big_or_pavilions(), settings=settings)
+    assert len(copies) == 1 and settings.window_options
+    for option, value in settings.window_options:
         assert getattr(copies[0].getOptions(), option) == value
     assert_feasible(lp, x)
     assert objective == pytest.approx(1000.0)
 
 
 def test_a_first_plan_that_fails_beside_highs_is_an_error_without_traceback(monkeypatch, capfd):
-    import allocopt.model.first_plan as fp
+    import allocopt.heuristics.first_plan as fp
 
     def broken(*args, **kwargs):
         raise RuntimeError("broken on purpose")
@@ -367,11 +446,11 @@ def test_a_plan_within_the_requested_gap_of_the_bound_counts_as_optimal():
     reported as time_limit at a 0.5 % request), and only then."""
     from allocopt.solver import relative_gap, within_gap
 
-    assert within_gap(relative_gap(2695.4, 2685.35), 0.005)      # 0.373 %
-    assert not within_gap(relative_gap(2702.9, 2689.2), 0.005)   # 0.507 %
-    assert within_gap(relative_gap(1000.0, 995.0), 0.005)        # exactly 0.5 %
+    assert within_gap(relative_gap(2695.4, 2685.35), 0.005)  # 0.373 %
+    assert not within_gap(relative_gap(2702.9, 2689.2), 0.005)  # 0.507 %
+    assert within_gap(relative_gap(1000.0, 995.0), 0.005)  # exactly 0.5 %
     assert within_gap(0.0, 0.0) and not within_gap(1e-6, 0.0)
-    assert not within_gap(None, 0.005)                           # no bound: nothing proven
+    assert not within_gap(None, 0.005)  # no bound: nothing proven
 
 
 def test_relax_and_fix_leaves_out_the_district_group_rows_and_its_plan_still_satisfies_them(monkeypatch):
@@ -380,21 +459,21 @@ def test_relax_and_fix_leaves_out_the_district_group_rows_and_its_plan_still_sat
     OA 100 places per module (capex 1000, up to 2 modules), OC 100 places (capex 1000). Relax and
     fix works without the group's rows; the plan it returns satisfies every row of the model
     HiGHS holds, them included: OA with 2 modules and OC with 1, opened in 2026, 3 000 SEK."""
-    import allocopt.model.first_plan as fp
+    import allocopt.heuristics.first_plan as fp
 
     scenario = district_group(range(2026, 2030))
     seen = {}
     real = fp.relax_and_fix
 
-    def spy(lp, years, finish, threads, deadline, left_out=()):
+    def spy(lp, years, finish, threads, deadline, left_out=(), *rest):
         seen["left_out"] = sorted(left_out)
-        seen["plan"], complete = real(lp, years, finish, threads, deadline, left_out)
+        seen["plan"], complete = real(lp, years, finish, threads, deadline, left_out, *rest)
         assert complete
         return seen["plan"], complete
 
     monkeypatch.setattr(fp, "relax_and_fix", spy)
-    pm, solver, _lp, _column = handed(scenario)  # the same model as run_first_plan's: the same rows
-    row = row_of(solver)
+    pm, handoff, _lp, _column = handed(scenario)  # the same model as run_first_plan's: the same rows
+    row = handoff.row
     group_rows = sorted(row(con) for con in pm.model.district_group_cover.values())
     x, objective, lp = run_first_plan(scenario)
     assert len(group_rows) == 4 and seen["left_out"] == group_rows
@@ -408,8 +487,9 @@ def user_solution_call(node: int, handed_over: list):
     """What HiGHS passes to a user-solution callback at ``node``; a plan set in it goes to ``handed_over``."""
     from types import SimpleNamespace
 
-    return SimpleNamespace(data_out=SimpleNamespace(mip_node_count=node),
-                           data_in=SimpleNamespace(setSolution=handed_over.append))
+    return SimpleNamespace(
+        data_out=SimpleNamespace(mip_node_count=node), data_in=SimpleNamespace(setSolution=handed_over.append)
+    )
 
 
 def test_highs_waits_for_a_plan_that_finishes_after_its_own_deadline():
@@ -419,9 +499,9 @@ def test_highs_waits_for_a_plan_that_finishes_after_its_own_deadline():
     import threading
     import time
 
-    from allocopt.solver import HAND_OVER_NODE, StartBeside
+    from allocopt.heuristics.handover import StartBeside
 
-    pm, solver, lp, _column = handed(big_or_pavilions())
+    pm, handoff, lp, _column = handed(big_or_pavilions())
     plan = (np.zeros(lp.num_col_), 0.0)
 
     def late(lp, column, threads, seconds, stop, row=None):
@@ -429,8 +509,9 @@ def test_highs_waits_for_a_plan_that_finishes_after_its_own_deadline():
         return plan
 
     handed_over = []
-    event = user_solution_call(HAND_OVER_NODE, handed_over)
-    beside = StartBeside(solver, late, 1, 0.05, wait=30.0)
+    node = FirstPlanSettings().hand_over_node
+    event = user_solution_call(node, handed_over)
+    beside = StartBeside(handoff, late, 1, 0.05, wait=30.0, hand_over_node=node)
     try:
         beside._offer(event)
     finally:
@@ -444,13 +525,13 @@ def test_highs_takes_the_plan_at_its_first_call_after_the_root_cut_loop():
     solution takes the plan, at the first node. Before that, a call at the first node does not."""
     from types import SimpleNamespace
 
-    from allocopt.solver import StartBeside
+    from allocopt.heuristics.handover import StartBeside
 
-    pm, solver, lp, _column = handed(big_or_pavilions())
+    pm, handoff, lp, _column = handed(big_or_pavilions())
     plan = (np.zeros(lp.num_col_), 0.0)
     handed_over = []
     event = user_solution_call(0, handed_over)
-    beside = StartBeside(solver, lambda *a, **k: plan, 1, 5.0, wait=30.0)
+    beside = StartBeside(handoff, lambda *a, **k: plan, 1, 5.0, wait=30.0, hand_over_node=100)
     try:
         assert beside.ready.wait(30.0)
         beside._offer(event)
@@ -465,14 +546,15 @@ def test_highs_takes_the_plan_at_its_first_call_after_the_root_cut_loop():
 
 def test_on_the_default_scenario_highs_takes_the_plan_at_its_root_after_the_cuts(monkeypatch):
     """In a real solve, HiGHS's cut-pool callback fires at its root and the plan is handed over
-    at the first node, before any branching (on this machine after about 17 s: the cut loop,
-    then HiGHS's own root heuristics). The plan here is the rounded LP relaxation (steps 2-6, no
+    at the first node, before any branching (after the cut loop and HiGHS's own root
+    heuristics). The plan here is the rounded LP relaxation (steps 2-6, no
     relax and fix), ready at once; HiGHS is interrupted once it has taken it."""
     import allocopt.solver as sv
+    from allocopt.heuristics.handover import StartBeside
 
     rounding_only(monkeypatch)
     taken = []
-    offer, init = sv.StartBeside._offer, sv.StartBeside.__init__
+    offer, init = StartBeside._offer, StartBeside.__init__
 
     def watched(self, event):
         asked = self.asked
@@ -489,11 +571,12 @@ def test_on_the_default_scenario_highs_takes_the_plan_at_its_root_after_the_cuts
 
         self.highs.cbMipInterrupt.subscribe(interrupt)
 
-    monkeypatch.setattr(sv.StartBeside, "_offer", watched)
-    monkeypatch.setattr(sv.StartBeside, "__init__", interrupted)
+    monkeypatch.setattr(StartBeside, "_offer", watched)
+    monkeypatch.setattr(StartBeside, "__init__", interrupted)
     scenario = allocopt.load_scenario(allocopt.default_scenario_path())
     pm = build_model(build_index(scenario))
-    outcome = sv.solve_model(pm.model, time_limit=120.0, threads=2, objective_scale=pm.money_scale,
-                             start=functools.partial(first_plan, pm))
+    outcome = sv.solve_model(
+        pm.model, time_limit=120.0, threads=2, objective_scale=pm.money_scale, start=functools.partial(first_plan, pm)
+    )
     assert taken == [(0, True, True)]
     assert outcome.seconds < 100.0 and outcome.has_plan

@@ -28,10 +28,15 @@ def earlier(tmp_path):
 
 def infeasible_folder(tmp_path):
     """Demand 100 places 2027-2029; the only build costs 1 000 SEK against caps of 0 and 500."""
-    sc = tiny(2026, 2029, demand=flat(100, range(2027, 2030)),
-              options=[Option(option="B", kind="build", district="A", service="pre", capacity=100.0,
-                              capex=1000.0, lifetime=10)],
-              budget=[Budget(year=2026, capex_cap=0.0), Budget(year=2027, capex_cap=500.0)])
+    sc = tiny(
+        2026,
+        2029,
+        demand=flat(100, range(2027, 2030)),
+        options=[
+            Option(option="B", kind="build", district="A", service="pre", capacity=100.0, capex=1000.0, lifetime=10)
+        ],
+        budget=[Budget(year=2026, capex_cap=0.0), Budget(year=2027, capex_cap=500.0)],
+    )
     folder = tmp_path / "tight"
     write_scenario(sc, folder)
     return folder

@@ -8,7 +8,6 @@ earlier result (or with ``--save-interrupted``), and never replaces an earlier r
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -29,8 +28,13 @@ SOLVING = "allocopt-solve"
 
 def start_solve(out: Path, *extra: str, cwd: Path) -> subprocess.Popen:
     """``allocopt solve`` of the default scenario (about 30 s to prove) into ``out``."""
-    return subprocess.Popen([str(EXE), "solve", "--out", str(out), "--time-limit", "60", *extra],
-                            cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [str(EXE), "solve", "--out", str(out), "--time-limit", "60", *extra],
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def signal_after(proc: subprocess.Popen, sig: int, seconds: float) -> tuple[int, str]:
@@ -52,8 +56,9 @@ def earlier_result(tmp_path) -> Path:
     folder = tmp_path / "small"
     write_scenario(build_or_lease(), folder)
     out = tmp_path / "out"
-    done = subprocess.run([str(EXE), "solve", str(folder), "--out", str(out)], capture_output=True, text=True,
-                          cwd=tmp_path)
+    done = subprocess.run(
+        [str(EXE), "solve", str(folder), "--out", str(out)], capture_output=True, text=True, cwd=tmp_path
+    )
     assert done.returncode == 0, done.stderr
     return out
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from allocopt.load import load_scenario, validate_path, write_scenario, write_workbook
+from allocopt.load import load_scenario, validate_path, write_scenario, write_scenario_workbook
 from allocopt.scenario import Scenario
 from allocopt.validate import Problem, ScenarioError
 
@@ -30,16 +30,36 @@ BASE: dict[str, list[dict]] = {
         {"district": "A", "year": 2025, "age_band": "1-5", "persons": 100},
         {"district": "B", "year": 2025, "age_band": "1-5", "persons": 80.5},
     ],
-    "sites": [{"site": "s1", "district": "A", "tenure": "leased", "rent": 1e6, "lease_end": 2027,
-               "renewable": "yes", "may_close": "no"}],
+    "sites": [
+        {
+            "site": "s1",
+            "district": "A",
+            "tenure": "leased",
+            "rent": 1e6,
+            "lease_end": 2027,
+            "renewable": "yes",
+            "may_close": "no",
+        }
+    ],
     "site_capacities": [{"site": "s1", "service": "pre", "capacity": 160}],  # 2025 demand: 157.035 places
-    "options": [{"option": "o1", "kind": "build", "district": "B", "service": "pre", "capacity": 60,
-                 "capex": 2.5e7, "lead_time": 2, "lifetime": 40}],
+    "options": [
+        {
+            "option": "o1",
+            "kind": "build",
+            "district": "B",
+            "service": "pre",
+            "capacity": 60,
+            "capex": 2.5e7,
+            "lead_time": 2,
+            "lifetime": 40,
+        }
+    ],
     "budget": [{"year": 2026, "capex_cap": 3e7}],
 }
 
 
 # ---------------------------------------------------------------- helpers for loading
+
 
 def write_tables_as_csv(folder: Path, tables: dict[str, list[dict]]) -> None:
     """Write each table as <name>.csv, columns in first-seen order; None becomes an empty cell."""
@@ -51,8 +71,14 @@ def write_tables_as_csv(folder: Path, tables: dict[str, list[dict]]) -> None:
             w.writerows({k: ("" if v is None else v) for k, v in row.items()} for row in rows)
 
 
-def make_folder(tmp_path: Path, changes: dict | None = None, inline: dict | None = None,
-                settings: dict | None = None, yaml_extra: dict | None = None, name: str = "scenario") -> Path:
+def make_folder(
+    tmp_path: Path,
+    changes: dict | None = None,
+    inline: dict | None = None,
+    settings: dict | None = None,
+    yaml_extra: dict | None = None,
+    name: str = "scenario",
+) -> Path:
     """Folder tmp_path/name: BASE with ``changes`` (table -> rows, None drops the table) as CSV,
     ``inline`` tables written into scenario.yaml."""
     folder = tmp_path / name
@@ -90,6 +116,7 @@ def load_errors(path: Path) -> list[Problem]:
 
 # ---------------------------------------------------------------- good input
 
+
 def test_minimal_folder_loads(tmp_path):
     s = load_scenario(make_folder(tmp_path))
     assert isinstance(s, Scenario)
@@ -119,7 +146,7 @@ def test_inline_table_equals_csv_table(tmp_path):
 
 AWKWARD = {  # values a careless writer would not round-trip: inexact floats, huge numbers, infinity
     "options": [{**BASE["options"][0], "capex": 1 / 3, "opex": 2.675, "rent": 1e13}],
-    "services": [{"service": "pre", "name": "Förskola, \"central\"", "max_km": None}],  # max_km = inf
+    "services": [{"service": "pre", "name": 'Förskola, "central"', "max_km": None}],  # max_km = inf
 }
 
 
@@ -155,7 +182,7 @@ def test_write_scenario_replaces_an_earlier_scenario_but_nothing_else(tmp_path):
 
 def test_workbook_round_trip(tmp_path):
     original = load_scenario(make_folder(tmp_path, AWKWARD))
-    write_workbook(original, tmp_path / "plan.xlsx")
+    write_scenario_workbook(original, tmp_path / "plan.xlsx")
     assert load_scenario(tmp_path / "plan.xlsx") == original
     assert validate_path(tmp_path / "plan.xlsx") == []
 
@@ -164,14 +191,14 @@ def test_workbook_keeps_16_significant_digits(tmp_path):
     """openpyxl writes numbers as '%.16g' (Excel shows 15): a double needing 17 digits comes back
     within one unit in the last place. The folder format is exact."""
     options = [{**BASE["options"][0], "capex": 0.1 + 0.2}]
-    write_workbook(load_scenario(make_folder(tmp_path, {"options": options})), tmp_path / "plan.xlsx")
+    write_scenario_workbook(load_scenario(make_folder(tmp_path, {"options": options})), tmp_path / "plan.xlsx")
     assert load_scenario(tmp_path / "plan.xlsx").options[0].capex == pytest.approx(0.1 + 0.2, rel=1e-15)
 
 
 def test_blank_sheet_is_an_empty_table(tmp_path):
     from openpyxl import load_workbook
 
-    write_workbook(load_scenario(make_folder(tmp_path)), tmp_path / "plan.xlsx")
+    write_scenario_workbook(load_scenario(make_folder(tmp_path)), tmp_path / "plan.xlsx")
     wb = load_workbook(tmp_path / "plan.xlsx")
     wb.remove(wb["budget"])
     wb.create_sheet("budget")
@@ -180,6 +207,7 @@ def test_blank_sheet_is_an_empty_table(tmp_path):
 
 
 # ---------------------------------------------------------------- bad rows: located by file, row, column
+
 
 def test_unknown_csv_column_is_reported_once_for_the_header(tmp_path):
     caps = [{"site": "s1", "service": "pre", "capcity": 5}, {"site": "s1", "service": "pre", "capcity": 6}]
@@ -198,27 +226,58 @@ def test_unknown_inline_column_is_reported_per_row(tmp_path):
     assert p.message.startswith("unknown column 'colour' (expected one of: service, name,")
 
 
-@pytest.mark.parametrize("table, fields, column, message", [
-    ("population", {"district": "A", "year": 2026, "age_band": "1-5", "persons": "abc"},
-     "persons", "expected a number, got 'abc'"),
-    ("population", {"district": "A", "year": "2026.5", "age_band": "1-5", "persons": 1},
-     "year", "expected a whole number, got '2026.5'"),
-    ("population", {"district": "A", "year": 2026, "age_band": "1-5", "persons": "1,5"},
-     "persons", "expected a number, got '1,5' (use a decimal point: '1.5')"),
-    ("site_capacities", {"site": "s1", "service": "pre", "capacity": -5}, "capacity", "must be >= 0, got -5"),
-    ("options", {"option": "o2", "kind": "build", "district": "A", "service": "pre", "capacity": 0},
-     "capacity", "must be > 0, got 0"),
-    ("options", {"option": "o2", "kind": "build", "district": "A", "service": "pre", "capacity": 1,
-                 "capex": -1e6}, "capex", "must be >= 0, got -1000000.0"),
-    ("options", {"option": "o2", "kind": "barn", "district": "A", "service": "pre", "capacity": 1},
-     "kind", "expected 'build', 'lease', 'pavilion', 'expansion' or 'conversion', got 'barn'"),
-    ("coverage", {"service": "pre", "age_band": "0", "rate": 1.2}, "rate", "must be <= 1, got 1.2"),
-    ("coverage", {"service": "pre", "age_band": "0", "rate": -0.1}, "rate", "must be >= 0, got -0.1"),
-    ("sites", {"site": "s2", "district": "A", "may_close": "maybe"},
-     "may_close", "expected true or false (or yes/no, 1/0), got 'maybe'"),
-    ("sites", {"site": "s2", "district": None}, "district", "required value missing"),
-    ("budget", {"year": 2027, "capex_cap": "lots"}, "capex_cap", "expected a number, got 'lots'"),
-])
+@pytest.mark.parametrize(
+    "table, fields, column, message",
+    [
+        (
+            "population",
+            {"district": "A", "year": 2026, "age_band": "1-5", "persons": "abc"},
+            "persons",
+            "expected a number, got 'abc'",
+        ),
+        (
+            "population",
+            {"district": "A", "year": "2026.5", "age_band": "1-5", "persons": 1},
+            "year",
+            "expected a whole number, got '2026.5'",
+        ),
+        (
+            "population",
+            {"district": "A", "year": 2026, "age_band": "1-5", "persons": "1,5"},
+            "persons",
+            "expected a number, got '1,5' (use a decimal point: '1.5')",
+        ),
+        ("site_capacities", {"site": "s1", "service": "pre", "capacity": -5}, "capacity", "must be >= 0, got -5"),
+        (
+            "options",
+            {"option": "o2", "kind": "build", "district": "A", "service": "pre", "capacity": 0},
+            "capacity",
+            "must be > 0, got 0",
+        ),
+        (
+            "options",
+            {"option": "o2", "kind": "build", "district": "A", "service": "pre", "capacity": 1, "capex": -1e6},
+            "capex",
+            "must be >= 0, got -1000000.0",
+        ),
+        (
+            "options",
+            {"option": "o2", "kind": "barn", "district": "A", "service": "pre", "capacity": 1},
+            "kind",
+            "expected 'build', 'lease', 'pavilion', 'expansion' or 'conversion', got 'barn'",
+        ),
+        ("coverage", {"service": "pre", "age_band": "0", "rate": 1.2}, "rate", "must be <= 1, got 1.2"),
+        ("coverage", {"service": "pre", "age_band": "0", "rate": -0.1}, "rate", "must be >= 0, got -0.1"),
+        (
+            "sites",
+            {"site": "s2", "district": "A", "may_close": "maybe"},
+            "may_close",
+            "expected true or false (or yes/no, 1/0), got 'maybe'",
+        ),
+        ("sites", {"site": "s2", "district": None}, "district", "required value missing"),
+        ("budget", {"year": 2027, "capex_cap": "lots"}, "capex_cap", "expected a number, got 'lots'"),
+    ],
+)
 def test_bad_value_is_located(tmp_path, table, fields, column, message):
     problems = load_errors(make_folder(tmp_path, {table: with_row(table, **fields)}))
     row = str(len(BASE[table]) + 2)
@@ -247,14 +306,26 @@ def test_settings_problems_name_the_key(tmp_path):
 
 # ---------------------------------------------------------------- cross-table problems (allocopt.validate)
 
-@pytest.mark.parametrize("table, fields, column, message", [
-    ("sites", {"site": "s2", "district": "Z"}, "district", "unknown district 'Z'"),
-    ("site_capacities", {"site": "nowhere", "service": "pre", "capacity": 1}, "site", "unknown site 'nowhere'"),
-    ("options", {"option": "o2", "kind": "build", "district": "A", "service": "gym", "capacity": 1},
-     "service", "unknown service 'gym'"),
-    ("population", {"district": "A", "year": 2020, "age_band": "1-5", "persons": 1},
-     "year", "year 2020 is outside the horizon 2025-2030"),
-])
+
+@pytest.mark.parametrize(
+    "table, fields, column, message",
+    [
+        ("sites", {"site": "s2", "district": "Z"}, "district", "unknown district 'Z'"),
+        ("site_capacities", {"site": "nowhere", "service": "pre", "capacity": 1}, "site", "unknown site 'nowhere'"),
+        (
+            "options",
+            {"option": "o2", "kind": "build", "district": "A", "service": "gym", "capacity": 1},
+            "service",
+            "unknown service 'gym'",
+        ),
+        (
+            "population",
+            {"district": "A", "year": 2020, "age_band": "1-5", "persons": 1},
+            "year",
+            "year 2020 is outside the horizon 2025-2030",
+        ),
+    ],
+)
 def test_cross_check_problem_is_located(tmp_path, table, fields, column, message):
     problems = load_errors(make_folder(tmp_path, {table: with_row(table, **fields)}))
     assert find(problems, f"{table}.csv", str(len(BASE[table]) + 2), column).message.startswith(message)
@@ -274,8 +345,16 @@ def test_cross_check_problem_in_inline_table_uses_its_label(tmp_path):
 
 def test_option_that_can_never_open_is_a_warning_only(tmp_path):
     """Earliest opening = max(earliest_year, first_year + lead_time) = max(2027, 2025 + 6) = 2031 > 2030."""
-    options = with_row("options", option="late", kind="build", district="A", service="pre", capacity=10,
-                       earliest_year=2027, lead_time=6)
+    options = with_row(
+        "options",
+        option="late",
+        kind="build",
+        district="A",
+        service="pre",
+        capacity=10,
+        earliest_year=2027,
+        lead_time=6,
+    )
     folder = make_folder(tmp_path, {"options": options})
     assert len(load_scenario(folder).options) == 2  # loads fine
     p = find(validate_path(folder), "options.csv", "3", "lead_time")
@@ -283,6 +362,7 @@ def test_option_that_can_never_open_is_a_warning_only(tmp_path):
 
 
 # ---------------------------------------------------------------- bad files
+
 
 def test_table_given_twice(tmp_path):
     folder = make_folder(tmp_path, inline={"services": BASE["services"]})
@@ -304,8 +384,14 @@ def test_unknown_yaml_key(tmp_path):
 
 
 def test_missing_required_table(tmp_path):
-    p = find(load_errors(make_folder(tmp_path, {"services": None, "coverage": None, "site_capacities": None,
-                                                 "options": None})), "services.csv", None, None)
+    p = find(
+        load_errors(
+            make_folder(tmp_path, {"services": None, "coverage": None, "site_capacities": None, "options": None})
+        ),
+        "services.csv",
+        None,
+        None,
+    )
     assert "required table 'services' is missing" in p.message
 
 
@@ -336,10 +422,13 @@ def test_file_that_is_not_a_workbook(tmp_path):
 
 
 def test_several_problems_in_different_files_are_reported_together(tmp_path):
-    folder = make_folder(tmp_path, {
-        "population": with_row("population", district="A", year=2026, age_band="1-5", persons="many"),
-        "budget": with_row("budget", year=2027, opex_cap=-1),
-    })
+    folder = make_folder(
+        tmp_path,
+        {
+            "population": with_row("population", district="A", year=2026, age_band="1-5", persons="many"),
+            "budget": with_row("budget", year=2027, opex_cap=-1),
+        },
+    )
     (folder / "option.csv").write_text("option\n")
     problems = load_errors(folder)
     find(problems, "population.csv", "4", "persons")
@@ -351,7 +440,7 @@ def test_several_problems_in_different_files_are_reported_together(tmp_path):
 def test_workbook_problems_name_sheet_and_row(tmp_path):
     from openpyxl import load_workbook
 
-    write_workbook(load_scenario(make_folder(tmp_path)), tmp_path / "plan.xlsx")
+    write_scenario_workbook(load_scenario(make_folder(tmp_path)), tmp_path / "plan.xlsx")
     wb = load_workbook(tmp_path / "plan.xlsx")
     wb["site_capacities"]["C2"] = "lots"  # capacity of the first data row
     settings = wb["scenario"]
@@ -361,6 +450,8 @@ def test_workbook_problems_name_sheet_and_row(tmp_path):
     wb.save(tmp_path / "plan.xlsx")
     problems = load_errors(tmp_path / "plan.xlsx")
     assert find(problems, "plan.xlsx[site_capacities]", "2", "capacity").message == "expected a number, got 'lots'"
-    assert find(problems, "plan.xlsx[scenario]", str(settings_row), "discount_rate").message == "must be <= 0.5, got 0.9"
+    assert (
+        find(problems, "plan.xlsx[scenario]", str(settings_row), "discount_rate").message == "must be <= 0.5, got 0.9"
+    )
     assert find(problems, "plan.xlsx", None, None).message.startswith("unknown sheet 'Sheet1'")
     assert len(problems) == 3

@@ -11,7 +11,17 @@ import pytest
 
 import allocopt
 from cases import (
-    Budget, District, Lock, Option, Service, Site, SiteCapacity, build_or_lease, district_group, flat, tiny,
+    Budget,
+    District,
+    Lock,
+    Option,
+    Service,
+    Site,
+    SiteCapacity,
+    build_or_lease,
+    district_group,
+    flat,
+    tiny,
 )
 
 
@@ -52,9 +62,15 @@ def test_residual_value_of_a_build_in_the_last_year():
     """100 places only in 2027 (horizon 2026-2027), build capex 1000, lifetime 10, r = 0.05.
     It opens in 2027: capex 1000·1.05^-1, residual 1000·(1 − 1/10) = 900 credited at δ_end = 1.05^-2.
     Cost 952.381 − 816.327 = 136.054 — not 952.381 as if the school vanished at the horizon."""
-    sc = tiny(2026, 2027, rate=0.05, demand={("A", "pre", 2027): 100.0},
-              options=[Option(option="B", kind="build", district="A", service="pre", capacity=100.0,
-                              capex=1000.0, lifetime=10)])
+    sc = tiny(
+        2026,
+        2027,
+        rate=0.05,
+        demand={("A", "pre", 2027): 100.0},
+        options=[
+            Option(option="B", kind="build", district="A", service="pre", capacity=100.0, capex=1000.0, lifetime=10)
+        ],
+    )
     r = solved(sc)
     assert plan(r) == [(2027, "build", "B", 1)]
     assert r.objective == pytest.approx(1000 / 1.05 - 900 / 1.05**2, rel=1e-9)
@@ -67,11 +83,17 @@ def test_closure_with_sale_value():
     Close K in 2026: 30 − 200 = −170; in 2027: 50 + 30 − 200 = −120; in 2028: −70;
     never: 150 − 200 (kept: worth its sale value at the end) = −50. So close in 2026.
     Cost: S 3·10 = 30, plus −170: −140."""
-    sc = tiny(demand=flat(60, range(2026, 2029)),
-              sites=[Site(site="S", district="A", opex=10.0),
-                     Site(site="K", district="A", opex=50.0, may_close=True, closure_cost=30.0, sale_value=200.0)],
-              capacities=[SiteCapacity(site="S", service="pre", capacity=100.0),
-                          SiteCapacity(site="K", service="pre", capacity=100.0)])
+    sc = tiny(
+        demand=flat(60, range(2026, 2029)),
+        sites=[
+            Site(site="S", district="A", opex=10.0),
+            Site(site="K", district="A", opex=50.0, may_close=True, closure_cost=30.0, sale_value=200.0),
+        ],
+        capacities=[
+            SiteCapacity(site="S", service="pre", capacity=100.0),
+            SiteCapacity(site="K", service="pre", capacity=100.0),
+        ],
+    )
     r = solved(sc)
     assert plan(r) == [(2026, "close", "K", None)]
     assert r.objective == pytest.approx(-140.0, abs=1e-6)
@@ -82,15 +104,22 @@ def test_capex_cap_pushes_the_build_later_and_leaves_demand_unmet():
     Build capex 1000 (paid on opening, lead 0), lifetime 10. Without a frame it opens in 2027:
     1000 − 1000·(1 − 3/10) = 300. With capex caps 0 in 2026 and 500 in 2027 it cannot open before
     2028: 1000 − 1000·(1 − 2/10) = 200, plus 100 unmet places in 2027 at 1000: 100 200."""
-    options = [Option(option="B", kind="build", district="A", service="pre", capacity=100.0, capex=1000.0,
-                      lifetime=10)]
+    options = [Option(option="B", kind="build", district="A", service="pre", capacity=100.0, capex=1000.0, lifetime=10)]
     demand = flat(100, range(2027, 2030))
     free = solved(tiny(2026, 2029, penalty=1000.0, demand=demand, options=options))
     assert plan(free) == [(2027, "build", "B", 1)]
     assert free.objective == pytest.approx(300.0, abs=1e-6)
 
-    framed = solved(tiny(2026, 2029, penalty=1000.0, demand=demand, options=options,
-                         budget=[Budget(year=2026, capex_cap=0.0), Budget(year=2027, capex_cap=500.0)]))
+    framed = solved(
+        tiny(
+            2026,
+            2029,
+            penalty=1000.0,
+            demand=demand,
+            options=options,
+            budget=[Budget(year=2026, capex_cap=0.0), Budget(year=2027, capex_cap=500.0)],
+        )
+    )
     assert plan(framed) == [(2028, "build", "B", 1)]
     assert framed.objective == pytest.approx(100_200.0, abs=1e-6)
     unmet = framed.balance.set_index("year")["unmet"]
@@ -99,10 +128,15 @@ def test_capex_cap_pushes_the_build_later_and_leaves_demand_unmet():
 
 def test_too_tight_frame_with_unmet_forbidden_is_infeasible():
     """As above, but unmet demand forbidden: no plan serves 2027 — status infeasible, with a reason."""
-    sc = tiny(2026, 2029, demand=flat(100, range(2027, 2030)),
-              options=[Option(option="B", kind="build", district="A", service="pre", capacity=100.0,
-                              capex=1000.0, lifetime=10)],
-              budget=[Budget(year=2026, capex_cap=0.0), Budget(year=2027, capex_cap=500.0)])
+    sc = tiny(
+        2026,
+        2029,
+        demand=flat(100, range(2027, 2030)),
+        options=[
+            Option(option="B", kind="build", district="A", service="pre", capacity=100.0, capex=1000.0, lifetime=10)
+        ],
+        budget=[Budget(year=2026, capex_cap=0.0), Budget(year=2027, capex_cap=500.0)],
+    )
     r = allocopt.solve(sc)
     assert r.status == "infeasible"
     assert "forbidden" in r.message and "budget" in r.message
@@ -114,14 +148,30 @@ def test_lead_time_spreads_capex_and_delays_opening():
     lifetime 4: earliest opening 2028. Opening in 2029: 600 paid in 2027 and 600 in 2028,
     600/1.1 + 600/1.21 = 1041.32; residual 1200·(1 − 2/4) = 600 at δ_end = 1.1^-5: −372.55; = 668.77.
     Opening in 2028 instead: 600 + 545.45 − 300·1.1^-5 = 959.17. So 2029, decided in 2027."""
-    sc = tiny(2026, 2030, rate=0.1, demand=flat(100, (2029, 2030)),
-              options=[Option(option="B", kind="build", district="A", service="pre", capacity=100.0,
-                              capex=1200.0, lead_time=2, lifetime=4)])
+    sc = tiny(
+        2026,
+        2030,
+        rate=0.1,
+        demand=flat(100, (2029, 2030)),
+        options=[
+            Option(
+                option="B",
+                kind="build",
+                district="A",
+                service="pre",
+                capacity=100.0,
+                capex=1200.0,
+                lead_time=2,
+                lifetime=4,
+            )
+        ],
+    )
     r = solved(sc)
     assert plan(r) == [(2029, "build", "B", 1)]
     assert r.actions.loc[0, "decision_year"] == 2027
     assert r.costs.set_index("year")["capex"].to_dict() == pytest.approx(
-        {2026: 0, 2027: 600, 2028: 600, 2029: 0, 2030: 0})
+        {2026: 0, 2027: 600, 2028: 600, 2029: 0, 2030: 0}
+    )
     assert r.objective == pytest.approx(600 / 1.1 + 600 / 1.1**2 - 600 / 1.1**5, rel=1e-9)
 
 
@@ -132,13 +182,29 @@ def test_conversion_moves_capacity_between_services():
     Residual 'none', r = 0: cost 200."""
     services = [Service(service="pre", max_km=10.0), Service(service="school", max_km=10.0)]
     demand = {**flat(40, (2026, 2027)), **flat(50, (2026, 2027), service="school")}
-    sc = tiny(2026, 2027, residual="none", services=services, demand=demand,
-              sites=[Site(site="S", district="A")],
-              capacities=[SiteCapacity(site="S", service="pre", capacity=100.0)],
-              options=[Option(option="C", kind="conversion", site="S", service="school", from_service="pre",
-                              capacity=25.0, capacity_from=30.0, max_modules=3, capex=100.0),
-                       Option(option="N", kind="build", district="A", service="school", capacity=100.0,
-                              capex=1000.0)])
+    sc = tiny(
+        2026,
+        2027,
+        residual="none",
+        services=services,
+        demand=demand,
+        sites=[Site(site="S", district="A")],
+        capacities=[SiteCapacity(site="S", service="pre", capacity=100.0)],
+        options=[
+            Option(
+                option="C",
+                kind="conversion",
+                site="S",
+                service="school",
+                from_service="pre",
+                capacity=25.0,
+                capacity_from=30.0,
+                max_modules=3,
+                capex=100.0,
+            ),
+            Option(option="N", kind="build", district="A", service="school", capacity=100.0, capex=1000.0),
+        ],
+    )
     r = solved(sc)
     assert plan(r) == [(2026, "conversion", "C", 2)]
     assert r.objective == pytest.approx(200.0, abs=1e-6)
@@ -149,12 +215,18 @@ def test_conversion_moves_capacity_between_services():
 def test_expansion_in_whole_modules():
     """Site S has 50 places, demand 80 (2026 only). Expansion: 20 places per module, capex 100,
     at most 3 modules; a new 100-place build costs 500. Two modules (40 places) cost 200 < 500."""
-    sc = tiny(2026, 2026, residual="none", demand=flat(80, (2026,)),
-              sites=[Site(site="S", district="A")],
-              capacities=[SiteCapacity(site="S", service="pre", capacity=50.0)],
-              options=[Option(option="E", kind="expansion", site="S", service="pre", capacity=20.0,
-                              max_modules=3, capex=100.0),
-                       Option(option="N", kind="build", district="A", service="pre", capacity=100.0, capex=500.0)])
+    sc = tiny(
+        2026,
+        2026,
+        residual="none",
+        demand=flat(80, (2026,)),
+        sites=[Site(site="S", district="A")],
+        capacities=[SiteCapacity(site="S", service="pre", capacity=50.0)],
+        options=[
+            Option(option="E", kind="expansion", site="S", service="pre", capacity=20.0, max_modules=3, capex=100.0),
+            Option(option="N", kind="build", district="A", service="pre", capacity=100.0, capex=500.0),
+        ],
+    )
     r = solved(sc)
     assert plan(r) == [(2026, "expansion", "E", 2)]
     assert r.objective == pytest.approx(200.0, abs=1e-6)
@@ -164,29 +236,51 @@ def test_pavilion_bridges_until_the_build_opens():
     """100 places in 2026-2030; site S has 60. The build (100 places, capex 500, lead 2) opens 2028 at
     the earliest; a pavilion (40 places, set-up 10, rent 5/yr, term 2) covers 2026-2027.
     Residual 'none', r = 0, capex paid on opening: 10 + 2·5 + 500 = 520."""
-    sc = tiny(2026, 2030, residual="none", timing="opening", demand=flat(100, range(2026, 2031)),
-              sites=[Site(site="S", district="A")],
-              capacities=[SiteCapacity(site="S", service="pre", capacity=60.0)],
-              options=[Option(option="B", kind="build", district="A", service="pre", capacity=100.0,
-                              capex=500.0, lead_time=2),
-                       Option(option="P", kind="pavilion", district="A", service="pre", capacity=40.0,
-                              capex=10.0, rent=5.0, term=2)])
+    sc = tiny(
+        2026,
+        2030,
+        residual="none",
+        timing="opening",
+        demand=flat(100, range(2026, 2031)),
+        sites=[Site(site="S", district="A")],
+        capacities=[SiteCapacity(site="S", service="pre", capacity=60.0)],
+        options=[
+            Option(option="B", kind="build", district="A", service="pre", capacity=100.0, capex=500.0, lead_time=2),
+            Option(
+                option="P", kind="pavilion", district="A", service="pre", capacity=40.0, capex=10.0, rent=5.0, term=2
+            ),
+        ],
+    )
     r = solved(sc)
     assert plan(r) == [(2026, "pavilion", "P", 1), (2028, "build", "B", 1)]
     assert r.objective == pytest.approx(520.0, abs=1e-6)
     assert r.costs.set_index("year")["capex"].to_dict() == pytest.approx(
-        {2026: 10, 2027: 0, 2028: 500, 2029: 0, 2030: 0})
+        {2026: 10, 2027: 0, 2028: 500, 2029: 0, 2030: 0}
+    )
 
 
 def owned_and_leased(places: float):
     """Owned S (opex 10/yr, 100 places) and leased L (rent 100/yr through 2026, renewal rent 120,
     closure cost 50 before lease end, 100 places); ``places`` of demand in 2026-2028."""
-    return tiny(demand=flat(places, range(2026, 2029)),
-                sites=[Site(site="S", district="A", opex=10.0),
-                       Site(site="L", district="A", tenure="leased", rent=100.0, lease_end=2026,
-                            renewal_rent=120.0, closure_cost=50.0)],
-                capacities=[SiteCapacity(site="S", service="pre", capacity=100.0),
-                            SiteCapacity(site="L", service="pre", capacity=100.0)])
+    return tiny(
+        demand=flat(places, range(2026, 2029)),
+        sites=[
+            Site(site="S", district="A", opex=10.0),
+            Site(
+                site="L",
+                district="A",
+                tenure="leased",
+                rent=100.0,
+                lease_end=2026,
+                renewal_rent=120.0,
+                closure_cost=50.0,
+            ),
+        ],
+        capacities=[
+            SiteCapacity(site="S", service="pre", capacity=100.0),
+            SiteCapacity(site="L", service="pre", capacity=100.0),
+        ],
+    )
 
 
 def test_lease_renewal_and_free_exit_at_lease_end():
@@ -223,32 +317,54 @@ def test_locks_force_and_forbid():
 
 def test_keep_open_lock_and_opex_cap():
     """The closure case, with K locked open through 2027: closing in 2028 (2·50 + 30 − 200 = −70)
-    beats keeping it (3·50 − 200 = −50); with S's 30: −40. With an opex cap of 50 in 2026 (S 10 + K 50 = 60 > 50) and no lock,
-    K must close in 2026 anyway: −140."""
-    sites = [Site(site="S", district="A", opex=10.0),
-             Site(site="K", district="A", opex=50.0, may_close=True, closure_cost=30.0, sale_value=200.0)]
-    caps = [SiteCapacity(site="S", service="pre", capacity=100.0),
-            SiteCapacity(site="K", service="pre", capacity=100.0)]
-    r = solved(tiny(demand=flat(60, range(2026, 2029)), sites=sites, capacities=caps,
-                    locks=[Lock(target="site", id="K", rule="keep_open", year=2027)]))
+    beats keeping it (3·50 − 200 = −50); with S's 30: −40. With an opex cap of 50 in 2026
+    (S 10 + K 50 = 60 > 50) and no lock, K must close in 2026 anyway: −140."""
+    sites = [
+        Site(site="S", district="A", opex=10.0),
+        Site(site="K", district="A", opex=50.0, may_close=True, closure_cost=30.0, sale_value=200.0),
+    ]
+    caps = [
+        SiteCapacity(site="S", service="pre", capacity=100.0),
+        SiteCapacity(site="K", service="pre", capacity=100.0),
+    ]
+    r = solved(
+        tiny(
+            demand=flat(60, range(2026, 2029)),
+            sites=sites,
+            capacities=caps,
+            locks=[Lock(target="site", id="K", rule="keep_open", year=2027)],
+        )
+    )
     assert plan(r) == [(2028, "close", "K", None)]
     assert r.objective == pytest.approx(30 + 100 + 30 - 200)
-    r = solved(tiny(demand=flat(60, range(2026, 2029)), sites=sites, capacities=caps,
-                    budget=[Budget(year=2026, opex_cap=50.0)]))
+    r = solved(
+        tiny(
+            demand=flat(60, range(2026, 2029)), sites=sites, capacities=caps, budget=[Budget(year=2026, opex_cap=50.0)]
+        )
+    )
     assert plan(r) == [(2026, "close", "K", None)]
 
 
 def test_travel_cost_and_reach():
     """District A (0,0) has 50 places of demand; site S in B (3 km) and T in C (8 km), each 50 places,
     opex 0. Max 5 km: only S reaches. Travel 2 SEK per place-km: 50·3·2 = 300 per year, 2026 only."""
-    districts = [District(district="A", x_km=0, y_km=0), District(district="B", x_km=3, y_km=0),
-                 District(district="C", x_km=0, y_km=8)]
-    sc = tiny(2026, 2026, districts=districts,
-              services=[Service(service="pre", max_km=5.0, travel_cost=2.0)],
-              demand=flat(50, (2026,)),
-              sites=[Site(site="S", district="B"), Site(site="T", district="C")],
-              capacities=[SiteCapacity(site="S", service="pre", capacity=50.0),
-                          SiteCapacity(site="T", service="pre", capacity=50.0)])
+    districts = [
+        District(district="A", x_km=0, y_km=0),
+        District(district="B", x_km=3, y_km=0),
+        District(district="C", x_km=0, y_km=8),
+    ]
+    sc = tiny(
+        2026,
+        2026,
+        districts=districts,
+        services=[Service(service="pre", max_km=5.0, travel_cost=2.0)],
+        demand=flat(50, (2026,)),
+        sites=[Site(site="S", district="B"), Site(site="T", district="C")],
+        capacities=[
+            SiteCapacity(site="S", service="pre", capacity=50.0),
+            SiteCapacity(site="T", service="pre", capacity=50.0),
+        ],
+    )
     r = solved(sc)
     assert r.assignments[["site", "places", "km"]].values.tolist() == [["S", 50.0, 3.0]]
     assert r.objective == pytest.approx(300.0)
@@ -257,9 +373,15 @@ def test_travel_cost_and_reach():
 def test_unreachable_demand_is_reported_before_solving():
     """Demand in A with the only site 8 km away and max 5 km: infeasible, naming the district."""
     districts = [District(district="A", x_km=0, y_km=0), District(district="C", x_km=0, y_km=8)]
-    sc = tiny(2026, 2026, districts=districts, services=[Service(service="pre", max_km=5.0)],
-              demand=flat(50, (2026,)), sites=[Site(site="T", district="C")],
-              capacities=[SiteCapacity(site="T", service="pre", capacity=50.0)])
+    sc = tiny(
+        2026,
+        2026,
+        districts=districts,
+        services=[Service(service="pre", max_km=5.0)],
+        demand=flat(50, (2026,)),
+        sites=[Site(site="T", district="C")],
+        capacities=[SiteCapacity(site="T", service="pre", capacity=50.0)],
+    )
     r = allocopt.solve(sc)
     assert r.status == "infeasible"
     assert "district 'A'" in r.message and "pre" in r.message
@@ -268,9 +390,15 @@ def test_unreachable_demand_is_reported_before_solving():
 def test_utilisation_limits_usable_capacity():
     """Site of 100 places at utilisation 0.9 serves at most 90; demand 95 with penalty 10:
     5 unmet places, cost 50."""
-    sc = tiny(2026, 2026, penalty=10.0, services=[Service(service="pre", max_km=5.0, utilisation=0.9)],
-              demand=flat(95, (2026,)), sites=[Site(site="S", district="A")],
-              capacities=[SiteCapacity(site="S", service="pre", capacity=100.0)])
+    sc = tiny(
+        2026,
+        2026,
+        penalty=10.0,
+        services=[Service(service="pre", max_km=5.0, utilisation=0.9)],
+        demand=flat(95, (2026,)),
+        sites=[Site(site="S", district="A")],
+        capacities=[SiteCapacity(site="S", service="pre", capacity=100.0)],
+    )
     r = solved(sc)
     assert r.balance["unmet"].tolist() == pytest.approx([5.0])
     assert r.objective == pytest.approx(50.0)

@@ -36,13 +36,22 @@ def two_districts(capex_b: float, penalty=1e10) -> Scenario:
     Build in A (capex 50) and serve B from there: 50 + 10 places × 3 km × 2 years = 110 SEK.
     Build in B (capex ``capex_b``): ``capex_b`` SEK. The optimum is the cheaper of the two."""
     return Scenario(
-        settings=Settings(name="two", first_year=2026, last_year=2027, discount_rate=0.0,
-                          residual_value="none", capex_timing="opening", unmet_penalty=penalty),
+        settings=Settings(
+            name="two",
+            first_year=2026,
+            last_year=2027,
+            discount_rate=0.0,
+            residual_value="none",
+            capex_timing="opening",
+            unmet_penalty=penalty,
+        ),
         districts=[District(district="A", x_km=0.0, y_km=0.0), District(district="B", x_km=3.0, y_km=0.0)],
         services=[Service(service="pre", max_km=5.0, travel_cost=1.0)],
         demand=[Demand(district="B", service="pre", year=y, places=10.0) for y in (2026, 2027)],
-        options=[Option(option="BA", kind="build", district="A", service="pre", capacity=10.0, capex=50.0),
-                 Option(option="BB", kind="build", district="B", service="pre", capacity=10.0, capex=capex_b)],
+        options=[
+            Option(option="BA", kind="build", district="A", service="pre", capacity=10.0, capex=50.0),
+            Option(option="BB", kind="build", district="B", service="pre", capacity=10.0, capex=capex_b),
+        ],
     )
 
 
@@ -60,15 +69,19 @@ def test_unmet_places_beside_a_huge_penalty_are_still_served_at_least_travel():
     4 + 6, costs 42. The penalty (1e10 or 1e12) is never paid."""
     for penalty in (1e10, 1e12):
         sc = Scenario(
-            settings=Settings(name="split", first_year=2026, last_year=2026, discount_rate=0.0,
-                              unmet_penalty=penalty),
-            districts=[District(district="A", x_km=0.0, y_km=0.0), District(district="B", x_km=3.0, y_km=0.0),
-                       District(district="C", x_km=3.0, y_km=5.0)],
+            settings=Settings(name="split", first_year=2026, last_year=2026, discount_rate=0.0, unmet_penalty=penalty),
+            districts=[
+                District(district="A", x_km=0.0, y_km=0.0),
+                District(district="B", x_km=3.0, y_km=0.0),
+                District(district="C", x_km=3.0, y_km=5.0),
+            ],
             services=[Service(service="pre", max_km=5.0, travel_cost=1.0)],
             demand=[Demand(district="B", service="pre", year=2026, places=10.0)],
             sites=[Site(site="SA", district="A"), Site(site="SC", district="C")],
-            site_capacities=[SiteCapacity(site="SA", service="pre", capacity=6.0),
-                             SiteCapacity(site="SC", service="pre", capacity=6.0)],
+            site_capacities=[
+                SiteCapacity(site="SA", service="pre", capacity=6.0),
+                SiteCapacity(site="SC", service="pre", capacity=6.0),
+            ],
         )
         result = allocopt.solve(sc, mip_gap=0.0)
         assert result.status == "optimal"
@@ -88,11 +101,22 @@ def random_districts(seed: int, n: int = 8) -> Scenario:
         settings=Settings(name=f"random-{seed}", first_year=2026, last_year=2028, discount_rate=0.025),
         districts=districts,
         services=[Service(service="pre", max_km=40.0, travel_cost=1.0)],
-        demand=[Demand(district=d.district, service="pre", year=y, places=float(rng.randint(5, 40)))
-                for d in districts for y in years],
-        options=[Option(option=f"b{i}", kind="build", district=d.district, service="pre",
-                        capacity=float(rng.randint(30, 60)), capex=float(rng.randint(20, 120)))
-                 for i, d in enumerate(districts)],
+        demand=[
+            Demand(district=d.district, service="pre", year=y, places=float(rng.randint(5, 40)))
+            for d in districts
+            for y in years
+        ],
+        options=[
+            Option(
+                option=f"b{i}",
+                kind="build",
+                district=d.district,
+                service="pre",
+                capacity=float(rng.randint(30, 60)),
+                capex=float(rng.randint(20, 120)),
+            )
+            for i, d in enumerate(districts)
+        ],
     )
 
 
@@ -115,12 +139,13 @@ ORLIB_QUICK = ("cap41", "cap64", "cap71", "cap94", "cap104", "cap114", "cap124",
 
 
 @pytest.mark.skipif(not (ORLIB / "optima.json").is_file(), reason=f"OR-Library files not found in {ORLIB}")
-@pytest.mark.parametrize("name", [n if n in ORLIB_QUICK else pytest.param(n, marks=pytest.mark.slow)
-                                  for n in ORLIB_SMALL])
+@pytest.mark.parametrize(
+    "name", [n if n in ORLIB_QUICK else pytest.param(n, marks=pytest.mark.slow) for n in ORLIB_SMALL]
+)
 def test_published_optimum_whatever_the_penalty(name):
     """Every capNN optimum to 1e-6 with the penalty at 1e6, 1e8, 1e10 and 1e12 SEK per place
     (the instances serve every customer, so the penalty is never paid)."""
-    from allocopt.benchmarks_io import read_orlib
+    from allocopt.importers import read_orlib
 
     published = json.loads((ORLIB / "optima.json").read_text())[name]
     scenario = read_orlib(ORLIB / f"{name}.txt")

@@ -1,4 +1,4 @@
-"""Step 8 of the first plan (allocopt.model.neighbourhood): a search around the best plan so far,
+"""Step 8 of the first plan (allocopt.heuristics.neighbourhood): a search around the best plan so far,
 where the decisions on which the plan and the LP relaxation agree stay fixed. Hand-worked on
 big_or_pavilions, and the way relax and fix hands over to it when its windows lose their pace."""
 
@@ -10,31 +10,37 @@ import time
 import numpy as np
 import pytest
 
-import allocopt.model.first_plan as fp
-import allocopt.model.relax_fix as rf
-from allocopt.model.completion import Completion, quiet_copy
-from allocopt.model.neighbourhood import search_neighbourhood
-from allocopt.model.relax_fix import Deadline
+import allocopt.heuristics.first_plan as fp
+from allocopt.heuristics.completion import Completion, quiet_copy
+from allocopt.heuristics.neighbourhood import search_neighbourhood
+from allocopt.heuristics.relax_fix import Deadline, windows_left
+from allocopt.heuristics.settings import FirstPlanSettings
 from test_first_plan import assert_feasible, big_or_pavilions, handed, run_first_plan
+
+SETTINGS = FirstPlanSettings()
 
 
 def plan_of(pm, lp, column, modules: dict[str, int]):
     """The whole plan (column values, objective in SEK) opening ``modules[option]`` in 2026."""
     cum = {name: np.full(len(pm.index.options[name].years), float(n)) for name, n in modules.items()}
     site_open = fp._site_open(pm, np.zeros(lp.num_col_), column, cum)
-    return Completion(lp, 1, lp_only=True).solve(fp._fixed_values(pm, cum, site_open, column))
+    return Completion(lp, 1, lp_only=True, time_limit=SETTINGS.lp_seconds).solve(
+        fp._fixed_values(pm, cum, site_open, column)
+    )
 
 
 def lp_relaxation(lp) -> np.ndarray:
-    relaxed = quiet_copy(lp, 1, relax=True)
+    relaxed = quiet_copy(lp, 1, SETTINGS.lp_seconds, relax=True)
     relaxed.run()
     return np.asarray(relaxed.getSolution().col_value)
 
 
 def search(pm, lp, column, plan):
     deadline = Deadline(time.perf_counter() + 60.0, threading.Event())
-    rounding = fp._Rounding(pm, column, Completion(lp, 1, lp_only=True))
-    return search_neighbourhood(lp, lp_relaxation(lp), plan, lambda x: rounding.best(x, deadline, (0.5,)), 1, deadline)
+    rounding = fp._Rounding(pm, column, Completion(lp, 1, lp_only=True, time_limit=SETTINGS.lp_seconds), SETTINGS)
+    return search_neighbourhood(
+        lp, lp_relaxation(lp), plan, lambda x: rounding.best(x, deadline, (0.5,)), 1, deadline, settings=SETTINGS
+    )
 
 
 def opened(pm, column, x) -> dict[str, float]:
@@ -69,7 +75,7 @@ def test_the_search_keeps_what_plan_and_lp_agree_on():
 
 
 def test_windows_that_lose_their_pace_hand_the_time_to_the_search(monkeypatch):
-    """With no time for any window (``WINDOW_PACE`` ~ 0), relax and fix is not complete and has no
+    """With no time for any window (``window_pace`` ~ 0), relax and fix is not complete and has no
     plan; the search then starts from the rounded plan (1080 SEK, as above) and keeps it."""
     calls = []
     real_rf, real_search = fp.relax_and_fix, fp.search_neighbourhood
@@ -82,10 +88,9 @@ def test_windows_that_lose_their_pace_hand_the_time_to_the_search(monkeypatch):
         calls.append(("search", plan[1]))
         return real_search(lp, guide, plan, *args, **kwargs)
 
-    monkeypatch.setattr(rf, "WINDOW_PACE", 1e-9)
     monkeypatch.setattr(fp, "relax_and_fix", windows)
     monkeypatch.setattr(fp, "search_neighbourhood", searched)
-    x, objective, lp = run_first_plan(big_or_pavilions())
+    x, objective, lp = run_first_plan(big_or_pavilions(), settings=FirstPlanSettings(window_pace=1e-9))
     assert [name for name, _ in calls] == ["relax_and_fix", "search"]
     assert calls[0][1] == (None, False)
     assert objective == pytest.approx(1080.0)
@@ -103,5 +108,5 @@ def test_complete_windows_skip_the_search(monkeypatch):
 def test_windows_left_counts_the_last_window_once():
     """15 decision years with a 5-year tail: 11 windows (2026 ... 2035, then 2036-2040); 4 years:
     the first window and the last."""
-    assert [rf.windows_left(i, 15) for i in (0, 1, 9, 10)] == [11, 10, 2, 1]
-    assert [rf.windows_left(i, 4) for i in (0, 1)] == [2, 1]
+    assert [windows_left(i, 15, 5) for i in (0, 1, 9, 10)] == [11, 10, 2, 1]
+    assert [windows_left(i, 4, 5) for i in (0, 1)] == [2, 1]

@@ -19,10 +19,11 @@ import pandas as pd
 import pytest
 from rich.console import Console
 
-from allocopt.load import load_scenario, write_scenario, write_workbook
-from allocopt.result import RESULT_FILES, Result
+from allocopt.load import load_scenario, write_scenario, write_scenario_workbook
+from allocopt.result import Result
+from allocopt.tables import RESULT_FILES
 from allocopt.validate import Problem
-from cases import Option, Service, District, build_or_lease, flat, run, tiny
+from cases import District, Option, Service, build_or_lease, flat, run, tiny
 
 ESC = "\x1b"
 HOSTILE = f"[/]{ESC}[31m[st]"  # closes rich markup, sends a colour escape, looks like a style tag
@@ -30,40 +31,94 @@ HOSTILE = f"[/]{ESC}[31m[st]"  # closes rich markup, sends a colour escape, look
 
 def _result(tag: str = "r", **kw) -> Result:
     """A small Result with one row in every table; ``tag`` is the name and an id in each table."""
-    return Result(**{
-        "scenario": tag, "status": "optimal", "objective": 1.0, "bound": 1.0, "gap": 0.0, **kw,
-        "actions": pd.DataFrame([{
-            "year": 2026, "action": "build", "option": tag, "site": None, "district": "A", "service": "pre",
-            "from_service": None, "modules": 1, "capacity_change": 100.0, "capacity_removed": 0.0,
-            "capex": 1000.0, "decision_year": 2026, "closure_cost": 0.0, "sale_value": 0.0}]),
-        "balance": pd.DataFrame([{"district": "A", "service": tag, "year": 2026, "demand": 100.0,
-                                  "served": 100.0, "unmet": 0.0}]),
-        "costs": pd.DataFrame([{"year": 2026, "capex": 1000.0, "opex": 0.0, "rent": 0.0, "closure_cost": 0.0,
-                                "sale": 0.0, "travel": 0.0, "penalty": 0.0, "residual": 0.0,
-                                "discount_factor": 1.0, "discounted": 1000.0, "capex_cap": None,
-                                "capex_use": None, "opex_cap": None, "opex_use": None}]),
-        "utilisation": pd.DataFrame([{"site": tag, "kind": "build", "district": "A", "service": "pre",
-                                      "year": 2026, "open": 1, "capacity": 100.0, "usable": 100.0,
-                                      "served": 100.0, "utilisation": 1.0}]),
-        "assignments": pd.DataFrame([{"district": "A", "site": tag, "service": "pre", "year": 2026,
-                                      "places": 100.0, "km": 0.0}]),
-    })
+    return Result(
+        **{
+            "scenario": tag,
+            "status": "optimal",
+            "objective": 1.0,
+            "bound": 1.0,
+            "gap": 0.0,
+            **kw,
+            "actions": pd.DataFrame(
+                [
+                    {
+                        "year": 2026,
+                        "action": "build",
+                        "option": tag,
+                        "site": None,
+                        "district": "A",
+                        "service": "pre",
+                        "from_service": None,
+                        "modules": 1,
+                        "capacity_change": 100.0,
+                        "capacity_removed": 0.0,
+                        "capex": 1000.0,
+                        "decision_year": 2026,
+                        "closure_cost": 0.0,
+                        "sale_value": 0.0,
+                    }
+                ]
+            ),
+            "balance": pd.DataFrame(
+                [{"district": "A", "service": tag, "year": 2026, "demand": 100.0, "served": 100.0, "unmet": 0.0}]
+            ),
+            "costs": pd.DataFrame(
+                [
+                    {
+                        "year": 2026,
+                        "capex": 1000.0,
+                        "opex": 0.0,
+                        "rent": 0.0,
+                        "closure_cost": 0.0,
+                        "sale": 0.0,
+                        "travel": 0.0,
+                        "penalty": 0.0,
+                        "residual": 0.0,
+                        "discount_factor": 1.0,
+                        "discounted": 1000.0,
+                        "capex_cap": None,
+                        "capex_use": None,
+                        "opex_cap": None,
+                        "opex_use": None,
+                    }
+                ]
+            ),
+            "utilisation": pd.DataFrame(
+                [
+                    {
+                        "site": tag,
+                        "kind": "build",
+                        "district": "A",
+                        "service": "pre",
+                        "year": 2026,
+                        "open": 1,
+                        "capacity": 100.0,
+                        "usable": 100.0,
+                        "served": 100.0,
+                        "utilisation": 1.0,
+                    }
+                ]
+            ),
+            "assignments": pd.DataFrame(
+                [{"district": "A", "site": tag, "service": "pre", "year": 2026, "places": 100.0, "km": 0.0}]
+            ),
+        }
+    )
 
 
 # ------------------------------------------------------------------ concurrent saves
 
 WRITER = """
 import sys, time
-sys.path.insert(0, {tests!r})
-import allocopt.tables_io
+import allocopt.writers
 from test_output_safety import _result
 folder, writer, start, swap = sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv[4]
 if swap == "rename":  # as on a system without an atomic exchange
-    allocopt.tables_io._exchange = lambda a, b: False
+    allocopt.writers._exchange = lambda a, b: False
 while time.time() < start:
     time.sleep(0.005)
 for k in range(25):
-    _result(f"w{{writer}}-{{k}}").save(folder)
+    _result(f"w{writer}-{k}").save(folder)
 """
 
 
@@ -73,10 +128,19 @@ def test_four_processes_saving_to_one_folder_leave_one_complete_result(tmp_path,
     one complete result (every file, all from the same save), with no temporary folder left; by
     an atomic exchange, and by renames where there is none."""
     folder = tmp_path / "out"
-    code = WRITER.format(tests=str(Path(__file__).parent))
+    paths = [str(Path(__file__).parent), *filter(None, [os.environ.get("PYTHONPATH")])]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}  # the writers import _result from here
     start = time.time() + 4  # all four have imported allocopt by then
-    procs = [subprocess.Popen([sys.executable, "-c", code, str(folder), str(w), str(start), swap],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for w in range(4)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", WRITER, str(folder), str(w), str(start), swap],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        for w in range(4)
+    ]
     outcomes = [(p.wait(timeout=300), p.stderr.read()) for p in procs]
     assert [rc for rc, _ in outcomes] == [0, 0, 0, 0], "\n".join(e for _, e in outcomes)
     assert sorted(p.name for p in folder.iterdir()) == sorted(RESULT_FILES)
@@ -88,8 +152,8 @@ def test_four_processes_saving_to_one_folder_leave_one_complete_result(tmp_path,
 
 
 def test_a_save_touches_nothing_but_its_own_folder(tmp_path, monkeypatch):
-    """Temporary names are new each time: a '.out.old' of someone else's survives (it was once the
-    fixed backup name, removed by every save). An interrupted save leaves the earlier result and
+    """Temporary names are new each time: a '.out.old' of someone else's survives (a fixed backup
+    name would be removed by every save). An interrupted save leaves the earlier result and
     no temporary folder; a folder with other files is left untouched."""
     import allocopt.report
 
@@ -103,7 +167,7 @@ def test_a_save_touches_nothing_but_its_own_folder(tmp_path, monkeypatch):
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(allocopt.report, "write_workbook", interrupted)
+    monkeypatch.setattr(allocopt.report, "write_result_workbook", interrupted)
     with pytest.raises(KeyboardInterrupt):
         _result("third").save(tmp_path / "out")
     assert json.loads((tmp_path / "out" / "summary.json").read_text())["scenario"] == "second"
@@ -119,6 +183,7 @@ def test_a_save_touches_nothing_but_its_own_folder(tmp_path, monkeypatch):
 
 # ------------------------------------------------------------------ permissions
 
+
 def test_written_folders_and_files_have_the_usual_permissions(tmp_path):
     """Under umask 022: folders 0755, files 0644 (a temporary folder from mkdtemp would be 0700)."""
     old = os.umask(0o022)
@@ -126,7 +191,7 @@ def test_written_folders_and_files_have_the_usual_permissions(tmp_path):
         _result().save(tmp_path / "result")
         scenario = build_or_lease()
         write_scenario(scenario, tmp_path / "scenario")
-        write_workbook(scenario, tmp_path / "plan.xlsx")
+        write_scenario_workbook(scenario, tmp_path / "plan.xlsx")
     finally:
         os.umask(old)
     for folder in ("result", "scenario"):
@@ -138,8 +203,9 @@ def test_written_folders_and_files_have_the_usual_permissions(tmp_path):
 
 # ------------------------------------------------------------------ where results go
 
+
 def test_default_results_folder_is_a_safe_name_inside_results():
-    from allocopt.result import results_folder
+    from allocopt.report import results_folder
 
     for name in ("../../x", "/etc/x", "..", "a/../../b", "C:\\Windows\\x", f"x{ESC}y\n", ".hidden"):
         folder = results_folder(name)
@@ -165,7 +231,7 @@ def test_a_hostile_scenario_name_writes_inside_results(tmp_path, monkeypatch):
 
 
 def test_check_writable_names_the_folder_before_a_solve(tmp_path, monkeypatch):
-    from allocopt.result import check_writable
+    from allocopt.report import check_writable
 
     check_writable(tmp_path / "new" / "deeper")  # nothing there yet: fine, and nothing created
     assert list(tmp_path.iterdir()) == []
@@ -196,7 +262,7 @@ def test_check_writable_names_the_folder_before_a_solve(tmp_path, monkeypatch):
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
 def test_check_writable_read_only_folder(tmp_path):
-    from allocopt.result import check_writable
+    from allocopt.report import check_writable
 
     (tmp_path / "ro").mkdir(mode=0o555)
     with pytest.raises(PermissionError, match="ro"):
@@ -218,13 +284,26 @@ FORMULA = "=cmd|' /C calc'!A0"
 
 def _hostile_ids() -> object:
     """build_or_lease with every id and the name starting with a formula character."""
-    sc = tiny(2026, 2030, districts=[District(district="-D", x_km=0.0, y_km=0.0)],
-              services=[Service(service="+pre", max_km=10.0)],
-              demand=flat(100, range(2026, 2031), district="-D", service="+pre"),
-              options=[Option(option=FORMULA, kind="build", district="-D", service="+pre", capacity=100.0,
-                              capex=1000.0, opex=10.0, lifetime=10),
-                       Option(option="@L", kind="lease", district="-D", service="+pre", capacity=100.0,
-                              rent=150.0, term=10)])
+    sc = tiny(
+        2026,
+        2030,
+        districts=[District(district="-D", x_km=0.0, y_km=0.0)],
+        services=[Service(service="+pre", max_km=10.0)],
+        demand=flat(100, range(2026, 2031), district="-D", service="+pre"),
+        options=[
+            Option(
+                option=FORMULA,
+                kind="build",
+                district="-D",
+                service="+pre",
+                capacity=100.0,
+                capex=1000.0,
+                opex=10.0,
+                lifetime=10,
+            ),
+            Option(option="@L", kind="lease", district="-D", service="+pre", capacity=100.0, rent=150.0, term=10),
+        ],
+    )
     return sc.model_copy(update={"settings": sc.settings.model_copy(update={"name": "=1+2"})})
 
 
@@ -234,7 +313,7 @@ def test_no_formula_in_any_workbook_or_csv_allocopt_writes(tmp_path):
     sc = _hostile_ids()
     write_scenario(sc, tmp_path / "in")
     assert load_scenario(tmp_path / "in") == sc  # the scenario CSVs round-trip exactly
-    write_workbook(sc, tmp_path / "plan.xlsx")
+    write_scenario_workbook(sc, tmp_path / "plan.xlsx")
     assert load_scenario(tmp_path / "plan.xlsx") == sc  # text stays text, ids intact
     res = run("solve", str(tmp_path / "in"), "--out", str(tmp_path / "out"))
     assert res.exit_code == 0, res.output
@@ -269,7 +348,7 @@ def _is_number(text: str) -> bool:
 
 
 def test_negative_numbers_stay_numbers_and_escaping_reverses(tmp_path):
-    from allocopt.tables_io import escape_formula, unescape_formula
+    from allocopt.writers import escape_formula, unescape_formula
 
     r = _result("-5")
     r.actions.loc[0, "capacity_change"] = -5.0
@@ -284,6 +363,7 @@ def test_negative_numbers_stay_numbers_and_escaping_reverses(tmp_path):
 
 
 # ------------------------------------------------------------------ no -0.0
+
 
 def test_no_negative_zero_in_result_files(tmp_path):
     r = _result(objective=-0.0, bound=-0.0)
@@ -308,6 +388,7 @@ def test_no_negative_zero_in_result_files(tmp_path):
 
 # ------------------------------------------------------------------ terminal output
 
+
 def _capture() -> tuple[Console, io.StringIO]:
     buffer = io.StringIO()
     return Console(file=buffer, force_terminal=False, width=200), buffer
@@ -317,8 +398,13 @@ def test_problems_with_markup_and_escapes_print_as_text():
     from allocopt.console import print_problems
 
     console, buffer = _capture()
-    print_problems([Problem("sites.csv", "2", "site", f"unknown site '{HOSTILE}' 120 [st]"),
-                    Problem(f"a{ESC}]0;title{chr(7)}.csv", None, None, "x [bold]y[/bold]", "warning")], console)
+    print_problems(
+        [
+            Problem("sites.csv", "2", "site", f"unknown site '{HOSTILE}' 120 [st]"),
+            Problem(f"a{ESC}]0;title{chr(7)}.csv", None, None, "x [bold]y[/bold]", "warning"),
+        ],
+        console,
+    )
     out = buffer.getvalue()
     assert ESC not in out and "\x07" not in out
     assert "120 [st]" in out and "[/]" in out and "[bold]y[/bold]" in out
@@ -334,12 +420,12 @@ def test_result_with_hostile_ids_prints_as_text():
     print_result(r, console)
     out = buffer.getvalue()
     assert ESC not in out
-    assert out.count("[st]") >= 3 and "[red]" in out and f"allocopt: [/]\\x1b[31m[st]" in out
+    assert out.count("[st]") >= 3 and "[red]" in out and "allocopt: [/]\\x1b[31m[st]" in out
 
 
 def test_cli_errors_show_user_text_as_text(tmp_path, monkeypatch):
-    """The error reporter: a path with '[/]' once raised rich's MarkupError; ids reach the
-    terminal with their escape bytes made visible."""
+    """The error reporter: a path with '[/]' is shown as it is (rich would take it for markup and
+    raise MarkupError); ids reach the terminal with their escape bytes made visible."""
     import allocopt.load
 
     mine = tmp_path / "out [st] [bold]"  # a folder name cannot hold '/': '[/]' comes below

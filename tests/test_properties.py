@@ -38,8 +38,13 @@ import allocopt
 from allocopt.scenario import Demand, District, Option, Scenario, Service, Settings, Site, SiteCapacity
 from strategies import plans, rebuild, scale_costs, scenario_code, scenarios, with_ample_capacity
 
-SETTINGS = dict(derandomize=True, deadline=None, database=None, print_blob=False,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+SETTINGS = dict(
+    derandomize=True,
+    deadline=None,
+    database=None,
+    print_blob=False,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 
 def skip_empty_model(result) -> None:
@@ -208,7 +213,7 @@ def test_ample_capacity_leaves_no_demand_unmet(scenario):
 
 
 # ------------------------------------------------------------------------------ regressions
-# Minimal counterexamples the properties above found, kept as regression tests of their fixes.
+# Minimal counterexamples the properties above found, each a test of its own.
 
 NO_DECISION = dict(
     settings=Settings(name="empty", first_year=2026, last_year=2027, discount_rate=0.0),
@@ -218,8 +223,11 @@ NO_DECISION = dict(
 
 
 def test_a_scenario_with_nothing_to_decide_is_solved():
-    scenario = Scenario(**NO_DECISION, sites=[Site(site="E0", district="D0", opex=100.0)],
-                        site_capacities=[SiteCapacity(site="E0", service="S0", capacity=50.0)])
+    scenario = Scenario(
+        **NO_DECISION,
+        sites=[Site(site="E0", district="D0", opex=100.0)],
+        site_capacities=[SiteCapacity(site="E0", service="S0", capacity=50.0)],
+    )
     result = allocopt.solve(scenario, mip_gap=0.0)
     assert result.status == "optimal", result.message
     assert result.objective == pytest.approx(200.0)
@@ -227,8 +235,9 @@ def test_a_scenario_with_nothing_to_decide_is_solved():
 
 
 def test_evaluating_an_empty_plan_without_demand():
-    scenario = Scenario(**NO_DECISION, options=[
-        Option(option="O0", kind="build", district="D0", service="S0", capacity=10.0)])
+    scenario = Scenario(
+        **NO_DECISION, options=[Option(option="O0", kind="build", district="D0", service="S0", capacity=10.0)]
+    )
     result = allocopt.solve(scenario, mip_gap=0.0)
     assert result.status == "optimal" and result.actions.empty
     evaluated = allocopt.evaluate(scenario, result.actions)
@@ -246,8 +255,18 @@ def test_evaluating_a_plan_beyond_the_conversion_limit_is_refused_with_its_reaso
         demand=[Demand(district="D0", service="S0", year=2026, places=10.0)],
         sites=[Site(site="E0", district="D0")],
         site_capacities=[SiteCapacity(site="E0", service="S0", capacity=50.0)],
-        options=[Option(option="C", kind="conversion", site="E0", service="S1", from_service="S0",
-                        capacity=10.0, capacity_from=100.0)])
+        options=[
+            Option(
+                option="C",
+                kind="conversion",
+                site="E0",
+                service="S1",
+                from_service="S0",
+                capacity=10.0,
+                capacity_from=100.0,
+            )
+        ],
+    )
     plan = pd.DataFrame([{"year": 2026, "action": "conversion", "option": "C", "modules": 1}])
     with pytest.raises(allocopt.ScenarioError, match="converts 100 places of 'S0' at site 'E0', which has 50"):
         allocopt.evaluate(scenario, plan)
@@ -256,13 +275,21 @@ def test_evaluating_a_plan_beyond_the_conversion_limit_is_refused_with_its_reaso
 def test_evaluation_with_a_forbidden_service_prices_the_best_assignment():
     scenario = Scenario(
         settings=Settings(name="prop", first_year=2026, last_year=2029, discount_rate=0.0),
-        districts=[District(district="D1", x_km=1.0, y_km=0.0), District(district="D2", x_km=2.0, y_km=0.0),
-                   District(district="D3", x_km=2.0, y_km=0.0)],
-        services=[Service(service="S0", max_km=4.0, utilisation=0.9),
-                  Service(service="S1", max_km=4.0, utilisation=0.9, travel_cost=1.0, unmet_penalty=10.0)],
-        demand=[Demand(district="D1", service="S1", year=2028, places=10.0),
-                Demand(district="D3", service="S1", year=2028, places=10.0)],
-        options=[Option(option="O0", kind="build", district="D2", service="S1", capacity=10.0)])
+        districts=[
+            District(district="D1", x_km=1.0, y_km=0.0),
+            District(district="D2", x_km=2.0, y_km=0.0),
+            District(district="D3", x_km=2.0, y_km=0.0),
+        ],
+        services=[
+            Service(service="S0", max_km=4.0, utilisation=0.9),
+            Service(service="S1", max_km=4.0, utilisation=0.9, travel_cost=1.0, unmet_penalty=10.0),
+        ],
+        demand=[
+            Demand(district="D1", service="S1", year=2028, places=10.0),
+            Demand(district="D3", service="S1", year=2028, places=10.0),
+        ],
+        options=[Option(option="O0", kind="build", district="D2", service="S1", capacity=10.0)],
+    )
     result = allocopt.solve(scenario, mip_gap=0.0)
     assert result.status == "optimal" and result.objective == pytest.approx(110.0)
     evaluated = allocopt.evaluate(scenario, result.actions)

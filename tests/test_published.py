@@ -2,7 +2,7 @@
 
 OR-Library capacitated warehouse location (Beasley; demand split between sites) and Holmberg,
 Rönnqvist and Yuan's single-source instances (each customer served by one site) are read by
-:mod:`allocopt.benchmarks_io` into one-year scenarios and solved with a zero gap; the objective
+:mod:`allocopt.importers` into one-year scenarios and solved with a zero gap; the objective
 must equal the published optimum within a relative 1e-6, and every plan passes the independent
 checker. The files live in ../shared beside the repository (/work/shared); without them the
 module is skipped.
@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 import allocopt
-from allocopt.benchmarks_io import read_holmberg, read_orlib
+from allocopt.importers import read_holmberg, read_orlib
 from allocopt.validate import ScenarioError
 from cases import run
 
@@ -35,8 +35,9 @@ TIME_LIMIT = 120.0
 ORLIB_OPTIMA: dict[str, float] = json.loads((ORLIB / "optima.json").read_text())
 HOLMBERG_OPTIMA: dict[str, float] = json.loads((HOLMBERG / "optima.json").read_text())
 
-ORLIB_SMALL = sorted((p.stem for p in ORLIB.glob("cap*.txt") if re.fullmatch(r"cap\d+", p.stem)),
-                     key=lambda s: int(s[3:]))
+ORLIB_SMALL = sorted(
+    (p.stem for p in ORLIB.glob("cap*.txt") if re.fullmatch(r"cap\d+", p.stem)), key=lambda s: int(s[3:])
+)
 """cap41 ... cap134: 16-50 sites, 50 customers, numeric capacities."""
 
 HOLMBERG_FAST = [f"p{i}" for i in [*range(1, 25), *range(33, 42), *range(43, 50), *range(52, 56)]]
@@ -52,8 +53,7 @@ a fix shows as XPASS; then remove the entry)."""
 
 
 def holmberg_params(names: list[str]) -> list:
-    return [pytest.param(p, marks=pytest.mark.xfail(reason=KNOWN_WRONG[p])) if p in KNOWN_WRONG else p
-            for p in names]
+    return [pytest.param(p, marks=pytest.mark.xfail(reason=KNOWN_WRONG[p])) if p in KNOWN_WRONG else p for p in names]
 
 
 def assert_reproduces(scenario: allocopt.Scenario, published: float, time_limit: float = TIME_LIMIT) -> None:
@@ -97,9 +97,13 @@ def test_tiny_orlib_splits_demand(tmp_path):
     scenario = read_tiny(tmp_path / "tiny.txt", TINY_ORLIB.encode(), read_orlib, "orlib-tiny", "split")
     assert [(d.district, d.places) for d in scenario.demand] == [("c1", 10.0)]  # no row for zero demand
     assert [(o.option, o.district, o.capacity, o.capex) for o in scenario.options] == [
-        ("w1", "w1", 6.0, 1.0), ("w2", "w2", 6.0, 2.0)]
+        ("w1", "w1", 6.0, 1.0),
+        ("w2", "w2", 6.0, 2.0),
+    ]
     assert [(d.from_district, d.to_district, d.km) for d in scenario.distances] == [
-        ("c1", "w1", 10.0), ("c1", "w2", 20.0)]
+        ("c1", "w1", 10.0),
+        ("c1", "w2", 20.0),
+    ]
     assert_reproduces(scenario, 143.0)
 
 
@@ -126,14 +130,17 @@ def test_a_capacity_for_a_file_that_states_capacities_is_an_error():
         read_orlib(ORLIB / "cap41.txt", capacity=5000)
 
 
-@pytest.mark.parametrize("text, message", [
-    ("2 2\n6 1\n6 2\n10 100 200\n0 5\n", "ends early"),
-    ("2 2\n6 1\n6 2\n10 100 200\n0 5 5 9\n", "unexpected token"),
-    ("2 two\n", "whole number"),
-    ("2 1\n6 1\n6 -2\n10 100 200\n", ">= 0"),
-    ("2 1\n6 1\n6 2\n10 100 abc\n", "expected a number"),
-    ("", "ends early"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("2 2\n6 1\n6 2\n10 100 200\n0 5\n", "ends early"),
+        ("2 2\n6 1\n6 2\n10 100 200\n0 5 5 9\n", "unexpected token"),
+        ("2 two\n", "whole number"),
+        ("2 1\n6 1\n6 -2\n10 100 200\n", ">= 0"),
+        ("2 1\n6 1\n6 2\n10 100 abc\n", "expected a number"),
+        ("", "ends early"),
+    ],
+)
 def test_malformed_orlib_files_name_the_file(tmp_path, text, message):
     path = tmp_path / "broken.txt"
     path.write_text(text)
@@ -144,6 +151,7 @@ def test_malformed_orlib_files_name_the_file(tmp_path, text, message):
 
 
 # ---------------------------------------------------------------- published optima
+
 
 @pytest.mark.parametrize("instance", ORLIB_SMALL)
 def test_orlib_optimum(instance):
@@ -167,10 +175,14 @@ def test_holmberg_optimum_slow(instance):
 
 # ---------------------------------------------------------------- command line
 
-@pytest.mark.parametrize("command, source, published", [
-    ("import-orlib", ORLIB / "cap41.txt", ORLIB_OPTIMA["cap41"]),
-    ("import-holmberg", HOLMBERG / "p1", HOLMBERG_OPTIMA["p1"]),
-])
+
+@pytest.mark.parametrize(
+    "command, source, published",
+    [
+        ("import-orlib", ORLIB / "cap41.txt", ORLIB_OPTIMA["cap41"]),
+        ("import-holmberg", HOLMBERG / "p1", HOLMBERG_OPTIMA["p1"]),
+    ],
+)
 def test_import_then_solve_gives_the_optimum(tmp_path, command, source, published):
     folder, out = tmp_path / "scenario", tmp_path / "out"
     res = run(command, str(source), str(folder))
@@ -183,10 +195,13 @@ def test_import_then_solve_gives_the_optimum(tmp_path, command, source, publishe
     assert summary["objective"] == pytest.approx(published, rel=REL_TOL, abs=0.0)
 
 
-@pytest.mark.parametrize("command, text", [
-    ("import-orlib", "2 2\n6 1\n6 2\n10 100 200\n0 5\n"),
-    ("import-holmberg", "2 2\n6 1\n12 2\n10 0\n100 5\n"),
-])
+@pytest.mark.parametrize(
+    "command, text",
+    [
+        ("import-orlib", "2 2\n6 1\n6 2\n10 100 200\n0 5\n"),
+        ("import-holmberg", "2 2\n6 1\n12 2\n10 0\n100 5\n"),
+    ],
+)
 def test_import_of_a_malformed_file_exits_2_naming_it(tmp_path, command, text):
     path = tmp_path / "mangled.txt"
     path.write_text(text)

@@ -14,13 +14,17 @@ Public API::
 Importing the package has no side effects; Pyomo and HiGHS load on the first solve.
 """
 
+from typing import TYPE_CHECKING
+
 from allocopt.check import Violation, check
 from allocopt.load import load_scenario
+from allocopt.pipeline import evaluate, solve
 from allocopt.result import Result
 from allocopt.scenario import Scenario
-from allocopt.evaluate_plan import evaluate
-from allocopt.solve_api import solve
 from allocopt.validate import Problem, ScenarioError
+
+if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
 
 __version__ = "0.1.0"
 
@@ -38,7 +42,7 @@ __all__ = [
 ]
 
 
-def default_scenario_path():
+def default_scenario_path() -> "Traversable":
     """Folder of the embedded default scenario (Södertälje), inside the installed package."""
     from importlib.resources import files
 

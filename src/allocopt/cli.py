@@ -10,6 +10,7 @@ import sys
 import time
 from functools import wraps
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
@@ -18,6 +19,9 @@ from rich.text import Text
 from allocopt.console import markup_safe, visible
 from allocopt.solver import DEFAULT_MIP_GAP, DEFAULT_THREADS, DEFAULT_TIME_LIMIT
 from allocopt.validate import ScenarioError
+
+if TYPE_CHECKING:
+    from allocopt.scenario import Scenario
 
 EXIT_OK, EXIT_NO_PLAN, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -55,8 +59,11 @@ def _friendly(func):
             err.print(Text.assemble(("error:", "red"), " ", visible(exc, lines=True)), highlight=False, soft_wrap=True)
             sys.exit(EXIT_NO_PLAN)
         except Exception as exc:  # a bug: say so plainly, without a traceback
-            err.print(Text.assemble(("internal error:", "red"), f" {type(exc).__name__}: ", visible(exc, lines=True)),
-                      highlight=False, soft_wrap=True)
+            err.print(
+                Text.assemble(("internal error:", "red"), f" {type(exc).__name__}: ", visible(exc, lines=True)),
+                highlight=False,
+                soft_wrap=True,
+            )
             err.print("Please report it with the scenario that caused it.")
             sys.exit(EXIT_NO_PLAN)
 
@@ -76,8 +83,11 @@ def _print_violations(violations: list[str], head: str, most: int = 50) -> None:
 def _exit_without_plan(result) -> None:
     """Exit with code 1, saying why, when ``result`` carries no plan."""
     if not result.has_plan:
-        err.print(Text.assemble((f"no plan: {visible(result.status)}", "red"), " ",
-                                visible(result.message, lines=True)), highlight=False, soft_wrap=True)
+        err.print(
+            Text.assemble((f"no plan: {visible(result.status)}", "red"), " ", visible(result.message, lines=True)),
+            highlight=False,
+            soft_wrap=True,
+        )
         sys.exit(EXIT_NO_PLAN)
 
 
@@ -120,44 +130,78 @@ def validate(path: str | None) -> None:
 
 @cli.command()
 @click.argument("path", required=False, type=click.Path())
-@click.option("--out", "out", type=click.Path(file_okay=False), default=None,
-              help="Folder for the result files [default: ./results/<scenario name as a safe folder name>].")
-@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=DEFAULT_TIME_LIMIT, show_default=True,
-              help="Solver time limit, seconds.")
-@click.option("--mip-gap", type=click.FloatRange(min=0), default=DEFAULT_MIP_GAP, show_default=True,
-              help="Relative optimality gap at which a plan counts as optimal (0.005 = 0.5 %).")
-@click.option("--threads", type=click.IntRange(min=1), default=DEFAULT_THREADS, show_default=True,
-              help="Threads: with two or more, the first plan is made on one of them, beside HiGHS.")
-@click.option("--first-plan/--no-first-plan", default=True, show_default=True,
-              help="Hand HiGHS a first plan (the LP rounded, then re-planned year by year): made beside "
-                   "HiGHS with two threads or more, before it with one.")
-@click.option("--check/--no-check", "run_check", default=True, hidden=True,
-              help="Kept for scripts: every plan is checked by the independent checker; a plan it does not "
-                   "confirm is reported as 'unverified' and not saved.")
-@click.option("--save-interrupted", is_flag=True,
-              help="On Ctrl-C or SIGTERM, save the best plan so far into --out even where it replaces an "
-                   "earlier result (without it, an earlier result is never replaced by an interrupted one).")
-@click.option("--failure-record", is_flag=True,
-              help="When no plan is saved (infeasible, error, unverified), write the reason to "
-                   "<out>.failed.json beside --out.")
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Folder for the result files [default: ./results/<scenario name as a safe folder name>].",
+)
+@click.option(
+    "--time-limit",
+    type=click.FloatRange(min=0, min_open=True),
+    default=DEFAULT_TIME_LIMIT,
+    show_default=True,
+    help="Solver time limit, seconds.",
+)
+@click.option(
+    "--mip-gap",
+    type=click.FloatRange(min=0),
+    default=DEFAULT_MIP_GAP,
+    show_default=True,
+    help="Relative optimality gap at which a plan counts as optimal (0.005 = 0.5 %).",
+)
+@click.option(
+    "--threads",
+    type=click.IntRange(min=1),
+    default=DEFAULT_THREADS,
+    show_default=True,
+    help="Threads: with two or more, the first plan is made on one of them, beside HiGHS.",
+)
+@click.option(
+    "--first-plan/--no-first-plan",
+    default=True,
+    show_default=True,
+    help="Hand HiGHS a first plan (the LP rounded, then re-planned year by year): made beside "
+    "HiGHS with two threads or more, before it with one.",
+)
+@click.option(
+    "--check/--no-check",
+    "run_check",
+    default=True,
+    hidden=True,
+    help="Kept for scripts: every plan is checked by the independent checker; a plan it does not "
+    "confirm is reported as 'unverified' and not saved.",
+)
+@click.option(
+    "--save-interrupted",
+    is_flag=True,
+    help="On Ctrl-C or SIGTERM, save the best plan so far into --out even where it replaces an "
+    "earlier result (without it, an earlier result is never replaced by an interrupted one).",
+)
+@click.option(
+    "--failure-record",
+    is_flag=True,
+    help="When no plan is saved (infeasible, error, unverified), write the reason to <out>.failed.json beside --out.",
+)
 @click.option("--no-excel", is_flag=True, help="Skip result.xlsx.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only the status line.")
 @_friendly
-def solve(path, out, time_limit, mip_gap, threads, first_plan, run_check, save_interrupted, failure_record,
-          no_excel, quiet) -> None:
+def solve(
+    path, out, time_limit, mip_gap, threads, first_plan, run_check, save_interrupted, failure_record, no_excel, quiet
+) -> None:
     """Solve a scenario (folder or .xlsx) and write the plan to --out."""
     import allocopt
     from allocopt.console import print_result
     from allocopt.interrupt import EXIT_CODES
-    from allocopt.result import check_writable, results_folder
+    from allocopt.report import check_writable, results_folder
 
     start = time.perf_counter()
     scenario = allocopt.load_scenario(_scenario_path(path))
     load_seconds = time.perf_counter() - start
     target = Path(out) if out else results_folder(scenario.settings.name)
     check_writable(target)  # before the solve: a folder that cannot take the result fails now, not later
-    result = allocopt.solve(scenario, time_limit=time_limit, mip_gap=mip_gap, threads=threads,
-                            first_plan=first_plan)
+    result = allocopt.solve(scenario, time_limit=time_limit, mip_gap=mip_gap, threads=threads, first_plan=first_plan)
     result.timings = {"load": load_seconds, **result.timings}
     saved = _save_solved(result, target, save_interrupted, no_excel)
     if quiet:
@@ -208,11 +252,16 @@ def _holds_a_result(target: Path) -> bool:
 
 def _report_interrupted(result, target: Path, saved: bool) -> None:
     if saved:
-        err.print(f"[yellow]interrupted:[/] the best plan so far is saved in {markup_safe(target)} with status "
-                  "'interrupted'", highlight=False)
+        err.print(
+            f"[yellow]interrupted:[/] the best plan so far is saved in {markup_safe(target)} with status 'interrupted'",
+            highlight=False,
+        )
     elif result.has_plan:
-        err.print(f"[yellow]interrupted:[/] the best plan so far was not saved: {markup_safe(target)} holds an "
-                  "earlier result, which is kept (add --save-interrupted to replace it)", highlight=False)
+        err.print(
+            f"[yellow]interrupted:[/] the best plan so far was not saved: {markup_safe(target)} holds an "
+            "earlier result, which is kept (add --save-interrupted to replace it)",
+            highlight=False,
+        )
     else:
         err.print("[yellow]interrupted[/] before any plan was found; nothing written", highlight=False)
 
@@ -248,10 +297,20 @@ def _umask() -> int:
 
 @cli.command()
 @click.argument("path", required=False, type=click.Path())
-@click.option("--plan", "plan", required=True, type=click.Path(dir_okay=False),
-              help="The plan: a CSV in the format of actions.csv (year, action, option, site, modules).")
-@click.option("--out", "out", type=click.Path(file_okay=False), default=None,
-              help="Folder for the result files [default: ./results/<scenario name>-evaluated].")
+@click.option(
+    "--plan",
+    "plan",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="The plan: a CSV in the format of actions.csv (year, action, option, site, modules).",
+)
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Folder for the result files [default: ./results/<scenario name>-evaluated].",
+)
 @click.option("--threads", type=click.IntRange(min=1), default=1, show_default=True, help="Solver threads.")
 @click.option("--no-excel", is_flag=True, help="Skip result.xlsx.")
 @_friendly
@@ -259,7 +318,7 @@ def evaluate(path, plan, out, threads, no_excel) -> None:
     """Price a given plan: its decisions fixed, demand assigned at least cost, every breach named."""
     import allocopt
     from allocopt.console import print_result
-    from allocopt.result import check_writable, results_folder
+    from allocopt.report import check_writable, results_folder
 
     scenario = allocopt.load_scenario(_scenario_path(path))
     target = Path(out) if out else results_folder(f"{scenario.settings.name}-evaluated")
@@ -273,7 +332,7 @@ def evaluate(path, plan, out, threads, no_excel) -> None:
     _exit_without_plan(result)
 
 
-def _write_imported(scenario, out_dir: str) -> None:
+def _write_imported(scenario: Scenario, out_dir: str) -> None:
     """Write an imported benchmark scenario as a folder and say how to solve it."""
     from allocopt.load import write_scenario
 
@@ -283,21 +342,27 @@ def _write_imported(scenario, out_dir: str) -> None:
         err.print(Text.assemble(("error:", "red"), " ", visible(exc, lines=True)), highlight=False, soft_wrap=True)
         sys.exit(EXIT_BAD_INPUT)
     customers = len(scenario.demand)
-    click.echo(f"wrote scenario {visible(scenario.settings.name)} to {visible(out_dir)}: {len(scenario.options)} "
-               f"candidate site(s), {customers} customer(s) with demand")
+    click.echo(
+        f"wrote scenario {visible(scenario.settings.name)} to {visible(out_dir)}: {len(scenario.options)} "
+        f"candidate site(s), {customers} customer(s) with demand"
+    )
     click.echo(f"solve it to proven optimality with: allocopt solve {visible(out_dir)} --mip-gap 0")
 
 
 @cli.command("import-orlib")
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.argument("out_dir", type=click.Path(file_okay=False))
-@click.option("--capacity", type=click.FloatRange(min=0, min_open=True), default=None,
-              help="Capacity of every warehouse, places: required for capa/capb/capc, whose files hold the "
-                   "word 'capacity' instead; not accepted for files that state capacities.")
+@click.option(
+    "--capacity",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Capacity of every warehouse, places: required for capa/capb/capc, whose files hold the "
+    "word 'capacity' instead; not accepted for files that state capacities.",
+)
 @_friendly
-def import_orlib(file, out_dir, capacity) -> None:
+def import_orlib(file: str, out_dir: str, capacity: float | None) -> None:
     """Turn an OR-Library capacitated warehouse location file (cap41.txt ... capc.txt) into a scenario folder."""
-    from allocopt.benchmarks_io import read_orlib
+    from allocopt.importers import read_orlib
 
     _write_imported(read_orlib(Path(file), capacity=capacity), out_dir)
 
@@ -306,9 +371,9 @@ def import_orlib(file, out_dir, capacity) -> None:
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.argument("out_dir", type=click.Path(file_okay=False))
 @_friendly
-def import_holmberg(file, out_dir) -> None:
+def import_holmberg(file: str, out_dir: str) -> None:
     """Turn a Holmberg single-source facility location file (p1 ... p71) into a scenario folder."""
-    from allocopt.benchmarks_io import read_holmberg
+    from allocopt.importers import read_holmberg
 
     _write_imported(read_holmberg(Path(file)), out_dir)
 

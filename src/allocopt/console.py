@@ -65,7 +65,7 @@ def _pct(x) -> str:
     return "–" if x is None or pd.isna(x) else f"{100 * x:.0f} %"
 
 
-def headline(result: "Result") -> Table:
+def headline(result: Result) -> Table:
     table = Table(title=Text(f"allocopt: {visible(result.scenario)}"), show_header=False, title_justify="left")
     table.add_column(style="bold")
     table.add_column()
@@ -81,39 +81,55 @@ def headline(result: "Result") -> Table:
     table.add_row("solver time", f"{result.solve_seconds:.1f} s")
     if result.settings:
         st = result.settings
-        table.add_row("settings", f"gap {100 * st['mip_gap']:g} %, time limit {st['time_limit']:g} s, "
-                                  f"{st['threads']} thread(s), {'with' if st['first_plan'] else 'no'} first plan")
+        table.add_row(
+            "settings",
+            f"gap {100 * st['mip_gap']:g} %, time limit {st['time_limit']:g} s, "
+            f"{st['threads']} thread(s), {'with' if st['first_plan'] else 'no'} first plan",
+        )
     if result.has_plan:
         unmet = float(result.balance["unmet"].sum()) if len(result.balance) else 0.0
         table.add_row("unmet demand", f"{unmet:,.0f} place-years")
     return table
 
 
-def actions_per_year(result: "Result") -> Table:
+def actions_per_year(result: Result) -> Table:
     table = Table(title="Actions per year", title_justify="left")
     for col in ("year", "action", "option / site", "district", "service", "modules", "places", "capex MSEK"):
         table.add_column(col, justify="right" if col in ("modules", "places", "capex MSEK", "year") else "left")
     for row in result.actions.itertuples(index=False):
-        table.add_row(str(row.year), plain(row.action), plain(row.option if isinstance(row.option, str) else row.site),
-                      plain(row.district), plain(row.service if isinstance(row.service, str) else ""),
-                      "" if pd.isna(row.modules) else f"{int(row.modules)}",
-                      f"{row.capacity_change:+,.0f}", _msek(row.capex))
+        table.add_row(
+            str(row.year),
+            plain(row.action),
+            plain(row.option if isinstance(row.option, str) else row.site),
+            plain(row.district),
+            plain(row.service if isinstance(row.service, str) else ""),
+            "" if pd.isna(row.modules) else f"{int(row.modules)}",
+            f"{row.capacity_change:+,.0f}",
+            _msek(row.capex),
+        )
     return table
 
 
-def budget_per_year(result: "Result") -> Table:
+def budget_per_year(result: Result) -> Table:
     table = Table(title="Costs and budget use per year (MSEK, undiscounted)", title_justify="left")
     for col in ("year", "capex", "cap", "use", "opex+rent", "cap", "use", "unmet places"):
         table.add_column(col, justify="right")
     unmet = result.balance.groupby("year")["unmet"].sum() if len(result.balance) else pd.Series(dtype=float)
     for row in result.costs.itertuples(index=False):
-        table.add_row(str(row.year), _msek(row.capex), _msek(row.capex_cap), _pct(row.capex_use),
-                      _msek(row.opex + row.rent), _msek(row.opex_cap), _pct(row.opex_use),
-                      f"{unmet.get(row.year, 0.0):,.0f}")
+        table.add_row(
+            str(row.year),
+            _msek(row.capex),
+            _msek(row.capex_cap),
+            _pct(row.capex_use),
+            _msek(row.opex + row.rent),
+            _msek(row.opex_cap),
+            _pct(row.opex_use),
+            f"{unmet.get(row.year, 0.0):,.0f}",
+        )
     return table
 
 
-def unmet_by_service(result: "Result") -> Table | None:
+def unmet_by_service(result: Result) -> Table | None:
     bal = result.balance
     if not len(bal) or bal["unmet"].sum() <= 0:
         return None
@@ -127,7 +143,7 @@ def unmet_by_service(result: "Result") -> Table | None:
     return table
 
 
-def print_result(result: "Result", console: Console | None = None) -> None:
+def print_result(result: Result, console: Console | None = None) -> None:
     """Print the summary of ``result``."""
     console = console or Console()
     console.print(headline(result))
@@ -139,7 +155,7 @@ def print_result(result: "Result", console: Console | None = None) -> None:
             console.print(unmet)
 
 
-def print_problems(problems: list["Problem"], console: Console | None = None) -> None:
+def print_problems(problems: list[Problem], console: Console | None = None) -> None:
     """Print each problem on one line: severity, file, row, column, message."""
     console = console or Console(stderr=True)
     for p in problems:

@@ -30,15 +30,22 @@ def residents_by_band(scenario: Scenario) -> pd.DataFrame:
         new["persons"] = new["homes"].astype(float) * new["persons_per_home"].astype(float)
         new = new.groupby(["district", "age_band", "year"], as_index=False)["persons"].sum()
         # cumulative over years: residents of homes completed in t count from t on
-        grid = new.pivot_table(index=["district", "age_band"], columns="year", values="persons",
-                               aggfunc="sum", fill_value=0.0)
+        grid = new.pivot_table(
+            index=["district", "age_band"], columns="year", values="persons", aggfunc="sum", fill_value=0.0
+        )
         grid = grid.reindex(columns=years, fill_value=0.0).cumsum(axis=1)
         extra = grid.stack().rename("persons").reset_index()
         extra = extra[["district", "year", "age_band", "persons"]]
         pop = pd.concat([pop, extra], ignore_index=True)
     if pop.empty:
-        return pd.DataFrame({"district": pd.Series(dtype=object), "year": pd.Series(dtype=int),
-                             "age_band": pd.Series(dtype=object), "persons": pd.Series(dtype=float)})
+        return pd.DataFrame(
+            {
+                "district": pd.Series(dtype=object),
+                "year": pd.Series(dtype=int),
+                "age_band": pd.Series(dtype=object),
+                "persons": pd.Series(dtype=float),
+            }
+        )
     return pop.groupby(["district", "year", "age_band"], as_index=False, sort=True)["persons"].sum()
 
 

@@ -8,7 +8,8 @@ the facility-service pairs ``KS`` and the reach set ``R``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -27,11 +28,11 @@ class SiteInfo:
     site: str
     district: str
     tenure: str
-    opex: float                       # SEK/year while open
-    rent: dict[int, float]            # SEK/year while open, by year
-    closure_cost: dict[int, float]    # SEK if first closed in that year
-    sale_value: float                 # SEK on closing (owned)
-    capacity: dict[str, float]        # nominal places by service
+    opex: float  # SEK/year while open
+    rent: dict[int, float]  # SEK/year while open, by year
+    closure_cost: dict[int, float]  # SEK if first closed in that year
+    sale_value: float  # SEK on closing (owned)
+    capacity: dict[str, float]  # nominal places by service
     open_lb: dict[int, int]
     open_ub: dict[int, int]
 
@@ -46,22 +47,22 @@ class OptionInfo:
 
     option: str
     kind: str
-    facility: str                     # where its capacity lands: itself (new) or its site
+    facility: str  # where its capacity lands: itself (new) or its site
     district: str
     service: str
     from_service: str | None
-    capacity: float                   # places per module, of `service`
-    capacity_from: float              # places per module removed from `from_service`
+    capacity: float  # places per module, of `service`
+    capacity_from: float  # places per module removed from `from_service`
     max_modules: int
-    capex: float                      # SEK per module
-    opex: float                       # SEK per module and year in service
-    rent: float                       # SEK per module and year in service
+    capex: float  # SEK per module
+    opex: float  # SEK per module and year in service
+    rent: float  # SEK per module and year in service
     lead_time: int
-    life: int                         # years in service of a module
-    years: list[int]                  # opening years Y_o
-    pay: dict[int, list[tuple[int, float]]]   # opening year -> [(payment year, share of capex)]
-    residual: dict[int, float]        # opening year -> residual share at the horizon end
-    force_by: int | None = None       # lock: at least one module open by this year
+    life: int  # years in service of a module
+    years: list[int]  # opening years Y_o
+    pay: dict[int, list[tuple[int, float]]]  # opening year -> [(payment year, share of capex)]
+    residual: dict[int, float]  # opening year -> residual share at the horizon end
+    force_by: int | None = None  # lock: at least one module open by this year
 
     def opened_in_service(self, year: int) -> list[int]:
         """Opening years whose modules are in service in ``year``."""
@@ -73,9 +74,9 @@ class ServiceInfo:
     service: str
     utilisation: float
     assignment: str
-    travel_cost: float                # SEK per place, km and year
+    travel_cost: float  # SEK per place, km and year
     max_km: float
-    penalty: float | None             # SEK per unmet place and year; None: forbidden
+    penalty: float | None  # SEK per unmet place and year; None: forbidden
 
 
 @dataclass(frozen=True)
@@ -100,17 +101,17 @@ class PlanIndex:
 
     name: str
     years: list[int]
-    discount: dict[int, float]        # δ_y
-    discount_end: float               # δ_end
+    discount: dict[int, float]  # δ_y
+    discount_end: float  # δ_end
     services: dict[str, ServiceInfo]
-    demand: dict[tuple[str, str, int], float]       # (district, service, year) -> places, > 0 only
-    demand_table: pd.DataFrame                       # every (district, service, year), zeros included
+    demand: dict[tuple[str, str, int], float]  # (district, service, year) -> places, > 0 only
+    demand_table: pd.DataFrame  # every (district, service, year), zeros included
     sites: dict[str, SiteInfo]
     options: dict[str, OptionInfo]
-    facility_kind: dict[str, str]                    # facility -> "site" or option kind
+    facility_kind: dict[str, str]  # facility -> "site" or option kind
     facility_district: dict[str, str]
-    facility_services: list[tuple[str, str]]         # KS
-    reach: list[tuple[str, str, str, float]]         # R: (district, facility, service, km)
+    facility_services: list[tuple[str, str]]  # KS
+    reach: list[tuple[str, str, str, float]]  # R: (district, facility, service, km)
     capex_cap: dict[int, float]
     opex_cap: dict[int, float]
     residual_value: bool
@@ -178,13 +179,29 @@ def _site_info(scenario: Scenario, site, capacity: dict[str, float]) -> SiteInfo
             lb[y] = 0
         else:
             lb[y], ub[y] = 0, 0
-    rent = {y: (site.rent if lease_end is None or y <= lease_end
-                else (site.renewal_rent if site.renewal_rent is not None else site.rent)) for y in years}
+    rent = {
+        y: (
+            site.rent
+            if lease_end is None or y <= lease_end
+            else (site.renewal_rent if site.renewal_rent is not None else site.rent)
+        )
+        for y in years
+    }
     closure = {y: (site.closure_cost if lease_end is None or y <= lease_end else 0.0) for y in years}
     if lease_end is not None and lease_end + 1 <= years[-1] and lease_end + 1 >= y0:
         closure[lease_end + 1] = 0.0  # letting a lease run out costs nothing
-    return SiteInfo(site.site, site.district, site.tenure, site.opex, rent, closure,
-                    site.sale_value if site.tenure == "owned" else 0.0, capacity, lb, ub)
+    return SiteInfo(
+        site.site,
+        site.district,
+        site.tenure,
+        site.opex,
+        rent,
+        closure,
+        site.sale_value if site.tenure == "owned" else 0.0,
+        capacity,
+        lb,
+        ub,
+    )
 
 
 def _option_info(scenario: Scenario, o, district: str) -> OptionInfo:
@@ -205,23 +222,34 @@ def _option_info(scenario: Scenario, o, district: str) -> OptionInfo:
         residual[t] = max(0.0, 1.0 - (last - t + 1) / life) if owned and s.residual_value == "straight_line" else 0.0
     facility = o.site if o.kind in SITE_KINDS else o.option
     return OptionInfo(
-        option=o.option, kind=o.kind, facility=facility, district=district, service=o.service,
-        from_service=o.from_service, capacity=o.capacity,
+        option=o.option,
+        kind=o.kind,
+        facility=facility,
+        district=district,
+        service=o.service,
+        from_service=o.from_service,
+        capacity=o.capacity,
         capacity_from=o.capacity_from if o.capacity_from is not None else o.capacity,
-        max_modules=o.max_modules, capex=o.capex, opex=o.opex, rent=o.rent, lead_time=o.lead_time,
-        life=life, years=years, pay=pay, residual=residual,
+        max_modules=o.max_modules,
+        capex=o.capex,
+        opex=o.opex,
+        rent=o.rent,
+        lead_time=o.lead_time,
+        life=life,
+        years=years,
+        pay=pay,
+        residual=residual,
     )
 
 
-def _apply_locks(scenario: Scenario, sites: dict[str, SiteInfo],
-                 options: dict[str, OptionInfo]) -> list[LockConflict]:
+def _apply_locks(scenario: Scenario, sites: dict[str, SiteInfo], options: dict[str, OptionInfo]) -> list[LockConflict]:
     """Apply the locks to the sites' open bounds and the options' years; the conflicts found."""
     years = scenario.years
     conflicts: list[LockConflict] = []
-    keep: dict[str, list[tuple[int, int]]] = {}   # site -> [(lock index, open through year)]
+    keep: dict[str, list[tuple[int, int]]] = {}  # site -> [(lock index, open through year)]
     close: dict[str, list[tuple[int, int]]] = {}  # site -> [(lock index, closed from year)]
     force: dict[str, list[tuple[int, int]]] = {}  # option -> [(lock index, open by year)]
-    forbid: dict[str, list[int]] = {}             # option -> [lock index]
+    forbid: dict[str, list[int]] = {}  # option -> [lock index]
     for i, lock in enumerate(scenario.locks):
         if lock.target == "option":
             o = options[lock.id]
@@ -249,9 +277,9 @@ def _apply_locks(scenario: Scenario, sites: dict[str, SiteInfo],
     for x in sites.values():
         # a closed site stays closed: an upper bound of 0 holds for every later year,
         # a lower bound of 1 for every earlier one
-        for a, b in zip(years, years[1:]):
+        for a, b in zip(years, years[1:], strict=False):
             x.open_ub[b] = min(x.open_ub[b], x.open_ub[a])
-        for a, b in zip(reversed(years[1:]), reversed(years[:-1])):
+        for a, b in zip(reversed(years[1:]), reversed(years[:-1]), strict=True):
             x.open_lb[b] = max(x.open_lb[b], x.open_lb[a])
         bad = [y for y in years if x.open_lb[y] > x.open_ub[y]]
         if bad:
@@ -264,8 +292,9 @@ def _apply_locks(scenario: Scenario, sites: dict[str, SiteInfo],
     return conflicts
 
 
-def _site_conflict(scenario: Scenario, site: str, year: int, keep: list[tuple[int, int]],
-                   close: list[tuple[int, int]]) -> LockConflict:
+def _site_conflict(
+    scenario: Scenario, site: str, year: int, keep: list[tuple[int, int]], close: list[tuple[int, int]]
+) -> LockConflict:
     """Why ``site`` must be both open and closed in ``year``: the locks that say so, and the site's own rules."""
     opening = [i for i, through in keep if through >= year]
     closing = [i for i, by in close if by <= year]
@@ -273,23 +302,31 @@ def _site_conflict(scenario: Scenario, site: str, year: int, keep: list[tuple[in
     why_closed = "a close lock" if closing else "its lease ends and is not renewable"
     involved = tuple(opening + closing)
     column = "year" if involved and scenario.locks[involved[0]].year is not None else "id"
-    return LockConflict(involved, column,
-                        f"site '{site}' must be both open and closed in {year}: {why_open} against {why_closed}")
+    return LockConflict(
+        involved, column, f"site '{site}' must be both open and closed in {year}: {why_open} against {why_closed}"
+    )
 
 
-def _option_conflict(scenario: Scenario, o: OptionInfo, force: list[tuple[int, int]],
-                     forbid: list[int]) -> LockConflict:
+def _option_conflict(
+    scenario: Scenario, o: OptionInfo, force: list[tuple[int, int]], forbid: list[int]
+) -> LockConflict:
     """Why option ``o`` cannot open by the year it is forced to."""
     if forbid:
         first = min(i for i, _ in force)
-        return LockConflict((first, *forbid), "id" if scenario.locks[first].year is None else "year",
-                            f"option '{o.option}' is forced to open by {o.force_by}, but a lock forbids it")
+        return LockConflict(
+            (first, *forbid),
+            "id" if scenario.locks[first].year is None else "year",
+            f"option '{o.option}' is forced to open by {o.force_by}, but a lock forbids it",
+        )
     first = min(i for i, by in force if by == o.force_by)
     earliest = min(o.years) if o.years else None
     when = f"is {earliest}" if earliest is not None else "is after the horizon"
-    return LockConflict((first,), "year" if scenario.locks[first].year is not None else "id",
-                        f"option '{o.option}' is forced to open by {o.force_by}, but its earliest opening year "
-                        f"(earliest year plus lead time) {when}")
+    return LockConflict(
+        (first,),
+        "year" if scenario.locks[first].year is not None else "id",
+        f"option '{o.option}' is forced to open by {o.force_by}, but its earliest opening year "
+        f"(earliest year plus lead time) {when}",
+    )
 
 
 def build_index(scenario: Scenario) -> PlanIndex:
@@ -297,14 +334,15 @@ def build_index(scenario: Scenario) -> PlanIndex:
     years = scenario.years
     discount, discount_end = discount_factors(scenario)
     services = {
-        s.service: ServiceInfo(s.service, s.utilisation, s.assignment, s.travel_cost, s.max_km,
-                               scenario.unmet_penalty(s.service))
+        s.service: ServiceInfo(
+            s.service, s.utilisation, s.assignment, s.travel_cost, s.max_km, scenario.unmet_penalty(s.service)
+        )
         for s in scenario.services
     }
     demand_table = derive_demand(scenario)
     positive = demand_table[demand_table["places"] > PLACE_EPS]
-    demand = dict(zip(zip(positive["district"], positive["service"], positive["year"].astype(int)),
-                      positive["places"].astype(float)))
+    keys = zip(positive["district"], positive["service"], positive["year"].astype(int), strict=True)
+    demand = dict(zip(keys, positive["places"].astype(float), strict=True))
 
     capacity: dict[str, dict[str, float]] = {x.site: {} for x in scenario.sites}
     for c in scenario.site_capacities:
@@ -340,13 +378,54 @@ def build_index(scenario: Scenario) -> PlanIndex:
             options_at_site.setdefault(o.facility, []).append(o)
     budget = scenario.budget
     return PlanIndex(
-        name=scenario.settings.name, years=years, discount=discount, discount_end=discount_end,
-        services=services, demand=demand, demand_table=demand_table, sites=sites, options=options,
-        facility_kind=facility_kind, facility_district=facility_district,
-        facility_services=facility_services, reach=reach,
+        name=scenario.settings.name,
+        years=years,
+        discount=discount,
+        discount_end=discount_end,
+        services=services,
+        demand=demand,
+        demand_table=demand_table,
+        sites=sites,
+        options=options,
+        facility_kind=facility_kind,
+        facility_district=facility_district,
+        facility_services=facility_services,
+        reach=reach,
         capex_cap={b.year: b.capex_cap for b in budget if b.capex_cap is not None},
         opex_cap={b.year: b.opex_cap for b in budget if b.opex_cap is not None},
         residual_value=scenario.settings.residual_value == "straight_line",
-        conflicts=[c.message for c in lock_conflicts], options_at_site=options_at_site,
+        conflicts=[c.message for c in lock_conflicts],
+        options_at_site=options_at_site,
         lock_conflicts=lock_conflicts,
+    )
+
+
+def fix_plan(
+    index: PlanIndex, builds: Mapping[tuple[str, int], int], closures: Mapping[str, int], forbidden_penalty: float
+) -> PlanIndex:
+    """The index of one given plan (:func:`allocopt.evaluate`), ``index`` left as it is.
+
+    ``builds`` (``{(option, opening year): modules}``) are the only openings: each option opens
+    only in its years there, and no lock forces it. ``closures`` (``{site: first closed year}``)
+    fix every site's status in every year (open before its closure, closed from it; open
+    throughout without one). Lock conflicts are dropped: the plan's decisions stand in for the
+    locks. Where unmet demand is forbidden it is priced at ``forbidden_penalty`` SEK per
+    place-year instead, so that demand the plan cannot serve is a figure, not an infeasibility.
+    """
+    services = {
+        name: replace(info, penalty=forbidden_penalty if info.penalty is None else info.penalty)
+        for name, info in index.services.items()
+    }
+    options = {
+        name: replace(o, years=sorted(t for (option, t) in builds if option == name), force_by=None)
+        for name, o in index.options.items()
+    }
+    sites = {}
+    for name, x in index.sites.items():
+        closed = closures.get(name)
+        status = {y: 0 if closed is not None and y >= closed else 1 for y in index.years}
+        sites[name] = replace(x, open_lb=status, open_ub=dict(status))
+    options_at_site = {site: [options[o.option] for o in at] for site, at in index.options_at_site.items()}
+    return replace(
+        index, services=services, options=options, sites=sites, options_at_site=options_at_site, conflicts=[]
     )

@@ -89,6 +89,7 @@ def run_stoppable(work: Callable[[], T], stop: StopRequest, poll: float = 0.1) -
 def raise_on_sigterm() -> None:
     """Make SIGTERM raise :class:`Interrupted` (a ``KeyboardInterrupt``) in the main thread, as
     Ctrl-C does, so that cleanup code runs; for the command line."""
+
     def handler(signum, _frame) -> None:
         raise Interrupted(signal.Signals(signum).name)
 

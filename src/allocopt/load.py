@@ -13,61 +13,74 @@ rows are labelled ``services[3]``) and column, and raised together as one
 :class:`~allocopt.validate.ScenarioError`. Problems in a workbook name the sheet as
 ``plan.xlsx[options]``.
 
-Every number must be finite and within its column's range (:class:`allocopt.scenario.Range`,
+Every number must be finite and within its column's range (:class:`allocopt.units.Range`,
 shown in the README's reference). A CSV separated by ';' (Excel in a Swedish locale) is read
 with decimal commas in its number columns. Population, housing and demand rows after the
-horizon's last year are ignored with one warning per table. What is read is limited (each limit
-an error naming the file; :mod:`allocopt.tables_io`): scenario.yaml at most 10 MiB, without
-anchors or aliases, nested at most 20 deep; a CSV table at most 200 MiB; a workbook at most
-100 MiB; at most 1 000 000 data rows per table. :func:`validate_path` also reports what the
-solve would refuse before solving (:mod:`allocopt.refusals`: lock conflicts, demand out of
-every facility's reach while unmet demand is forbidden, rows that cannot hold).
+horizon's last year are ignored with one warning per table. What is read is limited
+(:class:`allocopt.readers.ReadLimits`, each limit an error naming the file): by default
+scenario.yaml at most 10 MiB, without anchors or aliases, nested at most 20 deep; a CSV table at
+most 200 MiB; a workbook at most 100 MiB; at most 1 000 000 data rows per table.
+:func:`validate_path` also reports what the solve would refuse before solving
+(:mod:`allocopt.refusals`: lock conflicts, demand out of every facility's reach while unmet
+demand is forbidden, rows that cannot hold).
 """
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
-from allocopt.scenario import REQUIRED_TABLES, TABLES, Row, Scenario, Settings, number_text, value_range
-from allocopt.tables_io import (
-    SETTINGS_SHEET, RawTable, ReadError, cell_text, read_csv, read_workbook, read_yaml,
-    replace_folder, write_csv, write_xlsx, write_yaml,
+from allocopt.error_messages import MISSING, error_messages, unknown_name
+from allocopt.readers import (
+    READ_LIMITS,
+    RawTable,
+    ReadError,
+    ReadLimits,
+    cell_text,
+    read_csv,
+    read_workbook,
+    read_yaml,
 )
-from allocopt.validate import Problem, ScenarioError, Sources, after_horizon, cross_check
+from allocopt.scenario import REQUIRED_TABLES, TABLES, Row, Scenario, Settings
+from allocopt.units import value_range
+from allocopt.validate import ID_TABLES, Partial, Problem, ScenarioError, Sources, after_horizon, cross_check
+from allocopt.writers import replace_folder, write_csv, write_xlsx, write_yaml
 
-__all__ = ["load_scenario", "validate_path", "write_scenario", "write_workbook"]
+__all__ = ["ReadLimits", "load_scenario", "validate_path", "write_scenario", "write_scenario_workbook"]
 
 YAML_FILE = "scenario.yaml"
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
+SETTINGS_SHEET = "scenario"
+"""Name of the workbook sheet that holds the settings (columns ``key``, ``value``)."""
 
 
-def load_scenario(path: str | Path) -> Scenario:
+def load_scenario(path: str | Path, *, limits: ReadLimits = READ_LIMITS) -> Scenario:
     """Read and validate the scenario at ``path`` (a scenario folder or an .xlsx workbook).
 
     Raises :class:`ScenarioError` listing every error (and the warnings found with them).
     Warnings of a scenario that loads are not shown here: see :func:`validate_path`.
+    ``limits``: the most the files may hold.
     """
-    raw = _read(Path(path))
+    raw = _read(Path(path), limits)
     if _has_errors(raw.problems):
         raise ScenarioError(raw.problems + _partial_cross_check(raw))
     return _build(raw)
 
 
-def validate_path(path: str | Path) -> list[Problem]:
+def validate_path(path: str | Path, *, limits: ReadLimits = READ_LIMITS) -> list[Problem]:
     """Every problem (errors and warnings) of the scenario at ``path``, without raising.
 
     Where some rows are invalid, the cross-table checks still run on the valid ones (a
     reference to a row that is itself invalid is not reported twice). An empty list means the
     scenario is sound. A scenario that loads is also indexed and its model built, to report
     what the solve would refuse (:func:`allocopt.refusals.scenario_refusals`) as errors.
+    ``limits``: the most the files may hold.
     """
-    raw = _read(Path(path))
+    raw = _read(Path(path), limits)
     if _has_errors(raw.problems):
         return raw.problems + _partial_cross_check(raw)
     try:
@@ -98,7 +111,7 @@ def write_scenario(scenario: Scenario, folder: str | Path) -> None:
     replace_folder(Path(folder), fill, allowed)
 
 
-def write_workbook(scenario: Scenario, path: str | Path) -> None:
+def write_scenario_workbook(scenario: Scenario, path: str | Path) -> None:
     """Write ``scenario`` as an Excel workbook: sheet ``scenario`` (key, value) plus one sheet
     per table (every table, empty ones with their header only, so the workbook is a template).
 
@@ -119,6 +132,7 @@ def _values(rows: list[Row]) -> list[list[Any]]:
 
 # ---------------------------------------------------------------- reading
 
+
 @dataclass
 class _Raw:
     """What the files hold, validated row by row: ready for :class:`Scenario` when error-free."""
@@ -127,23 +141,17 @@ class _Raw:
     settings: Settings | None = None
     tables: dict[str, list[Row]] = field(default_factory=dict)
     sources: Sources = field(default_factory=dict)
-    invalid_ids: dict[str, set[str]] = field(default_factory=dict)  # ids of rows that failed validation
-
-
-ID_COLUMNS = {"districts": "district", "services": "service", "sites": "site", "options": "option"}
-"""The id column of each table that other tables refer to."""
+    invalid_ids: dict[str, set[str]] = field(default_factory=dict)  # kind of id -> ids of rows that failed validation
 
 
 def _partial_cross_check(raw: _Raw) -> list[Problem]:
-    """Cross-table problems among the rows that are valid on their own (settings must be valid)."""
+    """Cross-table problems among the rows that are valid on their own (settings must be valid):
+    references to invalid rows, or to a table that is missing or could not be read, left out."""
     if raw.settings is None:
         return []
     scenario = Scenario.model_construct(settings=raw.settings, **{n: raw.tables.get(n, []) for n in TABLES})
-    noise = [f"unknown {ID_COLUMNS[t]} '{v}'" for t, ids in raw.invalid_ids.items() for v in ids]
-    unread = [t for t in ID_COLUMNS if t not in raw.tables]  # missing, or the file could not be read
-    noise += [f"unknown {ID_COLUMNS[t]} '" for t in unread]
-    noise.append("at least one ")  # an empty required table: reported again once the rows are fixed
-    return [p for p in cross_check(scenario, raw.sources) if not any(p.message.startswith(n) for n in noise)]
+    unread = [kind for table, kind in ID_TABLES.items() if table not in raw.tables]
+    return cross_check(scenario, raw.sources, Partial(raw.invalid_ids, unread))
 
 
 def _has_errors(problems: list[Problem]) -> bool:
@@ -166,78 +174,97 @@ def _build(raw: _Raw) -> Scenario:
     return Scenario.model_validate({"settings": raw.settings, **raw.tables}, context={"sources": raw.sources})
 
 
-def _read(path: Path) -> _Raw:
+def _read(path: Path, limits: ReadLimits) -> _Raw:
     raw = _Raw()
     if not path.exists():
         raw.problems.append(Problem(str(path), None, None, "no such file or folder"))
     elif path.is_dir():
-        _read_folder(path, raw)
+        _read_folder(path, raw, limits)
     elif path.name == YAML_FILE:
-        _read_folder(path.parent, raw)
+        _read_folder(path.parent, raw, limits)
     elif path.suffix.lower() in WORKBOOK_SUFFIXES:
-        _read_workbook(path, raw)
+        _read_workbook(path, raw, limits)
     else:
-        raw.problems.append(Problem(str(path), None, None,
-                                    "expected a scenario folder (holding scenario.yaml) or an .xlsx workbook"))
+        raw.problems.append(
+            Problem(str(path), None, None, "expected a scenario folder (holding scenario.yaml) or an .xlsx workbook")
+        )
     return raw
 
 
-def _read_folder(folder: Path, raw: _Raw) -> None:
+def _read_folder(folder: Path, raw: _Raw, limits: ReadLimits) -> None:
+    """A scenario folder: scenario.yaml (settings, inline tables), then the CSV tables."""
     if not (folder / YAML_FILE).is_file():
         raw.problems.append(Problem(str(folder), None, None, f"no {YAML_FILE} in the scenario folder"))
         return
     try:
-        doc = read_yaml(folder / YAML_FILE, YAML_FILE)
+        doc = read_yaml(folder / YAML_FILE, YAML_FILE, limits)
     except ReadError as e:
         raw.problems.append(e.problem)
         return
     doc = {} if doc is None else doc
     if not isinstance(doc, dict):
-        raw.problems.append(Problem(YAML_FILE, None, None, "expected a mapping with a 'settings:' block at the top level"))
+        raw.problems.append(
+            Problem(YAML_FILE, None, None, "expected a mapping with a 'settings:' block at the top level")
+        )
         return
+    _yaml_settings(doc, raw)
+    given = {name for name in TABLES if doc.get(name) is not None}
+    for name in TABLES:
+        if name in given:
+            _validate_table(name, _inline_table(name, doc[name], raw), raw)
+    _csv_tables(folder, given, raw, limits)
+    for name in REQUIRED_TABLES:
+        if name not in given:
+            raw.problems.append(
+                Problem(
+                    f"{name}.csv",
+                    None,
+                    None,
+                    f"required table '{name}' is missing (give {name}.csv or a '{name}:' list in {YAML_FILE})",
+                )
+            )
 
+
+def _yaml_settings(doc: dict, raw: _Raw) -> None:
+    """The top-level keys of scenario.yaml, and its ``settings:`` mapping."""
     allowed = ["settings", *TABLES]
     for key in doc:
         if key not in allowed:
-            raw.problems.append(Problem(YAML_FILE, None, str(key),
-                                        _unknown(str(key), allowed, "key")))
+            raw.problems.append(Problem(YAML_FILE, None, str(key), unknown_name(str(key), allowed, "key")))
     settings = doc.get("settings")
     if settings is None:
-        raw.problems.append(Problem(YAML_FILE, None, "settings",
-                                    "missing 'settings:' mapping (name, first_year, last_year, ...)"))
+        raw.problems.append(
+            Problem(YAML_FILE, None, "settings", "missing 'settings:' mapping (name, first_year, last_year, ...)")
+        )
     elif not isinstance(settings, dict):
         raw.problems.append(Problem(YAML_FILE, None, "settings", "expected a mapping of setting: value"))
     else:
         values = {str(k): cell_text(v) for k, v in settings.items()}
         _validate_settings(YAML_FILE, values, {}, raw)
 
-    given: set[str] = set()
-    for name in TABLES:
-        if doc.get(name) is not None:
-            given.add(name)
-            _validate_table(name, _inline_table(name, doc[name], raw), raw)
 
+def _csv_tables(folder: Path, given: set[str], raw: _Raw, limits: ReadLimits) -> None:
+    """Every ``<table>.csv`` of the folder, in name order; adds each table read to ``given``."""
     expected = [f"{name}.csv" for name in TABLES]
     for csv_path in sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() == ".csv"):
         name = csv_path.stem
         if name not in TABLES or csv_path.suffix != ".csv":
-            raw.problems.append(Problem(csv_path.name, None, None,
-                                        _unknown(csv_path.name, expected, "table file")))
+            raw.problems.append(Problem(csv_path.name, None, None, unknown_name(csv_path.name, expected, "table file")))
         elif name in given:
-            raw.problems.append(Problem(csv_path.name, None, None,
-                                        f"table '{name}' is given twice: inline in {YAML_FILE} and as "
-                                        f"{csv_path.name}; keep one"))
+            raw.problems.append(
+                Problem(
+                    csv_path.name,
+                    None,
+                    None,
+                    f"table '{name}' is given twice: inline in {YAML_FILE} and as {csv_path.name}; keep one",
+                )
+            )
         else:
             given.add(name)
             try:
-                _validate_table(name, read_csv(csv_path, csv_path.name), raw)
+                _validate_table(name, read_csv(csv_path, csv_path.name, limits), raw)
             except ReadError as e:
                 raw.problems.append(e.problem)
-    for name in REQUIRED_TABLES:
-        if name not in given:
-            raw.problems.append(Problem(f"{name}.csv", None, None,
-                                        f"required table '{name}' is missing (give {name}.csv or a "
-                                        f"'{name}:' list in {YAML_FILE})"))
 
 
 def _inline_table(name: str, value: Any, raw: _Raw) -> RawTable:
@@ -255,9 +282,9 @@ def _inline_table(name: str, value: Any, raw: _Raw) -> RawTable:
     return table
 
 
-def _read_workbook(path: Path, raw: _Raw) -> None:
+def _read_workbook(path: Path, raw: _Raw, limits: ReadLimits) -> None:
     try:
-        sheets = read_workbook(path)
+        sheets = read_workbook(path, limits)
     except ReadError as e:
         raw.problems.append(e.problem)
         return
@@ -268,8 +295,7 @@ def _read_workbook(path: Path, raw: _Raw) -> None:
         elif sheet in TABLES:
             _validate_table(sheet, table, raw)
         else:
-            raw.problems.append(Problem(path.name, None, None,
-                                        _unknown(sheet, expected, "sheet")))
+            raw.problems.append(Problem(path.name, None, None, unknown_name(sheet, expected, "sheet")))
     for name in (SETTINGS_SHEET, *REQUIRED_TABLES):
         if name not in sheets:
             raw.problems.append(Problem(path.name, None, None, f"required sheet '{name}' is missing"))
@@ -278,8 +304,9 @@ def _read_workbook(path: Path, raw: _Raw) -> None:
 def _workbook_settings(table: RawTable, raw: _Raw) -> None:
     raw.problems.extend(table.problems)
     if table.header is None or not {"key", "value"} <= set(table.header):
-        raw.problems.append(Problem(table.file, "1", None,
-                                    "the settings sheet needs the columns 'key' and 'value' in its first row"))
+        raw.problems.append(
+            Problem(table.file, "1", None, "the settings sheet needs the columns 'key' and 'value' in its first row")
+        )
         return
     values: dict[str, Any] = {}
     rows: dict[str, str] = {}
@@ -296,12 +323,13 @@ def _workbook_settings(table: RawTable, raw: _Raw) -> None:
 
 # ---------------------------------------------------------------- validation
 
+
 def _validate_settings(file: str, values: dict[str, Any], rows: dict[str, str], raw: _Raw) -> None:
     given = {k: v for k, v in values.items() if v is not None}
     try:
         raw.settings = Settings.model_validate(given)
     except ValidationError as e:
-        for column, message in _messages(e, Settings, noun="setting"):
+        for column, message in error_messages(e, Settings, noun="setting"):
             raw.problems.append(Problem(file, rows.get(column) if column else None, column, message))
 
 
@@ -319,7 +347,7 @@ def _validate_table(name: str, table: RawTable, raw: _Raw) -> None:
             if column in seen:
                 raw.problems.append(Problem(table.file, "1", column, f"column '{column}' appears twice in the header"))
             elif column not in fields:
-                raw.problems.append(Problem(table.file, "1", column, _unknown(column, fields, "column")))
+                raw.problems.append(Problem(table.file, "1", column, unknown_name(column, fields, "column")))
             seen.add(column)
         header_missing = {f for f, info in model.model_fields.items() if info.is_required() and f not in seen}
         for f in sorted(header_missing, key=fields.index):
@@ -336,15 +364,14 @@ def _validate_table(name: str, table: RawTable, raw: _Raw) -> None:
             rows.append(model.model_validate(cells))
             where.append((table.file, label))
         except ValidationError as e:
-            if name in ID_COLUMNS and cells.get(ID_COLUMNS[name]):
-                raw.invalid_ids.setdefault(name, set()).add(str(cells[ID_COLUMNS[name]]))
-            for column, message in _messages(e, model, noun="column"):
-                if column in header_missing and message == _MISSING:
+            kind = ID_TABLES.get(name)
+            if kind is not None and cells.get(kind):
+                raw.invalid_ids.setdefault(kind, set()).add(str(cells[kind]))
+            for column, message in error_messages(e, model, noun="column"):
+                if column in header_missing and message == MISSING:
                     continue  # reported once for the header
                 raw.problems.append(Problem(table.file, label, column, message))
 
-
-_MISSING = "required value missing"
 
 _DECIMAL_COMMA = re.compile(r"[+-]?(?:\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?:,\d+)?|\d*,\d+)(?:[eE][+-]?\d+)?")
 """A number as Excel writes it in a Swedish locale: decimal comma, digits grouped by spaces."""
@@ -355,92 +382,3 @@ def _decimal_point(value: Any) -> Any:
     if isinstance(value, str) and _DECIMAL_COMMA.fullmatch(value):
         return re.sub(r"[ \u00a0\u202f]", "", value).replace(",", ".")
     return value
-
-
-_OUT_OF_RANGE = {"greater_than_equal", "greater_than", "less_than_equal", "less_than", "finite_number",
-                 "value_error"}
-"""Errors of a value that parsed as a number but is not one the column accepts."""
-
-
-def _messages(error: ValidationError, model: type[BaseModel], noun: str) -> list[tuple[str | None, str]]:
-    """(column, plain message) for each pydantic error; a union's failed branches give one message
-    (the number branch's alone when the value was a number out of range: 'must be <= ...')."""
-    grouped: dict[str | None, list[dict]] = {}
-    for err in error.errors():
-        loc = err["loc"]
-        column = str(loc[0]) if loc else None
-        grouped.setdefault(column, []).append(err)
-    out: list[tuple[str | None, str]] = []
-    for column, errs in grouped.items():
-        branches = [e for e in errs if len(e["loc"]) > 1]
-        if len(branches) > 1:
-            wanted = [_expected(e) for e in branches]
-            number = [e for e in branches if e["type"] in _OUT_OF_RANGE]
-            if number:
-                others = [w for e, w in zip(branches, wanted) if e not in number and w]
-                also = f" (or {' or '.join(others)})" if others else ""
-                out.append((column, _message(number[0], model, noun, column) + also))
-            elif all(wanted):
-                out.append((column, f"expected {' or '.join(wanted)}, got {_quoted(branches[0]['input'])}"))
-            else:
-                out.append((column, " or ".join(dict.fromkeys(_message(e, model, noun, column) for e in branches))))
-            errs = [e for e in errs if len(e["loc"]) <= 1]
-        out.extend((column, _message(e, model, noun, column)) for e in errs)
-    return out
-
-
-def _expected(err: dict) -> str | None:
-    """What a parse error expected, in words (None when it is not a plain type mismatch)."""
-    kind = err["type"]
-    if kind in ("float_parsing", "float_type"):
-        return "a number"
-    if kind in ("int_parsing", "int_type", "int_from_float"):
-        return "a whole number"
-    if kind in ("bool_parsing", "bool_type"):
-        return "true or false (or yes/no, 1/0)"
-    if kind == "literal_error":
-        return err["ctx"]["expected"]
-    if kind == "string_type":
-        return "text"
-    return None
-
-
-def _message(err: dict, model: type[BaseModel], noun: str, column: str | None = None) -> str:
-    kind, ctx, value = err["type"], err.get("ctx") or {}, err["input"]
-    fields = list(model.model_fields)
-    if kind == "missing":
-        return _MISSING if noun == "column" else f"required {noun} missing"
-    if kind == "extra_forbidden":
-        return _unknown(str(err["loc"][-1]), fields, noun)
-    if kind == "finite_number":
-        return f"must be a finite number, got {value}"
-    bounds = {"greater_than_equal": (">=", "ge"), "greater_than": (">", "gt"),
-              "less_than_equal": ("<=", "le"), "less_than": ("<", "lt")}
-    if kind in bounds:
-        op, key = bounds[kind]
-        info = model.model_fields.get(column) if column else None
-        spec = value_range(info) if info is not None else None
-        unit = f" {spec.unit}" if spec is not None and spec.unit and op in ("<=", "<") else ""
-        return f"must be {op} {number_text(ctx[key])}{unit}, got {value}"
-    if kind == "value_error":
-        return str(ctx.get("error") or err["msg"].removeprefix("Value error, "))
-    if kind == "string_too_short":
-        return "must not be empty"
-    wanted = _expected(err)
-    if wanted:
-        hint = ""
-        if wanted == "a number" and isinstance(value, str) and re.fullmatch(r"-?\d+,\d+", value):
-            hint = f" (use a decimal point: '{value.replace(',', '.')}')"
-        return f"expected {wanted}, got {_quoted(value)}{hint}"
-    return err["msg"]
-
-
-def _quoted(value: Any) -> str:
-    return repr(value) if isinstance(value, str) else str(value)
-
-
-def _unknown(name: str, allowed: list[str], noun: str) -> str:
-    """'unknown column 'x' (expected one of: ...)', with a suggestion for a near miss."""
-    close = difflib.get_close_matches(name, allowed, n=1, cutoff=0.75)
-    hint = f"; did you mean '{close[0]}'?" if close else ""
-    return f"unknown {noun} '{name}' (expected one of: {', '.join(allowed)}){hint}"

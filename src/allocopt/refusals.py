@@ -21,10 +21,17 @@ if TYPE_CHECKING:
     from allocopt.scenario import Scenario
 
 FAMILIES: dict[str, tuple[str, str | None, str]] = {
-    "capacity_cover": ("services", None, "the capacity that can be in service (existing sites, and options that can "
-                       "open by then, times utilisation) is below the demand, and unmet demand is forbidden"),
-    "district_group_cover": ("services", None, "the capacity within reach of a group of districts is below their "
-                             "demand, and unmet demand is forbidden"),
+    "capacity_cover": (
+        "services",
+        None,
+        "the capacity that can be in service (existing sites, and options that can "
+        "open by then, times utilisation) is below the demand, and unmet demand is forbidden",
+    ),
+    "district_group_cover": (
+        "services",
+        None,
+        "the capacity within reach of a group of districts is below their demand, and unmet demand is forbidden",
+    ),
     "capex_cap": ("budget", "capex_cap", "the capex that must be paid in the year exceeds its cap"),
     "opex_cap": ("budget", "opex_cap", "the running costs of the sites that must stay open exceed the year's cap"),
     "lock_force": ("locks", "year", "a forced option cannot open by its year"),
@@ -39,7 +46,7 @@ MOST_UNREACHABLE = 20
 """Unreachable (district, service) pairs reported one by one; the rest are counted in one more."""
 
 
-def refusal_problems(index: "PlanIndex", pm: "PlanModel", sources: Sources | None = None) -> list[Problem]:
+def refusal_problems(index: PlanIndex, pm: PlanModel, sources: Sources | None = None) -> list[Problem]:
     """Every reason the solve would refuse the model of ``index``, as errors.
 
     ``sources`` (from the loader) locates rows in their files; without it rows are counted as in
@@ -66,8 +73,9 @@ def refusal_problems(index: "PlanIndex", pm: "PlanModel", sources: Sources | Non
         table, column, meaning = FAMILIES.get(family, ("services", None, "a constraint cannot hold"))
         file, _row = locate(sources, table, None)
         more = f"; and {len(texts) - 1} more such rows" if len(texts) > 1 else ""
-        problems.append(Problem(file, None, column, f"no plan exists: {meaning} ({texts[0]}{more}; "
-                                f"constraint family {family})"))
+        problems.append(
+            Problem(file, None, column, f"no plan exists: {meaning} ({texts[0]}{more}; constraint family {family})")
+        )
 
     service_rows = {s: i for i, s in enumerate(index.services)}
     years: dict[tuple[str, str], list[int]] = {}
@@ -77,18 +85,31 @@ def refusal_problems(index: "PlanIndex", pm: "PlanModel", sources: Sources | Non
         file, row = locate(sources, "services", service_rows[s])
         reach = index.services[s].max_km
         within = "" if reach == float("inf") else f" within {reach:g} km"
-        problems.append(Problem(file, row, "max_km",
-                                f"district '{d}' has no site or option for '{s}'{within} in {year_span(ys)}, "
-                                "and unmet demand is forbidden: add one within reach, raise max_km, or give "
-                                "unmet_penalty a number"))
+        problems.append(
+            Problem(
+                file,
+                row,
+                "max_km",
+                f"district '{d}' has no site or option for '{s}'{within} in {year_span(ys)}, "
+                "and unmet demand is forbidden: add one within reach, raise max_km, or give "
+                "unmet_penalty a number",
+            )
+        )
     if len(years) > MOST_UNREACHABLE:
         file, _row = locate(sources, "services", None)
-        problems.append(Problem(file, None, "max_km", f"and {len(years) - MOST_UNREACHABLE} more districts with "
-                                "demand out of every facility's reach while unmet demand is forbidden"))
+        problems.append(
+            Problem(
+                file,
+                None,
+                "max_km",
+                f"and {len(years) - MOST_UNREACHABLE} more districts with "
+                "demand out of every facility's reach while unmet demand is forbidden",
+            )
+        )
     return problems
 
 
-def scenario_refusals(scenario: "Scenario", sources: Sources | None = None) -> list[Problem]:
+def scenario_refusals(scenario: Scenario, sources: Sources | None = None) -> list[Problem]:
     """Build the index and the model of ``scenario`` (as :func:`allocopt.solve` does, default
     formulation) and return :func:`refusal_problems`. Imports Pyomo."""
     from allocopt.index import build_index

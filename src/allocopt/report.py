@@ -1,29 +1,44 @@
-"""Result files and the readable terminal summary.
+"""Writing a result: its files, the folder they go in, and saving them there in one step.
 
 Files: one CSV per table, ``result.xlsx`` (one sheet per table plus ``summary``) and
-``summary.json``. The same result gives byte-identical files: fixed column order, ``\\n`` line
-ends, the workbook's timestamps pinned, and -0.0 written as 0.
+``summary.json`` (:data:`allocopt.tables.RESULT_FILES`). The same result gives byte-identical
+files: fixed column order, ``\\n`` line ends, the workbook's timestamps pinned, and -0.0 written
+as 0.
 
 Text is never taken for a formula (OWASP CSV injection): in the CSVs a text cell whose first
 character (after any single quotes) is ``=``, ``+``, ``-``, ``@``, a tab or a CR gets a single
 quote in front (``=SUM(A1)`` is written ``'=SUM(A1)``; numbers, negative ones included, are
-numbers and never quoted; :func:`allocopt.tables_io.unescape_formula` gives the text back); in
+numbers and never quoted; :func:`allocopt.writers.unescape_formula` gives the text back); in
 the workbook every text cell is stored as text, exactly as it is.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import io
+import json
+import os
+import re
 import time
+import unicodedata
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from allocopt.result import write_summary
-from allocopt.tables_io import escape_formula, excel_text, mark_text_cells, not_stored_as_text
+from allocopt.tables import RESULT_FILES
+from allocopt.writers import (
+    check_replaceable,
+    escape_formula,
+    excel_text,
+    mark_text_cells,
+    not_stored_as_text,
+    probe_writable,
+    replace_folder,
+)
 
 if TYPE_CHECKING:
     from allocopt.result import Result
@@ -35,7 +50,23 @@ FIXED_TIME = dt.datetime(2000, 1, 1)
 """Timestamp written into workbooks, so that identical results give identical files."""
 
 
-def write_tables(result: "Result", folder: Path, *, excel: bool = True) -> None:
+def save(result: Result, directory: str | os.PathLike, *, excel: bool = True) -> Path:
+    """Write every table as CSV, a workbook ``result.xlsx`` (one sheet per table) and
+    ``summary.json`` into ``directory``.
+
+    Files are written to a new folder beside ``directory`` (a unique hidden name) which then
+    takes its place in one atomic step (see :func:`allocopt.writers.replace_folder`), so a
+    reader never sees a half-written result and processes saving to one folder at the same
+    time leave exactly one complete result. An existing ``directory`` is replaced only when it
+    holds nothing but result files (an earlier result); otherwise :class:`FileExistsError` is
+    raised and nothing is touched. Returns the folder.
+    """
+    return replace_folder(
+        Path(directory).resolve(), lambda tmp: write_tables(result, tmp, excel=excel), RESULT_FILES, "results"
+    )
+
+
+def write_tables(result: Result, folder: Path, *, excel: bool = True) -> None:
     """Write every result file of ``result`` into the existing ``folder``.
 
     ``summary.json`` comes last, with the seconds the other files took as ``timings.write``.
@@ -45,23 +76,28 @@ def write_tables(result: "Result", folder: Path, *, excel: bool = True) -> None:
     for name, table in tables.items():
         _escape_text(table, escape_formula).to_csv(folder / f"{name}.csv", index=False, lineterminator="\n")
     if excel:
-        write_workbook(result, folder / "result.xlsx")
+        write_result_workbook(result, folder / "result.xlsx")
     result.timings["write"] = time.perf_counter() - start
     write_summary(result, folder / "summary.json")
 
 
-def write_workbook(result: "Result", path: Path) -> None:
+def write_summary(result: Result, path: Path) -> None:
+    """Write ``summary.json`` (sorted keys, fixed float formatting: identical input, identical file)."""
+    path.write_text(json.dumps(result.summary(), indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def write_result_workbook(result: Result, path: Path) -> None:
     """One sheet per table, plus a ``summary`` sheet of key figures; deterministic bytes (the
     timings, which differ run to run, are in summary.json only). Every text cell is stored as
     text, never as a formula; -0.0 as 0."""
     summary = result.summary()
-    flat = [(k, v) for k, v in summary.items()
-            if not isinstance(v, (dict, list)) and k not in VOLATILE_SUMMARY_KEYS]
+    flat = [(k, v) for k, v in summary.items() if not isinstance(v, (dict, list)) and k not in VOLATILE_SUMMARY_KEYS]
     tables = {name: _no_negative_zero(table) for name, table in result.tables().items()}
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
         _escape_text(pd.DataFrame(flat, columns=["key", "value"]), excel_text).to_excel(
-            writer, sheet_name="summary", index=False)
+            writer, sheet_name="summary", index=False
+        )
         mark_text_cells(writer.sheets["summary"])
         for name, table in tables.items():
             table = _escape_text(table, excel_text)
@@ -84,7 +120,7 @@ def _no_negative_zero(table: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _escape_text(table: pd.DataFrame, escape) -> pd.DataFrame:
+def _escape_text(table: pd.DataFrame, escape: Callable[[str], str]) -> pd.DataFrame:
     """``table`` with ``escape`` applied to every text cell (numbers and empty cells as they are).
     Works on each column's distinct values: ids repeat, and most need no change."""
     out = table
@@ -95,14 +131,17 @@ def _escape_text(table: pd.DataFrame, escape) -> pd.DataFrame:
         changed = {v: e for v, e in changed.items() if e != v}
         if changed:
             out = out.copy() if out is table else out
-            out[column] = table[column].map(lambda v: changed.get(v, v) if isinstance(v, str) else v)
+            out[column] = table[column].map(lambda v, changed=changed: changed.get(v, v) if isinstance(v, str) else v)
     return out
 
 
 def _not_text_columns(table: pd.DataFrame) -> list[int]:
     """1-based numbers of the columns holding a text openpyxl would not store as text."""
-    return [j + 1 for j, column in enumerate(table.columns)
-            if _may_hold_text(table[column]) and any(map(not_stored_as_text, pd.unique(table[column])))]
+    return [
+        j + 1
+        for j, column in enumerate(table.columns)
+        if _may_hold_text(table[column]) and any(map(not_stored_as_text, pd.unique(table[column])))
+    ]
 
 
 def _may_hold_text(values: pd.Series) -> bool:
@@ -124,7 +163,68 @@ def _pin_zip_times(data: bytes, path: Path) -> None:
 
 
 def _pin_core_times(xml: bytes) -> bytes:
-    import re
-
     stamp = FIXED_TIME.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
     return re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)", rb"\g<1>" + stamp + rb"\g<2>", xml)
+
+
+# ---------------------------------------------------------------- where results go
+
+RESULTS_DIR = Path("results")
+"""Parent of the default results folders, relative to the working directory."""
+
+FOLDER_NAME_LIMIT = 80
+"""Most characters of a folder name made from a scenario name (and at most 3 bytes each on average)."""
+
+_UNSAFE = re.compile(r'[\x00-\x1f\x7f-\x9f/\\:*?"<>|\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]+')
+_WINDOWS_DEVICES = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
+
+
+def folder_name(name: str) -> str:
+    """A safe folder name made from a scenario name, which is a label, never a path.
+
+    Unicode NFC; path separators, characters Windows forbids, control and invisible formatting
+    characters become ``_``; runs of dots become one; leading dots, spaces, dashes and ``_`` and
+    trailing dots and spaces are dropped; Windows device names (``CON``, ``NUL`` ...) get a
+    trailing ``_``. A name longer than :data:`FOLDER_NAME_LIMIT` characters is cut and ends in
+    ``-`` and 10 hex digits of the full name's SHA-256, so that long names that differ give
+    different folders. Nothing left gives ``scenario``.
+    """
+    text = unicodedata.normalize("NFC", name)
+    text = _UNSAFE.sub("_", text)
+    text = re.sub(r"\.{2,}", ".", text)
+    text = text.lstrip(" ._-").rstrip(" .")
+    if text.split(".")[0].upper() in _WINDOWS_DEVICES:
+        text += "_"
+    if len(text) > FOLDER_NAME_LIMIT or len(text.encode()) > 3 * FOLDER_NAME_LIMIT:
+        digest = hashlib.sha256(unicodedata.normalize("NFC", name).encode()).hexdigest()[:10]
+        head = text[: FOLDER_NAME_LIMIT - 11]
+        while len(head.encode()) > 3 * FOLDER_NAME_LIMIT - 11:
+            head = head[:-1]
+        text = f"{head.rstrip(' .')}-{digest}"
+    return text or "scenario"
+
+
+def results_folder(name: str) -> Path:
+    """The default folder for the results of scenario ``name``: ``results/<folder name>`` (see
+    :func:`folder_name`); always inside ``results/``, whatever the name holds."""
+    return RESULTS_DIR / folder_name(name)
+
+
+def check_writable(target: str | os.PathLike) -> None:
+    """Raise, naming the folder, when :func:`save` could not write to ``target``: call it
+    before a long solve.
+
+    - FileExistsError: ``target`` is a file, or a folder that holds files other than result files;
+    - NotADirectoryError: a file stands where one of its parent folders must be;
+    - PermissionError: the folder that would hold it cannot be written to (permissions, a
+      read-only file system). This is tried, by creating and removing a folder there, since
+      ``os.access`` answers yes to root even on a read-only file system.
+    """
+    target = Path(target).absolute()
+    check_replaceable(target, RESULT_FILES, "results")
+    existing = next(p for p in (target.parent, *target.parent.parents) if os.path.lexists(p))
+    if not existing.is_dir():
+        raise NotADirectoryError(f"cannot write the results to {target}: {existing} is a file, not a folder")
+    probe_writable(existing, target, "results")
+    if target.is_dir():
+        probe_writable(target, target, "results")

@@ -7,8 +7,8 @@ was expected. Checks collect all problems; :class:`ScenarioError` carries them t
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
@@ -74,8 +74,14 @@ class _Reporter:
     def where(self, table: str, index: int | None) -> tuple[str, str | None]:
         return locate(self.sources, table, index)
 
-    def add(self, table: str, index: int | None, column: str | None, message: str,
-            severity: Literal["error", "warning"] = "error") -> None:
+    def add(
+        self,
+        table: str,
+        index: int | None,
+        column: str | None,
+        message: str,
+        severity: Literal["error", "warning"] = "error",
+    ) -> None:
         file, row = self.where(table, index)
         self.problems.append(Problem(file, row, column, message, severity))
 
@@ -96,8 +102,9 @@ runs past the plan); rows before the first year stay errors, as do budget and lo
 outside the horizon."""
 
 
-def after_horizon(tables: Mapping[str, Sequence[Any]], last_year: int,
-                  sources: Sources | None = None) -> tuple[dict[str, set[int]], list[Problem]]:
+def after_horizon(
+    tables: Mapping[str, Sequence[Any]], last_year: int, sources: Sources | None = None
+) -> tuple[dict[str, set[int]], list[Problem]]:
     """Rows of :data:`HORIZON_TRIMMED` tables with a year after ``last_year``: their indexes by
     table, and one warning per table naming the file, how many rows and which years."""
     later: dict[str, set[int]] = {}
@@ -110,150 +117,255 @@ def after_horizon(tables: Mapping[str, Sequence[Any]], last_year: int,
         later[table] = found
         span = year_span([rows[i].year for i in found])
         file, _row = locate(sources, table, min(found))
-        warnings.append(Problem(file, None, "year", f"{len(found)} row(s) in {span}, after the horizon's last "
-                                f"year {last_year}, are ignored", "warning"))
+        warnings.append(
+            Problem(
+                file,
+                None,
+                "year",
+                f"{len(found)} row(s) in {span}, after the horizon's last year {last_year}, are ignored",
+                "warning",
+            )
+        )
     return later, warnings
 
 
-def cross_check(scenario: "Scenario", sources: Sources | None = None) -> list[Problem]:
+@dataclass(frozen=True)
+class Partial:
+    """What a cross check of a partly valid scenario leaves out (:func:`allocopt.load.validate_path`
+    on files where some rows failed validation on their own, and are reported already): a
+    reference to an id of such a row, every reference to a kind of id whose table is missing or
+    could not be read, and a required table that is empty (reported again once its rows are fixed)."""
+
+    invalid_ids: Mapping[str, Collection[str]] = field(default_factory=dict)
+    """Kind of id (``district``, ``service``, ``site``, ``option``) -> the ids of rows that failed."""
+    unread: Collection[str] = ()
+    """Kinds of id whose table is missing or could not be read."""
+
+    def unchecked(self, kind: str, value: str) -> bool:
+        """Whether a reference to the ``kind`` id ``value`` goes unchecked."""
+        return kind in self.unread or value in self.invalid_ids.get(kind, ())
+
+
+def cross_check(scenario: Scenario, sources: Sources | None = None, partial: Partial | None = None) -> list[Problem]:
     """Checks that span tables: ids, references, horizon years, coverage, options' reach.
 
-    Returns every problem (errors and warnings); an empty list means the scenario is sound.
+    Returns every problem (errors and warnings), in the order of the named checks below; an empty
+    list means the scenario is sound. ``partial``: what to leave out for a scenario whose invalid
+    rows were dropped.
     """
-    r = _Reporter(sources)
-    s = scenario
-    years = set(s.years)
-    first, last = s.settings.first_year, s.settings.last_year
-    later, warnings = after_horizon({t: getattr(s, t) for t in HORIZON_TRIMMED}, last, sources)
-    r.problems.extend(warnings)  # the loader leaves these rows out; derive_demand ignores them
+    c = _Context(scenario, _Reporter(sources), partial, sources)
+    for check in (
+        _check_ids,
+        _check_coverage,
+        _check_population,
+        _check_housing,
+        _check_demand,
+        _check_sites,
+        _check_options,
+        _check_distances,
+        _check_budget,
+        _check_locks,
+        _check_coordinates,
+    ):
+        check(c)
+    return c.r.problems
 
-    def unique(table: str, key: str) -> set[str]:
-        rows = getattr(s, table)
+
+class _Context:
+    """What the named checks share: the scenario, the horizon, the ids of each kind, the problems."""
+
+    def __init__(self, scenario: Scenario, reporter: _Reporter, partial: Partial | None, sources: Sources | None):
+        self.s, self.r, self.partial = scenario, reporter, partial
+        self.years = set(scenario.years)
+        self.first, self.last = scenario.settings.first_year, scenario.settings.last_year
+        self.later, warnings = after_horizon({t: getattr(scenario, t) for t in HORIZON_TRIMMED}, self.last, sources)
+        reporter.problems.extend(warnings)  # the loader leaves these rows out; derive_demand ignores them
+        self.ids: dict[str, set[str]] = {}
+
+    def ref(self, table: str, i: int, column: str, value: str | None, what: str) -> None:
+        """A reference from row ``i`` of ``table`` to an id of kind ``what`` (None: blank, fine)."""
+        if value is None or value in self.ids[what]:
+            return
+        if self.partial is not None and self.partial.unchecked(what, value):
+            return
+        self.r.add(table, i, column, f"unknown {what} '{value}' (expected one of the ids in {what}s)")
+
+    def in_horizon(self, table: str, i: int, column: str, year: int | None) -> None:
+        if i in self.later.get(table, ()):
+            return
+        if year is not None and year not in self.years:
+            self.r.add(table, i, column, f"year {year} is outside the horizon {self.first}-{self.last}")
+
+    def duplicate_keys(self, table: str, keys: tuple[str, ...]) -> None:
+        seen: dict[tuple, int] = {}
+        for i, x in enumerate(getattr(self.s, table)):
+            k = tuple(getattr(x, c) for c in keys)
+            if k in seen:
+                self.r.add(table, i, keys[-1], f"duplicate row for {dict(zip(keys, k))}")
+            seen[k] = i
+
+
+ID_TABLES: dict[str, str] = {"districts": "district", "services": "service", "sites": "site", "options": "option"}
+"""The tables whose rows other tables refer to, and their id column (also the kind of id)."""
+
+
+def _check_ids(c: _Context) -> None:
+    """Ids are unique in their table; at least one district and one service."""
+    for table, key in ID_TABLES.items():
+        rows = getattr(c.s, table)
         counts = Counter(getattr(x, key) for x in rows)
         for i, x in enumerate(rows):
             if counts[getattr(x, key)] > 1:
-                r.add(table, i, key, f"duplicate id '{getattr(x, key)}' (ids must be unique)")
-        return set(counts)
+                c.r.add(table, i, key, f"duplicate id '{getattr(x, key)}' (ids must be unique)")
+        c.ids[key] = set(counts)
+    if c.partial is None and not c.s.districts:
+        c.r.add("districts", None, None, "at least one district is required")
+    if c.partial is None and not c.s.services:
+        c.r.add("services", None, None, "at least one service is required")
 
-    districts = unique("districts", "district")
-    services = unique("services", "service")
-    sites = unique("sites", "site")
-    options = unique("options", "option")
-    if not s.districts:
-        r.add("districts", None, None, "at least one district is required")
-    if not s.services:
-        r.add("services", None, None, "at least one service is required")
 
-    def ref(table: str, i: int, column: str, value: str | None, known: set[str], what: str) -> None:
-        if value is not None and value not in known:
-            r.add(table, i, column, f"unknown {what} '{value}' (expected one of the ids in {what}s)")
+def _check_coverage(c: _Context) -> None:
+    bands = {p.age_band for p in c.s.population} | {h.age_band for h in c.s.housing_types}
+    for i, x in enumerate(c.s.coverage):
+        c.ref("coverage", i, "service", x.service, "service")
+        if x.age_band not in bands:
+            c.r.add(
+                "coverage",
+                i,
+                "age_band",
+                f"age band '{x.age_band}' appears in neither population nor housing_types",
+                "warning",
+            )
+    c.duplicate_keys("coverage", ("service", "age_band"))
 
-    def in_horizon(table: str, i: int, column: str, year: int | None) -> None:
-        if i in later.get(table, ()):
-            return
-        if year is not None and year not in years:
-            r.add(table, i, column, f"year {year} is outside the horizon {first}-{last}")
 
-    def duplicate_keys(table: str, keys: tuple[str, ...]) -> None:
-        seen: dict[tuple, int] = {}
-        for i, x in enumerate(getattr(s, table)):
-            k = tuple(getattr(x, c) for c in keys)
-            if k in seen:
-                r.add(table, i, keys[-1], f"duplicate row for {dict(zip(keys, k))}")
-            seen[k] = i
+def _check_population(c: _Context) -> None:
+    for i, p in enumerate(c.s.population):
+        c.ref("population", i, "district", p.district, "district")
+        c.in_horizon("population", i, "year", p.year)
+    c.duplicate_keys("population", ("district", "year", "age_band"))
 
-    bands = {p.age_band for p in s.population} | {h.age_band for h in s.housing_types}
-    for i, c in enumerate(s.coverage):
-        ref("coverage", i, "service", c.service, services, "service")
-        if c.age_band not in bands:
-            r.add("coverage", i, "age_band",
-                  f"age band '{c.age_band}' appears in neither population nor housing_types", "warning")
-    duplicate_keys("coverage", ("service", "age_band"))
 
-    for i, p in enumerate(s.population):
-        ref("population", i, "district", p.district, districts, "district")
-        in_horizon("population", i, "year", p.year)
-    duplicate_keys("population", ("district", "year", "age_band"))
-
-    housing_types = {h.housing_type for h in s.housing_types}
-    for i, h in enumerate(s.housing):
-        ref("housing", i, "district", h.district, districts, "district")
-        in_horizon("housing", i, "year", h.year)
+def _check_housing(c: _Context) -> None:
+    housing_types = {h.housing_type for h in c.s.housing_types}
+    for i, h in enumerate(c.s.housing):
+        c.ref("housing", i, "district", h.district, "district")
+        c.in_horizon("housing", i, "year", h.year)
         if h.housing_type not in housing_types:
-            r.add("housing", i, "housing_type",
-                  f"unknown housing type '{h.housing_type}' (expected one listed in housing_types)")
-    duplicate_keys("housing", ("district", "year", "housing_type"))
-    duplicate_keys("housing_types", ("housing_type", "age_band"))
+            c.r.add(
+                "housing",
+                i,
+                "housing_type",
+                f"unknown housing type '{h.housing_type}' (expected one listed in housing_types)",
+            )
+    c.duplicate_keys("housing", ("district", "year", "housing_type"))
+    c.duplicate_keys("housing_types", ("housing_type", "age_band"))
 
-    banded = {c.service for c in s.coverage}
-    for i, d in enumerate(s.demand):
-        ref("demand", i, "district", d.district, districts, "district")
-        ref("demand", i, "service", d.service, services, "service")
-        in_horizon("demand", i, "year", d.year)
+
+def _check_demand(c: _Context) -> None:
+    """Direct demand rows, and services that have no demand at all."""
+    banded = {x.service for x in c.s.coverage}
+    for i, d in enumerate(c.s.demand):
+        c.ref("demand", i, "district", d.district, "district")
+        c.ref("demand", i, "service", d.service, "service")
+        c.in_horizon("demand", i, "year", d.year)
         if d.service in banded:
-            r.add("demand", i, "service",
-                  f"service '{d.service}' has coverage rates; give its demand either by age band or directly, not both")
-    duplicate_keys("demand", ("district", "service", "year"))
-    direct = {d.service for d in s.demand}
-    for i, svc in enumerate(s.services):
+            c.r.add(
+                "demand",
+                i,
+                "service",
+                f"service '{d.service}' has coverage rates; give its demand either by age band or directly, not both",
+            )
+    c.duplicate_keys("demand", ("district", "service", "year"))
+    direct = {d.service for d in c.s.demand}
+    for i, svc in enumerate(c.s.services):
         if svc.service not in banded and svc.service not in direct:
-            r.add("services", i, "service",
-                  f"service '{svc.service}' has no demand (no coverage rates and no rows in demand)", "warning")
+            c.r.add(
+                "services",
+                i,
+                "service",
+                f"service '{svc.service}' has no demand (no coverage rates and no rows in demand)",
+                "warning",
+            )
 
-    for i, x in enumerate(s.sites):
-        ref("sites", i, "district", x.district, districts, "district")
+
+def _check_sites(c: _Context) -> None:
+    """Sites' tenure and closing year, and the site capacities."""
+    for i, x in enumerate(c.s.sites):
+        c.ref("sites", i, "district", x.district, "district")
         if x.tenure == "owned" and x.lease_end is not None:
-            r.add("sites", i, "lease_end", "an owned site has no lease_end (leave it blank)")
+            c.r.add("sites", i, "lease_end", "an owned site has no lease_end (leave it blank)")
         if x.tenure == "leased" and x.sale_value > 0:
-            r.add("sites", i, "sale_value", "a leased site cannot be sold (expected 0)")
-        if x.close_from is not None and not (first <= x.close_from <= last + 1):
-            r.add("sites", i, "close_from", f"year {x.close_from} is outside the horizon {first}-{last}")
-    for i, c in enumerate(s.site_capacities):
-        ref("site_capacities", i, "site", c.site, sites, "site")
-        ref("site_capacities", i, "service", c.service, services, "service")
-    duplicate_keys("site_capacities", ("site", "service"))
+            c.r.add("sites", i, "sale_value", "a leased site cannot be sold (expected 0)")
+        if x.close_from is not None and not (c.first <= x.close_from <= c.last + 1):
+            c.r.add("sites", i, "close_from", f"year {x.close_from} is outside the horizon {c.first}-{c.last}")
+    for i, x in enumerate(c.s.site_capacities):
+        c.ref("site_capacities", i, "site", x.site, "site")
+        c.ref("site_capacities", i, "service", x.service, "service")
+    c.duplicate_keys("site_capacities", ("site", "service"))
 
-    capacity = {(c.site, c.service) for c in s.site_capacities}
-    for i, o in enumerate(s.options):
-        ref("options", i, "district", o.district, districts, "district")
-        ref("options", i, "site", o.site, sites, "site")
-        ref("options", i, "service", o.service, services, "service")
-        ref("options", i, "from_service", o.from_service, services, "service")
-        if o.kind == "conversion" and o.site in sites and o.from_service in services:
+
+def _check_options(c: _Context) -> None:
+    """Options' references, conversions, and whether each can open within the horizon."""
+    capacity = {(x.site, x.service) for x in c.s.site_capacities}
+    first, last = c.first, c.last
+    for i, o in enumerate(c.s.options):
+        c.ref("options", i, "district", o.district, "district")
+        c.ref("options", i, "site", o.site, "site")
+        c.ref("options", i, "service", o.service, "service")
+        c.ref("options", i, "from_service", o.from_service, "service")
+        if o.kind == "conversion" and o.site in c.ids["site"] and o.from_service in c.ids["service"]:
             if (o.site, o.from_service) not in capacity:
-                r.add("options", i, "from_service",
-                      f"site '{o.site}' has no '{o.from_service}' capacity to convert")
+                c.r.add("options", i, "from_service", f"site '{o.site}' has no '{o.from_service}' capacity to convert")
         if o.kind == "conversion" and o.from_service == o.service:
-            r.add("options", i, "from_service", "a conversion must move capacity between two different services")
+            c.r.add("options", i, "from_service", "a conversion must move capacity between two different services")
         if o.earliest_year is not None and o.earliest_year > last:
-            r.add("options", i, "earliest_year",
-                  f"year {o.earliest_year} is after the horizon {first}-{last}", "warning")
+            c.r.add(
+                "options", i, "earliest_year", f"year {o.earliest_year} is after the horizon {first}-{last}", "warning"
+            )
         opening = max(o.earliest_year or first, first + o.lead_time)
         if opening > last and (o.earliest_year is None or o.earliest_year <= last):
-            r.add("options", i, "lead_time",
-                  f"earliest opening {opening} (earliest year plus lead time) is after the horizon's "
-                  f"last year {last}: the option can never open", "warning")
+            c.r.add(
+                "options",
+                i,
+                "lead_time",
+                f"earliest opening {opening} (earliest year plus lead time) is after the horizon's "
+                f"last year {last}: the option can never open",
+                "warning",
+            )
 
-    seen_dist: set[tuple[str, str]] = set()
-    for i, d in enumerate(s.distances):
-        ref("distances", i, "from_district", d.from_district, districts, "district")
-        ref("distances", i, "to_district", d.to_district, districts, "district")
-        if (d.from_district, d.to_district) in seen_dist:
-            r.add("distances", i, "to_district", f"duplicate distance {d.from_district} -> {d.to_district}")
-        seen_dist.add((d.from_district, d.to_district))
 
-    for i, b in enumerate(s.budget):
-        in_horizon("budget", i, "year", b.year)
-    duplicate_keys("budget", ("year",))
+def _check_distances(c: _Context) -> None:
+    seen: set[tuple[str, str]] = set()
+    for i, d in enumerate(c.s.distances):
+        c.ref("distances", i, "from_district", d.from_district, "district")
+        c.ref("distances", i, "to_district", d.to_district, "district")
+        if (d.from_district, d.to_district) in seen:
+            c.r.add("distances", i, "to_district", f"duplicate distance {d.from_district} -> {d.to_district}")
+        seen.add((d.from_district, d.to_district))
 
-    for i, lock in enumerate(s.locks):
-        known = options if lock.target == "option" else sites
-        ref("locks", i, "id", lock.id, known, lock.target)
-        in_horizon("locks", i, "year", lock.year)
 
-    if not s.distances and any(d.x_km is None or d.y_km is None for d in s.districts):
-        for i, d in enumerate(s.districts):
+def _check_budget(c: _Context) -> None:
+    for i, b in enumerate(c.s.budget):
+        c.in_horizon("budget", i, "year", b.year)
+    c.duplicate_keys("budget", ("year",))
+
+
+def _check_locks(c: _Context) -> None:
+    for i, lock in enumerate(c.s.locks):
+        c.ref("locks", i, "id", lock.id, lock.target)
+        c.in_horizon("locks", i, "year", lock.year)
+
+
+def _check_coordinates(c: _Context) -> None:
+    """Districts need coordinates when no distances table is given."""
+    if not c.s.distances and any(d.x_km is None or d.y_km is None for d in c.s.districts):
+        for i, d in enumerate(c.s.districts):
             if d.x_km is None or d.y_km is None:
-                r.add("districts", i, "x_km",
-                      "coordinates (x_km, y_km) are needed when no distances table is given", "warning")
-    return r.problems
+                c.r.add(
+                    "districts",
+                    i,
+                    "x_km",
+                    "coordinates (x_km, y_km) are needed when no distances table is given",
+                    "warning",
+                )

@@ -17,7 +17,6 @@ from allocopt.index import OptionInfo, PlanIndex
 from allocopt.model.terms import Affine
 from allocopt.scenario import SITE_KINDS
 
-
 MAX_COEFFICIENT = 1e15
 """Largest objective coefficient (model units) allocopt hands HiGHS; HiGHS counts 1e20 as
 infinite and its tolerances (1e-7 to 1e-9) make anything near that meaningless. A scenario
@@ -51,12 +50,12 @@ class PlanModel:
 
     model: pyo.ConcreteModel
     index: PlanIndex
-    build: dict = field(default_factory=dict)      # (option, year) -> var (options without `avail`)
-    avail: dict = field(default_factory=dict)      # (option, year) -> var: modules in service (state options)
-    open: dict = field(default_factory=dict)       # (site, year) -> var (free years only)
-    assign: dict = field(default_factory=dict)     # (district, facility, service, year) -> var (split services)
-    pick: dict = field(default_factory=dict)       # (district, facility, service, year) -> var (single services)
-    unmet: dict = field(default_factory=dict)      # (district, service, year) -> var (split services)
+    build: dict = field(default_factory=dict)  # (option, year) -> var (options without `avail`)
+    avail: dict = field(default_factory=dict)  # (option, year) -> var: modules in service (state options)
+    open: dict = field(default_factory=dict)  # (site, year) -> var (free years only)
+    assign: dict = field(default_factory=dict)  # (district, facility, service, year) -> var (split services)
+    pick: dict = field(default_factory=dict)  # (district, facility, service, year) -> var (single services)
+    unmet: dict = field(default_factory=dict)  # (district, service, year) -> var (split services)
     unmet_all: dict = field(default_factory=dict)  # (district, service, year) -> binary (single services)
     unreachable: list[tuple[str, str, int]] = field(default_factory=list)  # demand with no facility in reach
     conflicts: list[str] = field(default_factory=list)  # rows that cannot hold whatever the plan
@@ -140,11 +139,13 @@ class PlanModel:
 
 # -- variables -------------------------------------------------------------------------------
 
+
 def uses_state(option: OptionInfo, years: list[int]) -> bool:
     """Whether ``option`` is modelled by availability state variables: its modules never leave
     service within the horizon and it may open in any year from its first opening year on."""
-    return bool(option.years) and option.life >= len(years) and option.years == list(
-        range(option.years[0], years[-1] + 1))
+    return (
+        bool(option.years) and option.life >= len(years) and option.years == list(range(option.years[0], years[-1] + 1))
+    )
 
 
 def add_build(pm: PlanModel, state: bool = True) -> None:
@@ -191,7 +192,7 @@ def add_assign(pm: PlanModel) -> None:
     split_keys, single_keys = [], []
     reach_by_ds = idx.reach_of()
     covered: set[tuple[str, str, int]] = set()
-    for (d, s, y) in idx.demand:
+    for d, s, y in idx.demand:
         for k in reach_by_ds.get((d, s), ()):
             if pm.may_serve(k, s, y):
                 (single_keys if idx.services[s].assignment == "single" else split_keys).append((d, k, s, y))
@@ -218,6 +219,7 @@ def add_assign(pm: PlanModel) -> None:
 
 # -- constraint families ---------------------------------------------------------------------
 
+
 def _constraint(pm: PlanModel, name: str, rows: dict) -> None:
     """Add family ``name`` from ``{key: (lower, Affine, upper)}`` (None = unbounded side).
 
@@ -227,8 +229,10 @@ def _constraint(pm: PlanModel, name: str, rows: dict) -> None:
     for key in [k for k, (_lo, body, _up) in rows.items() if body.is_constant]:
         lo, body, up = rows.pop(key)
         if (lo is not None and body.constant < lo - 1e-9) or (up is not None and body.constant > up + 1e-9):
-            pm.conflicts.append(f"{name}[{key}] cannot hold: {body.constant:g} against "
-                                f"[{'-inf' if lo is None else f'{lo:g}'}, {'inf' if up is None else f'{up:g}'}]")
+            pm.conflicts.append(
+                f"{name}[{key}] cannot hold: {body.constant:g} against "
+                f"[{'-inf' if lo is None else f'{lo:g}'}, {'inf' if up is None else f'{up:g}'}]"
+            )
     keys = list(rows)
 
     def rule(m, *key):
@@ -245,9 +249,9 @@ def add_demand_balance(pm: PlanModel) -> None:
     idx = pm.index
     balance: dict = {}
     pick_rows: dict = {}
-    for (d, k, s, y), var in pm.assign.items():
+    for (d, _k, s, y), var in pm.assign.items():
         balance.setdefault((d, s, y), Affine()).add(var)
-    for (d, k, s, y), var in pm.pick.items():
+    for (d, _k, s, y), var in pm.pick.items():
         pick_rows.setdefault((d, s, y), Affine()).add(var)
     for key, var in pm.unmet.items():
         balance.setdefault(key, Affine()).add(var)
@@ -298,7 +302,7 @@ def add_capacity_cover(pm: PlanModel) -> None:
     """
     idx = pm.index
     rows: dict = {}
-    for (k, s) in idx.facility_services:
+    for k, s in idx.facility_services:
         for y in idx.years:
             body = rows.setdefault((s, y), [None, Affine(), 0.0])[1]
             body.add_affine(pm.capacity(k, s, y), -idx.services[s].utilisation)
@@ -493,7 +497,7 @@ def add_total_cost(pm: PlanModel) -> None:
         rate = idx.services[s].travel_cost
         if rate:
             total.add_affine(pm.served(d, k, s, y), idx.discount[y] * rate * km[d, k, s])
-    for (d, s, y), var in pm.unmet.items():
+    for (_d, s, y), var in pm.unmet.items():
         total.add(var, idx.discount[y] * idx.services[s].penalty)
     for (d, s, y), var in pm.unmet_all.items():
         total.add(var, idx.discount[y] * idx.services[s].penalty * idx.demand[d, s, y])
@@ -523,17 +527,31 @@ def _check_range(pm: PlanModel, objective: Affine) -> None:
     for s, info in idx.services.items():
         if info.penalty is None:
             continue
-        places = max((p for (d, s2, y), p in idx.demand.items() if s2 == s), default=0.0) \
-            if info.assignment == "single" else 1.0
+        places = (
+            max((p for (d, s2, y), p in idx.demand.items() if s2 == s), default=0.0)
+            if info.assignment == "single"
+            else 1.0
+        )
         coef = info.penalty * places * pm.money_scale
         if coef > worst_coef:
             worst, worst_coef = s, coef
-    what = (f"the unmet penalty of service '{worst}' ({idx.services[worst].penalty:g} SEK per place and year"
-            + (", times a district's whole demand for a single-assignment service" if
-               idx.services[worst].assignment == "single" else "") + ")") if worst else "a money figure"
+    what = (
+        (
+            f"the unmet penalty of service '{worst}' ({idx.services[worst].penalty:g} SEK per place and year"
+            + (
+                ", times a district's whole demand for a single-assignment service"
+                if idx.services[worst].assignment == "single"
+                else ""
+            )
+            + ")"
+        )
+        if worst
+        else "a money figure"
+    )
     pm.out_of_range.append(
         f"{what} makes an objective coefficient of {largest:.3g}, beyond the {MAX_COEFFICIENT:.0e} the solver "
-        f"can use beside the scenario's other costs (money scale {pm.money_scale:g}): lower it")
+        f"can use beside the scenario's other costs (money scale {pm.money_scale:g}): lower it"
+    )
 
 
 FAMILIES = (
@@ -553,7 +571,9 @@ FAMILIES = (
 )
 
 
-TEXTBOOK_FAMILIES = tuple(f for f in FAMILIES if f not in (add_assign_link, add_capacity_cover, add_district_group_cover))
+TEXTBOOK_FAMILIES = tuple(
+    f for f in FAMILIES if f not in (add_assign_link, add_capacity_cover, add_district_group_cover)
+)
 """The plain textbook formulation (no strengthening rows): the benchmarks' baseline."""
 
 FORMULATIONS = {"allocopt": (FAMILIES, True), "textbook": (TEXTBOOK_FAMILIES, False)}
@@ -574,8 +594,11 @@ def build_model(index: PlanIndex, families=FAMILIES, state: bool = True, scale: 
     enabled = gc.isenabled()
     gc.disable()  # the build allocates many small objects; collection passes only cost time
     try:
-        pm = PlanModel(model=pyo.ConcreteModel(name=index.name), index=index,
-                       money_scale=money_scale(index) if scale is None else scale)
+        pm = PlanModel(
+            model=pyo.ConcreteModel(name=index.name),
+            index=index,
+            money_scale=money_scale(index) if scale is None else scale,
+        )
         add_build(pm, state)
         add_open(pm)
         add_assign(pm)

@@ -21,7 +21,7 @@ class Affine:
         self.coefs: dict[int, float] = {}
         self.vars: dict[int, object] = {}
 
-    def add(self, var, coef: float = 1.0) -> "Affine":
+    def add(self, var, coef: float = 1.0) -> Affine:
         """Add ``coef·var`` (``var`` may be a number: it then adds to the constant)."""
         if isinstance(var, (int, float)):
             self.constant += coef * var
@@ -34,7 +34,7 @@ class Affine:
                 self.vars[key] = var
         return self
 
-    def add_affine(self, other: "Affine", scale: float = 1.0) -> "Affine":
+    def add_affine(self, other: Affine, scale: float = 1.0) -> Affine:
         """Add ``scale · other``."""
         self.constant += scale * other.constant
         if scale != 0.0:
@@ -57,5 +57,6 @@ class Affine:
     def expr(self) -> LinearExpression:
         """The Pyomo expression."""
         keys = [k for k, c in self.coefs.items() if c != 0.0]
-        return LinearExpression(constant=self.constant, linear_coefs=[self.coefs[k] for k in keys],
-                                linear_vars=[self.vars[k] for k in keys])
+        return LinearExpression(
+            constant=self.constant, linear_coefs=[self.coefs[k] for k in keys], linear_vars=[self.vars[k] for k in keys]
+        )

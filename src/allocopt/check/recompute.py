@@ -16,19 +16,25 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from allocopt.result import TABLE_COLUMNS, Result
-from allocopt.scenario import LEASED_KINDS, SITE_KINDS, Option, Scenario, Site
+from allocopt.check.cost_rules import (
+    capex_payments,
+    closure_cost,
+    discount_factor,
+    residual_share,
+    sale_value,
+    site_rent,
+)
+from allocopt.check.reading import COMPARED_COLUMNS, COST_COLUMNS, UTILISATION_KEYS, table, whole
+from allocopt.scenario import SITE_KINDS, Option, Scenario
+from allocopt.tables import TABLE_COLUMNS
 
-COST_COLUMNS: list[str] = ["capex", "opex", "rent", "closure_cost", "sale", "travel", "penalty", "residual"]
-"""Undiscounted SEK per year, as in ``Result.costs``."""
-
-COMPARED_COLUMNS: list[str] = COST_COLUMNS + [
-    "discount_factor", "discounted", "capex_cap", "capex_use", "opex_cap", "opex_use"]
-"""Every ``Result.costs`` column the checker recomputes and compares."""
+if TYPE_CHECKING:
+    from allocopt.result import Result
 
 
 @dataclass
@@ -36,7 +42,7 @@ class Recomputed:
     """What the checker re-derives from the scenario and the result tables.
 
     ``actions``, ``assignments``, ``balance`` and ``utilisation`` are the result's tables as
-    :func:`table` reads them; ``implied`` and everything else is recomputed.
+    :func:`~allocopt.check.reading.table` reads them; ``implied`` and everything else is recomputed.
     """
 
     scenario: Scenario
@@ -114,7 +120,8 @@ def recompute_demand(scenario: Scenario) -> pd.Series:
     years = scenario.years
     grid = pd.MultiIndex.from_product(
         [[d.district for d in scenario.districts], [s.service for s in scenario.services], years],
-        names=["district", "service", "year"])
+        names=["district", "service", "year"],
+    )
     parts = []
     cov = scenario.table("coverage")
     if len(cov):
@@ -122,8 +129,9 @@ def recompute_demand(scenario: Scenario) -> pd.Series:
         new = scenario.table("housing").merge(scenario.table("housing_types"), on="housing_type")
         if len(new):
             new["persons"] = new["homes"] * new["persons_per_home"]
-            wide = new.pivot_table(index=["district", "age_band"], columns="year", values="persons",
-                                   aggfunc="sum", fill_value=0.0)
+            wide = new.pivot_table(
+                index=["district", "age_band"], columns="year", values="persons", aggfunc="sum", fill_value=0.0
+            )
             wide = wide.reindex(columns=sorted(set(wide.columns) | set(years)), fill_value=0.0)
             cum = wide.cumsum(axis=1)[years].stack()
             cum.index = cum.index.set_names(["district", "age_band", "year"])
@@ -142,45 +150,7 @@ def recompute_demand(scenario: Scenario) -> pd.Series:
     return out.rename("demand")
 
 
-def numeric(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
-    """A copy of ``df`` with ``columns`` as floats (blank or text → NaN; a missing column → NaN)
-    and a fresh 0 … n−1 index."""
-    df = df.reset_index(drop=True)
-    for c in columns:
-        df[c] = pd.to_numeric(df[c], errors="coerce").astype(float) if c in df else math.nan
-    return df
-
-
-NUMERIC_COLUMNS: dict[str, list[str]] = {
-    "actions": ["year", "modules", "capacity_change", "capacity_removed", "capex", "decision_year",
-                "closure_cost", "sale_value"],
-    "balance": ["year", "demand", "served", "unmet"],
-    "costs": ["year", *COMPARED_COLUMNS],
-    "utilisation": ["year", "open", "capacity", "usable", "served", "utilisation"],
-    "assignments": ["year", "places", "km"],
-}
-"""The columns of each result table that hold numbers (the others hold ids and kinds)."""
-
-UTILISATION_KEYS: list[str] = ["site", "service", "year"]
-"""The key columns of the utilisation table (``site`` is any facility: a site or a new option)."""
-
-
-def table(result: Result, name: str) -> pd.DataFrame:
-    """Result table ``name`` as the checker reads it: every column of ``TABLE_COLUMNS[name]``
-    (a missing one blank), :data:`NUMERIC_COLUMNS` as floats (see :func:`numeric`)."""
-    df = numeric(getattr(result, name), NUMERIC_COLUMNS[name])
-    for c in TABLE_COLUMNS[name]:
-        if c not in df:
-            df[c] = None
-    return df
-
-
-def whole(values: pd.Series) -> pd.Series:
-    """Where ``values`` (floats) are whole numbers (a year, a count); False where blank."""
-    return values.notna() & np.isfinite(values) & (values == values.round())
-
-
-def pair_km(rc: "Recomputed", districts: pd.Series, facilities: pd.Series) -> pd.Series:
+def pair_km(rc: Recomputed, districts: pd.Series, facilities: pd.Series) -> pd.Series:
     """km(d, district of k) per row (NaN where k is no facility or k is unreachable from d)."""
     pairs = list(zip(districts.tolist(), facilities.map(rc.facility_district).tolist()))
     known = {p: rc.km(*p) for p in set(pairs) if isinstance(p[1], str)}
@@ -224,15 +194,27 @@ def recompute(scenario: Scenario, result: Result) -> Recomputed:
             facility_kind.setdefault(o.option, o.kind)
     assignments, balance = table(result, "assignments"), table(result, "balance")
     rc = Recomputed(
-        scenario=scenario, result=result, years=years, sites=sites, options=options,
-        services={s.service: s for s in scenario.services}, build=dict(build),
-        close_year=close_year, active=dict(active), ks=ks, facility_district=facility_district,
+        scenario=scenario,
+        result=result,
+        years=years,
+        sites=sites,
+        options=options,
+        services={s.service: s for s in scenario.services},
+        build=dict(build),
+        close_year=close_year,
+        active=dict(active),
+        ks=ks,
+        facility_district=facility_district,
         facility_kind=facility_kind,
-        cap=cap, site_options=dict(site_options), demand=recompute_demand(scenario),
-        actions=actions, assignments=assignments, balance=balance, utilisation=table(result, "utilisation"),
+        cap=cap,
+        site_options=dict(site_options),
+        demand=recompute_demand(scenario),
+        actions=actions,
+        assignments=assignments,
+        balance=balance,
+        utilisation=table(result, "utilisation"),
         dist={(d.from_district, d.to_district): d.km for d in scenario.distances},
-        coords={d.district: (d.x_km, d.y_km) for d in scenario.districts
-                if d.x_km is not None and d.y_km is not None},
+        coords={d.district: (d.x_km, d.y_km) for d in scenario.districts if d.x_km is not None and d.y_km is not None},
     )
     rc.km_of_assignments = pair_km(rc, assignments["district"], assignments["site"])
     rc.implied = recompute_utilisation(rc)
@@ -256,8 +238,9 @@ def recompute_utilisation(rc: Recomputed) -> pd.DataFrame:
     capacity, in_service = np.zeros(shape), np.zeros(shape[0::2])
     if rc.cap:
         e, s = zip(*rc.cap)
-        capacity[facilities.get_indexer(list(e)), services.get_indexer(list(s)), :] += \
+        capacity[facilities.get_indexer(list(e)), services.get_indexer(list(s)), :] += (
             np.array(list(rc.cap.values()))[:, None] * open_site[facilities.get_indexer(list(e))]
+        )
     for (o, y), m in rc.active.items():
         opt, t = rc.options[o], years.get_loc(y)
         k = facilities.get_loc(opt.site if opt.kind in SITE_KINDS else o)
@@ -268,20 +251,27 @@ def recompute_utilisation(rc: Recomputed) -> pd.DataFrame:
             in_service[k, t] += m
     served = np.zeros(shape)
     a = rc.assignments
-    at = (facilities.get_indexer(a["site"]), services.get_indexer(a["service"]),
-          years.get_indexer(a["year"].where(whole(a["year"]))))
+    at = (
+        facilities.get_indexer(a["site"]),
+        services.get_indexer(a["service"]),
+        years.get_indexer(a["year"].where(whole(a["year"]))),
+    )
     ok = (at[0] >= 0) & (at[1] >= 0) & (at[2] >= 0) & a["places"].notna().to_numpy()
     np.add.at(served, tuple(i[ok] for i in at), a["places"].to_numpy(dtype=float)[ok])
     each = shape[1] * shape[2]
-    f = pd.DataFrame({
-        "kind": np.repeat(np.array([rc.facility_kind[k] for k in facilities], dtype=object), each),
-        "district": np.repeat(np.array([rc.facility_district[k] for k in facilities], dtype=object), each),
-        "open": np.broadcast_to(np.where(is_site[:, None], open_site, in_service > 0)[:, None, :], shape)
-                .astype(int).ravel(),
-        "capacity": capacity.ravel(),
-        "usable": (capacity * np.array([rc.services[x].utilisation for x in services])[None, :, None]).ravel(),
-        "served": served.ravel(),
-    }, index=pd.MultiIndex.from_product([facilities, services, years], names=UTILISATION_KEYS))
+    f = pd.DataFrame(
+        {
+            "kind": np.repeat(np.array([rc.facility_kind[k] for k in facilities], dtype=object), each),
+            "district": np.repeat(np.array([rc.facility_district[k] for k in facilities], dtype=object), each),
+            "open": np.broadcast_to(np.where(is_site[:, None], open_site, in_service > 0)[:, None, :], shape)
+            .astype(int)
+            .ravel(),
+            "capacity": capacity.ravel(),
+            "usable": (capacity * np.array([rc.services[x].utilisation for x in services])[None, :, None]).ravel(),
+            "served": served.ravel(),
+        },
+        index=pd.MultiIndex.from_product([facilities, services, years], names=UTILISATION_KEYS),
+    )
     f["utilisation"] = f["served"] / f["capacity"].where(f["capacity"] > 0)
     return f[["kind", "district", "open", "capacity", "usable", "served", "utilisation"]]
 
@@ -292,48 +282,6 @@ def utilisation_table(rc: Recomputed) -> pd.DataFrame:
     f = rc.implied
     f = f[np.maximum(f["capacity"].abs(), f["served"]) > 1e-6].reset_index()
     return f[TABLE_COLUMNS["utilisation"]]
-
-
-def discount_factor(rate: float, first_year: int, year: int) -> float:
-    """δ_y = (1 + rate)^-(year − first_year); ``year = T + 1`` gives δ_end."""
-    return (1.0 + rate) ** -(year - first_year)
-
-
-def capex_payments(option: Option, opening: int, timing: str) -> dict[int, float]:
-    """pay[o,t,·]: share of one module's capex paid in each year.
-
-    ``spread`` with a lead time: ``1/lead`` in each year ``t−lead … t−1``; otherwise all in ``t``.
-    """
-    lead = option.lead_time
-    if timing == "spread" and lead > 0:
-        return {opening - lead + i: 1.0 / lead for i in range(lead)}
-    return {opening: 1.0}
-
-
-def residual_share(option: Option, opening: int, last_year: int, rule: str) -> float:
-    """ρ[o,t] = max(0, 1 − (T − t + 1)/L_o) for owned kinds with ``straight_line``; else 0."""
-    if rule != "straight_line" or option.kind in LEASED_KINDS:
-        return 0.0
-    return max(0.0, 1.0 - (last_year - opening + 1) / option.years_in_service)
-
-
-def site_rent(site: Site, year: int) -> float:
-    """rent_e,y: ``rent`` through ``lease_end``, ``renewal_rent`` (default ``rent``) after."""
-    if site.lease_end is not None and year > site.lease_end:
-        return site.renewal_rent if site.renewal_rent is not None else site.rent
-    return site.rent
-
-
-def closure_cost(site: Site, first_closed_year: int) -> float:
-    """closure_e,y: the site's closure cost; 0 for a leased site closing after its lease_end."""
-    if site.tenure == "leased" and site.lease_end is not None and first_closed_year > site.lease_end:
-        return 0.0
-    return site.closure_cost
-
-
-def sale_value(site: Site) -> float:
-    """sale_e: the sale value of an owned site; 0 for a leased one."""
-    return site.sale_value if site.tenure == "owned" else 0.0
 
 
 def recompute_costs(rc: Recomputed) -> tuple[pd.DataFrame, float]:
@@ -376,8 +324,15 @@ def recompute_costs(rc: Recomputed) -> tuple[pd.DataFrame, float]:
     rate = b["service"].map({s: rc.scenario.unmet_penalty(s) for s in rc.services}).astype(float)
     frame["penalty"] = _per_year(rc, b["year"], rate * b["unmet"])
     frame["discount_factor"] = [discount_factor(settings.discount_rate, y0, y) for y in years]
-    flows = (frame["capex"] + frame["opex"] + frame["rent"] + frame["closure_cost"] - frame["sale"]
-             + frame["travel"] + frame["penalty"])
+    flows = (
+        frame["capex"]
+        + frame["opex"]
+        + frame["rent"]
+        + frame["closure_cost"]
+        - frame["sale"]
+        + frame["travel"]
+        + frame["penalty"]
+    )
     frame["discounted"] = frame["discount_factor"] * flows
     frame.loc[last, "discounted"] -= discount_factor(settings.discount_rate, y0, last + 1) * frame.at[last, "residual"]
     caps = {b.year: b for b in rc.scenario.budget}
@@ -403,3 +358,15 @@ def _cap(budget, column: str) -> float:
 def _use(spend: pd.Series, cap: pd.Series) -> pd.Series:
     """spend / cap (share); NaN where there is no cap or the cap is 0."""
     return spend / cap.where(cap > 0)
+
+
+def served_places(rc: Recomputed) -> pd.Series:
+    """Σ_k assign[d,k,s,y] from the assignments table (places; rows with a whole year)."""
+    a = rc.assignments[whole(rc.assignments["year"])]
+    return a.groupby(["district", "service", a["year"].astype(int)])["places"].sum()
+
+
+def unmet_places(rc: Recomputed) -> pd.Series:
+    """unmet[d,s,y] from the balance table (places; rows with a whole year)."""
+    b = rc.balance[whole(rc.balance["year"])]
+    return b.groupby(["district", "service", b["year"].astype(int)])["unmet"].sum()

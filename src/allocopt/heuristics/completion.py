@@ -1,27 +1,33 @@
 """A copy of the model HiGHS was handed, with the plan's decisions fixed: what a plan costs.
 
-Used by the first-plan heuristic (allocopt.model.first_plan) to turn fixed opening and closing
+Used by the first plan (allocopt.heuristics.first_plan) to turn fixed opening and closing
 decisions into a whole plan (assignments, unmet demand) and its objective. :func:`quiet_copy`
-also makes the copy its relax-and-fix step (allocopt.model.relax_fix) solves; :func:`set_start`
-hands the plan to HiGHS (allocopt.solver).
+also makes the copies relax and fix (allocopt.heuristics.relax_fix) solves; :func:`set_start`
+hands a plan to HiGHS (allocopt.heuristics.handover).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
 import numpy as np
 
-LP_SECONDS = 30.0
-"""Time limit (seconds) of each LP the heuristic solves: a safety net, never reached in practice."""
+from allocopt.heuristics.protocol import Plan
+
+if TYPE_CHECKING:
+    import highspy
 
 
-def quiet_copy(lp, threads: int, relax: bool = False):
-    """A fresh, silent highspy model of ``lp`` (``relax``: without its integrality)."""
+def quiet_copy(lp: highspy.HighsLp, threads: int, time_limit: float, relax: bool = False) -> highspy.Highs:
+    """A fresh, silent highspy model of ``lp`` (``relax``: without its integrality), with a time
+    limit of ``time_limit`` seconds."""
     import highspy
 
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("threads", threads)
-    h.setOptionValue("time_limit", LP_SECONDS)
+    h.setOptionValue("time_limit", time_limit)
     if relax:
         integrality, lp.integrality_ = lp.integrality_, []
         h.passModel(lp)
@@ -31,7 +37,7 @@ def quiet_copy(lp, threads: int, relax: bool = False):
     return h
 
 
-def set_start(highs, values) -> None:
+def set_start(highs: highspy.Highs, values: Iterable[float]) -> None:
     """Hand ``highs`` the column ``values`` of a plan as its starting solution."""
     import highspy
 
@@ -44,13 +50,14 @@ def set_start(highs, values) -> None:
 class Completion:
     """The whole model with the plan's decisions fixed, re-solved warm from plan to plan.
 
-    ``lp_only``: every integer column will be fixed, so the copy is solved as an LP.
+    ``lp_only``: every integer column will be fixed, so the copy is solved as an LP;
+    ``time_limit``: seconds per solve (a safety net).
     """
 
-    def __init__(self, lp, threads: int, lp_only: bool):
-        self.h = quiet_copy(lp, threads, relax=lp_only)
+    def __init__(self, lp: highspy.HighsLp, threads: int, lp_only: bool, time_limit: float):
+        self.h = quiet_copy(lp, threads, time_limit, relax=lp_only)
 
-    def solve(self, values: dict[int, float]) -> tuple[np.ndarray, float] | None:
+    def solve(self, values: dict[int, float]) -> Plan | None:
         """Column values and objective (model units) with column ``c`` fixed to ``values[c]``;
         None if no plan completes these decisions."""
         import highspy

@@ -1,4 +1,4 @@
-"""A search around the best plan so far: step 8 of the first plan (allocopt.model.first_plan).
+"""A search around the best plan so far: step 8 of the first plan (allocopt.heuristics.first_plan).
 
 Where relax and fix (step 7) cannot finish within the first plan's time (larger municipalities:
 its windows each hold the whole model's LP), the time left goes to a neighbourhood search in the
@@ -6,31 +6,38 @@ manner of RINS (relaxation induced neighbourhood search). Each decision (integer
 which the plan and the LP relaxation agree stays as the plan has it; HiGHS solves the MIP over
 the others, the decisions where the two disagree, starting from the plan. The cheaper plan found
 becomes the next round's plan, with a new neighbourhood, until a round finds nothing cheaper,
-:data:`SEARCH_ROUNDS` rounds are done, or the time is up. Each round's MIP is limited by work as
-relax and fix's windows are (``WINDOW_NODES``, ``WINDOW_GAP``), so the plan does not depend on
-the machine's speed unless the time runs out first.
+``search_rounds`` rounds are done, or the time is up. Each round's MIP is limited by work as
+relax and fix's windows are (``window_nodes``, ``window_gap``), so the plan does not depend on
+the machine's speed unless the time runs out first (all numbers:
+:class:`~allocopt.heuristics.settings.FirstPlanSettings`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from allocopt.model.completion import set_start
-from allocopt.model.relax_fix import Deadline, step_copy
+from allocopt.heuristics.completion import set_start
+from allocopt.heuristics.protocol import Plan
+from allocopt.heuristics.relax_fix import Deadline, step_copy
+from allocopt.heuristics.settings import FirstPlanSettings
 
-SEARCH_ROUNDS = 5
-"""Neighbourhoods searched at most. On M (40 districts) the rounds took the plan from 7 540 to
-6 893, 6 638 and 6 604 MSEK (21, 45 and 40 s); on S the second round found nothing cheaper."""
-
-AGREE = 1e-6
-"""How close (in modules, or 0/1) a plan's decision and the LP relaxation's must be to agree."""
+if TYPE_CHECKING:
+    import highspy
 
 
-def search_neighbourhood(lp, guide: np.ndarray, plan: tuple[np.ndarray, float],
-                         finish: Callable[[np.ndarray], tuple[np.ndarray, float] | None],
-                         threads: int, deadline: Deadline, left_out=()) -> tuple[np.ndarray, float]:
+def search_neighbourhood(
+    lp: highspy.HighsLp,
+    guide: np.ndarray,
+    plan: Plan,
+    finish: Callable[[np.ndarray], Plan | None],
+    threads: int,
+    deadline: Deadline,
+    left_out: Collection[int] = (),
+    settings: FirstPlanSettings = FirstPlanSettings(),
+) -> Plan:
     """The cheapest plan found around ``plan`` (column values of ``lp``, objective in model
     units), ``plan`` itself if none is cheaper. ``guide``: the LP relaxation's column values;
     ``finish(x)`` turns a round's solution into a whole plan (column values, objective);
@@ -42,13 +49,13 @@ def search_neighbourhood(lp, guide: np.ndarray, plan: tuple[np.ndarray, float],
         return plan
     lower = np.asarray(lp.col_lower_)[integer]
     upper = np.asarray(lp.col_upper_)[integer]
-    h = step_copy(lp, threads, deadline, left_out)
+    h = step_copy(lp, threads, deadline, left_out, settings)
     columns = integer.astype(np.int32)
-    for _round in range(SEARCH_ROUNDS):
+    for _round in range(settings.search_rounds):
         if deadline.passed():
             break
         values = plan[0][integer]
-        agree = np.abs(guide[integer] - values) <= AGREE
+        agree = np.abs(guide[integer] - values) <= settings.agree
         fixed = np.round(values)
         h.changeColsBounds(len(columns), columns, np.where(agree, fixed, lower), np.where(agree, fixed, upper))
         set_start(h, plan[0])

@@ -4,7 +4,7 @@ where it leaves demand unmet, then re-planned year by year (relax and fix).
 HiGHS's own heuristics start from a blank (feasibility jump, which on a municipality leaves most
 demand unmet) and find good plans only after the root cut loop, through its sub-MIPs. A good
 plan handed over as a start lets it fix columns by reduced cost and prune from the first node.
-Steps (models/premises.md, "First plan"):
+Steps (models/first_plan.md):
 
 1. solve the LP relaxation of the model HiGHS was handed;
 2. round every option's *cumulative* opened modules by year, ``C_o,y`` (``avail`` for state
@@ -17,35 +17,41 @@ Steps (models/premises.md, "First plan"):
 5. fix those decisions and let HiGHS solve what is left (assignments and unmet demand, an LP;
    a small MIP where a service assigns each district to a single facility);
 6. where demand is left unmet, open the modules of least cost per place that reach it within
-   the capex cap, and go back to 5 (at most :data:`FILL_ROUNDS` times);
-7. relax and fix over the years (allocopt.model.relax_fix), finished by steps 2-6;
+   the capex cap, and go back to 5 (at most ``fill_rounds`` times);
+7. relax and fix over the years (allocopt.heuristics.relax_fix), finished by steps 2-6;
 8. where step 7 did not finish (it lost its pace, or the model has too few years for it), search
-   around the cheapest plan so far with the time left (allocopt.model.neighbourhood).
+   around the cheapest plan so far with the time left (allocopt.heuristics.neighbourhood).
 
-Each ``θ`` of :data:`THRESHOLDS` gives a candidate through steps 2-6, step 7 one more and step 8
+Each ``θ`` of ``thresholds`` gives a candidate through steps 2-6, step 7 one more and step 8
 improves on the cheapest; the cheapest is the first plan. The plan is only a start: HiGHS checks
 it against every row and the search goes on from there, so a poor start costs time but never
-changes the optimum.
+changes the optimum. The numbers (``θ``, rounds, time limits) are a
+:class:`~allocopt.heuristics.settings.FirstPlanSettings`, passed in.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+import threading
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from allocopt.model.build import PlanModel
-from allocopt.model.completion import LP_SECONDS, Completion, quiet_copy
-from allocopt.model.neighbourhood import search_neighbourhood
-from allocopt.model.relax_fix import Deadline, decision_years, relax_and_fix
+from allocopt.heuristics.completion import Completion, quiet_copy
+from allocopt.heuristics.neighbourhood import search_neighbourhood
+from allocopt.heuristics.protocol import ColumnOf, Plan, RowOf
+from allocopt.heuristics.relax_fix import Deadline, decision_years, relax_and_fix
+from allocopt.heuristics.settings import FirstPlanSettings
 from allocopt.scenario import SITE_KINDS
 
-THRESHOLDS = (0.5, 0.2, 0.8)
-"""Fractions ``θ`` at which a cumulative module count is rounded up."""
+if TYPE_CHECKING:
+    import highspy
+
+    from allocopt.model.build import PlanModel
 
 
-def _cumulative(pm: PlanModel, x: np.ndarray, col: Callable) -> dict[str, np.ndarray]:
+def _cumulative(pm: PlanModel, x: np.ndarray, col: ColumnOf) -> dict[str, np.ndarray]:
     """LP modules opened by each option's opening years, cumulated: option -> array over ``o.years``."""
     out = {}
     for o in pm.index.options.values():
@@ -68,7 +74,7 @@ def _round(pm: PlanModel, lp_cum: dict[str, np.ndarray], theta: float) -> dict[s
         if o.force_by is not None:
             by = [i for i, t in enumerate(o.years) if t <= o.force_by]
             if by:
-                r[by[-1]:] = np.maximum(r[by[-1]:], 1.0)
+                r[by[-1] :] = np.maximum(r[by[-1] :], 1.0)
         out[name] = r
     return out
 
@@ -78,7 +84,7 @@ def _capex_by_year(pm: PlanModel, cum: dict[str, np.ndarray]) -> dict[int, float
     for name, r in cum.items():
         o = pm.index.options[name]
         opened = np.diff(r, prepend=0.0)
-        for t, n in zip(o.years, opened):
+        for t, n in zip(o.years, opened, strict=True):
             if n:
                 for y, share in o.pay[t]:
                     paid[y] = paid.get(y, 0.0) + o.capex * share * n
@@ -112,7 +118,7 @@ def _repair_capex(pm: PlanModel, cum: dict[str, np.ndarray], lp_cum: dict[str, n
         cum[name][i:] -= 1.0
 
 
-def _site_open(pm: PlanModel, x: np.ndarray, col: Callable, cum: dict[str, np.ndarray]) -> dict:
+def _site_open(pm: PlanModel, x: np.ndarray, col: ColumnOf, cum: dict[str, np.ndarray]) -> dict:
     """Step 4: ``open[e,y]`` values for the sites whose status is a decision."""
     out = {key: 1.0 if _at(x, col, var) >= 0.5 else 0.0 for key, var in pm.open.items()}
     for name, r in cum.items():
@@ -120,27 +126,28 @@ def _site_open(pm: PlanModel, x: np.ndarray, col: Callable, cum: dict[str, np.nd
         if o.kind not in SITE_KINDS:
             continue
         opened = np.diff(r, prepend=0.0)
-        last = max((t + o.life - 1 for t, n in zip(o.years, opened) if n), default=None)  # last year in service
+        in_service = (t + o.life - 1 for t, n in zip(o.years, opened, strict=True) if n)
+        last = max(in_service, default=None)  # last year in service
         for y in pm.index.years:
             if last is not None and y <= last and (o.facility, y) in out:
                 out[o.facility, y] = 1.0
     return out
 
 
-def _fixed_values(pm: PlanModel, cum: dict[str, np.ndarray], site_open: dict, col: Callable) -> dict[int, float]:
+def _fixed_values(pm: PlanModel, cum: dict[str, np.ndarray], site_open: dict, col: ColumnOf) -> dict[int, float]:
     """Column -> value of every decision of the plan (variables HiGHS was not handed are left out)."""
     pairs: list = []
     for name, r in cum.items():
         o = pm.index.options[name]
         if name in pm.state_options:
-            pairs += [(pm.avail[name, t], float(v)) for t, v in zip(o.years, r)]
+            pairs += [(pm.avail[name, t], float(v)) for t, v in zip(o.years, r, strict=True)]
         else:
-            pairs += [(pm.build[name, t], float(v)) for t, v in zip(o.years, np.diff(r, prepend=0.0))]
+            pairs += [(pm.build[name, t], float(v)) for t, v in zip(o.years, np.diff(r, prepend=0.0), strict=True)]
     pairs += [(pm.open[key], v) for key, v in site_open.items()]
     return {c: v for c, v in ((col(var), v) for var, v in pairs) if c is not None}
 
 
-def _at(x: np.ndarray, col: Callable, var) -> float:
+def _at(x: np.ndarray, col: ColumnOf, var) -> float:
     """Value of Pyomo variable ``var`` in the column values ``x`` (0 if HiGHS was not handed it:
     a variable in no row and without cost)."""
     c = col(var)
@@ -178,7 +185,7 @@ class _Filler:
         left = dict(unmet)
         added = False
         filled: set[tuple[str, str]] = set()  # districts and services given modules this round
-        for (d, s, y) in sorted(unmet):
+        for d, s, y in sorted(unmet):
             u = left.get((d, s, y), 0.0)
             if u <= 1e-6 or (d, s) in filled:
                 continue
@@ -192,8 +199,9 @@ class _Filler:
                     continue
                 i, t = opening[-1]
                 n = min(math.ceil(u / (util * o.capacity) - 1e-9), int(o.max_modules - cum[o.option][-1]))
-                if n < 1 or any(paid.get(py, 0.0) + n * o.capex * share > idx.capex_cap.get(py, math.inf)
-                                for py, share in o.pay[t]):
+                if n < 1 or any(
+                    paid.get(py, 0.0) + n * o.capex * share > idx.capex_cap.get(py, math.inf) for py, share in o.pay[t]
+                ):
                     continue
                 cost = n * module_cost(self.pm, o.option, t) / min(u, n * util * o.capacity)
                 if best is None or cost < best[0]:
@@ -215,57 +223,70 @@ class _Filler:
         return added
 
 
-FILL_ROUNDS = 12
-"""Rounds of step 6 at most per threshold."""
-
-
-RELAX_FIX_LEFT_OUT = ("district_group_cover",)
-"""Constraint families the MIPs of steps 7 and 8 leave out: implied rows that strengthen HiGHS's
-bound but slow each step's MIP (default scenario: 51.5 s with them against 43 s without)."""
-
-
-def first_plan(pm: PlanModel, lp, col: Callable, threads: int = 1, seconds: float = math.inf,
-               stop=None, row: Callable | None = None) -> tuple[np.ndarray, float] | None:
+def first_plan(
+    pm: PlanModel,
+    lp: highspy.HighsLp,
+    col: ColumnOf,
+    threads: int = 1,
+    seconds: float = math.inf,
+    stop: threading.Event | None = None,
+    row: RowOf | None = None,
+    *,
+    settings: FirstPlanSettings = FirstPlanSettings(),
+) -> Plan | None:
     """A feasible plan of ``pm`` as column values of ``lp``, the highspy model (``HighsLp``) it
     was handed to HiGHS as, with its objective (in the model's units), or None when no rounding
-    gave one.
+    gave one. Bound to its ``pm`` (and ``settings``), it is a
+    :class:`~allocopt.heuristics.protocol.StartCallback`.
 
     ``col(var)`` is the column of a Pyomo variable in ``lp`` (None for a variable it was not
     handed: Pyomo hands over only the variables of active rows and the objective); ``seconds``
-    bounds the work (the LP relaxation's time limit, then checked between solves); ``stop``, a
-    ``threading.Event``, ends it as soon as it is set (between solves; the MIPs of steps 7 and 8
-    at once) with the best plan found so far. ``row(con)``, the row of a Pyomo constraint in ``lp``, lets
-    steps 7 and 8 leave out the families of :data:`RELAX_FIX_LEFT_OUT` (without it they stay).
+    bounds the work (the LP relaxation's time limit, then checked between solves); ``stop``
+    ends it as soon as it is set (between solves; the MIPs of steps 7 and 8 at once) with the
+    best plan found so far. ``row(con)``, the row of a Pyomo constraint in ``lp``, lets steps 7
+    and 8 leave out the families of ``settings.left_out`` (without it they stay).
     """
-    import threading
     import time
 
     import highspy
 
     deadline = Deadline(time.perf_counter() + seconds, stop or threading.Event())
-    relaxed = quiet_copy(lp, threads, relax=True)
-    relaxed.setOptionValue("time_limit", max(1e-3, min(LP_SECONDS, deadline.remaining())))
+    relaxed = quiet_copy(lp, threads, settings.lp_seconds, relax=True)
+    relaxed.setOptionValue("time_limit", max(1e-3, min(settings.lp_seconds, deadline.remaining())))
     relaxed.run()
     if relaxed.getModelStatus() != highspy.HighsModelStatus.kOptimal:
         return None
     x = np.asarray(relaxed.getSolution().col_value)
     del relaxed
-    rounding = _Rounding(pm, col, Completion(lp, threads, lp_only=not (pm.pick or pm.unmet_all)))
+    completion = Completion(lp, threads, lp_only=not (pm.pick or pm.unmet_all), time_limit=settings.lp_seconds)
+    rounding = _Rounding(pm, col, completion, settings)
     best = rounding.best(x, deadline)
-    if best is not None:
-        left_out = [] if row is None else [
-            r for name in RELAX_FIX_LEFT_OUT if hasattr(pm.model, name)
-            for con in getattr(pm.model, name).values() if (r := row(con)) is not None]
-        windows, complete = relax_and_fix(lp, decision_years(pm, col), lambda last: rounding.best(last, deadline),
-                                          threads, deadline, left_out)
-        best = _cheaper(best, windows)
-        if not complete:
-            best = search_neighbourhood(lp, x, best, lambda found: rounding.best(found, deadline, (0.5,)),
-                                        threads, deadline, left_out)
+    if best is None:
+        return None
+    left_out = [] if row is None else _rows_of(pm, row, settings.left_out)
+    windows, complete = relax_and_fix(
+        lp, decision_years(pm, col), lambda last: rounding.best(last, deadline), threads, deadline, left_out, settings
+    )
+    best = _cheaper(best, windows)
+    if not complete:
+        best = search_neighbourhood(
+            lp, x, best, lambda found: rounding.best(found, deadline, (0.5,)), threads, deadline, left_out, settings
+        )
     return best
 
 
-def _cheaper(a: tuple[np.ndarray, float] | None, b: tuple[np.ndarray, float] | None):
+def _rows_of(pm: PlanModel, row: RowOf, families: Sequence[str]) -> list[int]:
+    """The rows in HiGHS's model of the constraint ``families`` (those the model has)."""
+    return [
+        r
+        for name in families
+        if hasattr(pm.model, name)
+        for con in getattr(pm.model, name).values()
+        if (r := row(con)) is not None
+    ]
+
+
+def _cheaper(a: Plan | None, b: Plan | None) -> Plan | None:
     """The cheaper of two plans (column values, objective); None counts as no plan."""
     if a is None or (b is not None and b[1] < a[1] - 1e-9 * max(1.0, abs(b[1]))):
         return b
@@ -275,23 +296,24 @@ def _cheaper(a: tuple[np.ndarray, float] | None, b: tuple[np.ndarray, float] | N
 class _Rounding:
     """Steps 2-6: a whole plan from column values ``x`` whose decisions may be fractional."""
 
-    def __init__(self, pm: PlanModel, col: Callable, completion: Completion):
-        self.pm, self.col, self.completion = pm, col, completion
+    def __init__(
+        self, pm: PlanModel, col: ColumnOf, completion: Completion, settings: FirstPlanSettings = FirstPlanSettings()
+    ):
+        self.pm, self.col, self.completion, self.settings = pm, col, completion, settings
         self.filler = _Filler(pm)
 
-    def best(self, x: np.ndarray, deadline: Deadline, thresholds=THRESHOLDS) -> tuple[np.ndarray, float] | None:
-        """The cheapest plan from ``x`` over the ``thresholds`` ``θ`` (one is enough where ``x`` is
-        integral)."""
+    def best(self, x: np.ndarray, deadline: Deadline, thresholds: Sequence[float] | None = None) -> Plan | None:
+        """The cheapest plan from ``x`` over the ``thresholds`` ``θ`` (default: the settings'; one is
+        enough where ``x`` is integral)."""
         out = None
         x_cum = _cumulative(self.pm, x, self.col)
-        for theta in thresholds:
+        for theta in self.settings.thresholds if thresholds is None else thresholds:
             if deadline.stop.is_set():
                 break
             out = _cheaper(out, self.plan(x, x_cum, theta, deadline))
         return out
 
-    def plan(self, x: np.ndarray, x_cum: dict[str, np.ndarray], theta: float,
-             deadline: Deadline) -> tuple[np.ndarray, float] | None:
+    def plan(self, x: np.ndarray, x_cum: dict[str, np.ndarray], theta: float, deadline: Deadline) -> Plan | None:
         """The cheapest plan of the fill rounds from ``x`` (cumulated: ``x_cum``) rounded at
         ``theta``; the first completion always runs (unless stopped), the fill rounds only until
         ``deadline``."""
@@ -299,7 +321,7 @@ class _Rounding:
         cum = _round(pm, x_cum, theta)
         _repair_capex(pm, cum, x_cum)
         best = None
-        for round_no in range(FILL_ROUNDS + 1):
+        for round_no in range(self.settings.fill_rounds + 1):
             if (round_no and deadline.passed()) or deadline.stop.is_set():
                 break
             done = self.completion.solve(_fixed_values(pm, cum, _site_open(pm, x, col, cum), col))

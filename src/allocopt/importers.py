@@ -1,11 +1,13 @@
-"""Published facility-location benchmark files as ordinary allocopt scenarios.
+"""Importers: published facility-location benchmark files as ordinary allocopt scenarios.
 
-Two formats (see /work/shared/orlib/README.md and /work/shared/holmberg/README.md):
+Two formats (each described in its reader's docstring):
 
-- OR-Library capacitated warehouse location (Beasley): :func:`read_orlib`. A customer's demand
-  may be split between warehouses (service assignment ``split``).
-- Holmberg, Rönnqvist and Yuan's single-source instances: :func:`read_holmberg`. Each customer
-  is served by exactly one warehouse (service assignment ``single``).
+- OR-Library capacitated warehouse location (J. E. Beasley's OR-Library, files ``cap41`` ...
+  ``capc``): :func:`read_orlib`. A customer's demand may be split between warehouses (service
+  assignment ``split``).
+- Holmberg, Rönnqvist and Yuan's single-source capacitated facility location instances
+  (``p1`` ... ``p71``): :func:`read_holmberg`. Each customer is served by exactly one warehouse
+  (service assignment ``single``).
 
 Both become a one-year scenario (2000) with one service ``facility``: one district per customer
 ``c<j>`` holding its demand, one district per warehouse ``w<i>`` with a ``build`` option of the
@@ -21,11 +23,13 @@ serve nobody).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from pydantic import TypeAdapter
 
-from allocopt.scenario import Demand, District, Distance, Option, Scenario, Service, Settings
+from allocopt.scenario import Demand, Distance, District, Option, Scenario, Service, Settings
 from allocopt.validate import Problem, ScenarioError
 
 YEAR = 2000
@@ -56,7 +60,7 @@ class _Tokens:
         self.pos += 1
         return token
 
-    def _parsed(self, what: str, convert, expected: str):
+    def _parsed(self, what: str, convert: Callable[[str], Any], expected: str) -> tuple[Any, str]:
         token = self.next(what)
         try:
             return convert(token), token
@@ -77,7 +81,7 @@ class _Tokens:
 
     def numbers(self, k: int, what: str) -> list[float]:
         """The next ``k`` tokens as numbers (fast path; falls back to :meth:`number` for the message)."""
-        chunk = self.items[self.pos:self.pos + k]
+        chunk = self.items[self.pos : self.pos + k]
         try:
             values = [float(t) for t in chunk]
         except ValueError:
@@ -90,8 +94,9 @@ class _Tokens:
     def end(self) -> None:
         if self.pos < len(self.items):
             extra = len(self.items) - self.pos
-            raise self.fail(f"{extra} unexpected token(s) after the last cost, from '{self.items[self.pos]}' "
-                            f"(token {self.pos + 1})")
+            raise self.fail(
+                f"{extra} unexpected token(s) after the last cost, from '{self.items[self.pos]}' (token {self.pos + 1})"
+            )
 
 
 def _read_text(path: Path, cut_at_nul: bool = False) -> str:
@@ -128,11 +133,15 @@ def read_orlib(path: str | Path, capacity: float | None = None) -> Scenario:
         fixed.append(tok.number(f"the fixed cost of warehouse {i}"))
     placeholders = sum(c is None for c in caps)
     if placeholders and capacity is None:
-        raise tok.fail(f"the file gives '{CAPACITY_WORD}' instead of a number for {placeholders} warehouse(s): "
-                       "give the capacity to substitute (e.g. --capacity 8000)")
+        raise tok.fail(
+            f"the file gives '{CAPACITY_WORD}' instead of a number for {placeholders} warehouse(s): "
+            "give the capacity to substitute (e.g. --capacity 8000)"
+        )
     if capacity is not None and not placeholders:
-        raise tok.fail(f"the file states every warehouse's capacity; a capacity ({_plain(capacity)}) applies only "
-                       f"to files holding the word '{CAPACITY_WORD}' (capa, capb, capc)")
+        raise tok.fail(
+            f"the file states every warehouse's capacity; a capacity ({_plain(capacity)}) applies only "
+            f"to files holding the word '{CAPACITY_WORD}' (capa, capb, capc)"
+        )
     if capacity is not None and not (math.isfinite(capacity) and capacity > 0):
         raise tok.fail(f"the capacity to substitute must be a finite number > 0, got {capacity}")
     capacities = [capacity if c is None else c for c in caps]
@@ -174,13 +183,26 @@ def read_holmberg(path: str | Path) -> Scenario:
     by_site = [tok.numbers(n, f"a cost of site {i}") for i in range(1, m + 1)]
     tok.end()
     costs = [[by_site[i][j] for i in range(m)] for j in range(n)]
-    return _scenario(f"holmberg-{path.stem}",
-                     f"Holmberg-Rönnqvist-Yuan single-source facility location instance {path.name}",
-                     capacities, fixed, demands, costs, "single")
+    return _scenario(
+        f"holmberg-{path.stem}",
+        f"Holmberg-Rönnqvist-Yuan single-source facility location instance {path.name}",
+        capacities,
+        fixed,
+        demands,
+        costs,
+        "single",
+    )
 
 
-def _scenario(name: str, description: str, capacities: list[float], fixed: list[float],
-              demands: list[float], costs: list[list[float]], assignment: str) -> Scenario:
+def _scenario(
+    name: str,
+    description: str,
+    capacities: list[float],
+    fixed: list[float],
+    demands: list[float],
+    costs: list[list[float]],
+    assignment: str,
+) -> Scenario:
     """The scenario of one instance; ``costs[j][i]`` is the cost of all of customer j's demand at i.
 
     The distance rows are validated as one list (about 0.45 s for capa's 100 000 rows; pydantic's
@@ -190,15 +212,25 @@ def _scenario(name: str, description: str, capacities: list[float], fixed: list[
     cw, ww = len(str(n)), len(str(m))
     customers = [f"c{j:0{cw}d}" for j in range(1, n + 1)]
     warehouses = [f"w{i:0{ww}d}" for i in range(1, m + 1)]
-    settings = Settings(name=name, description=description, first_year=YEAR, last_year=YEAR,
-                        discount_rate=0.0, residual_value="none", capex_timing="opening",
-                        unmet_penalty="forbidden")
-    service = Service(service=SERVICE, name="facility location", utilisation=1.0, travel_cost=1.0,
-                      assignment=assignment)
+    settings = Settings(
+        name=name,
+        description=description,
+        first_year=YEAR,
+        last_year=YEAR,
+        discount_rate=0.0,
+        residual_value="none",
+        capex_timing="opening",
+        unmet_penalty="forbidden",
+    )
+    service = Service(
+        service=SERVICE, name="facility location", utilisation=1.0, travel_cost=1.0, assignment=assignment
+    )
     districts = [District(district=d) for d in customers + warehouses]
-    options = [Option(option=w, kind="build", district=w, service=SERVICE, capacity=cap, capex=f,
-                      lead_time=0, max_modules=1)
-               for w, cap, f in zip(warehouses, capacities, fixed) if cap > 0]  # no capacity: serves nobody
+    options = [
+        Option(option=w, kind="build", district=w, service=SERVICE, capacity=cap, capex=f, lead_time=0, max_modules=1)
+        for w, cap, f in zip(warehouses, capacities, fixed)
+        if cap > 0
+    ]  # no capacity: serves nobody
     demand = []
     distances = []
     for c, d, row in zip(customers, demands, costs):
@@ -206,8 +238,14 @@ def _scenario(name: str, description: str, capacities: list[float], fixed: list[
             continue
         demand.append(Demand(district=c, service=SERVICE, year=YEAR, places=d))
         distances.extend({"from_district": c, "to_district": w, "km": cost / d} for w, cost in zip(warehouses, row))
-    return Scenario(settings=settings, districts=districts, services=[service], demand=demand,
-                    options=options, distances=_DISTANCES.validate_python(distances))
+    return Scenario(
+        settings=settings,
+        districts=districts,
+        services=[service],
+        demand=demand,
+        options=options,
+        distances=_DISTANCES.validate_python(distances),
+    )
 
 
 _DISTANCES = TypeAdapter(list[Distance])

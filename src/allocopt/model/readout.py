@@ -1,4 +1,4 @@
-"""Read the plan off a solved model into the tidy result tables of :class:`allocopt.Result`.
+"""The readout: the plan of a solved model read off into the tidy result tables of :class:`allocopt.Result`.
 
 Integer decisions are rounded to whole numbers first (HiGHS returns them within its
 feasibility tolerance), continuous places to micro-places; every money figure is recomputed
@@ -14,10 +14,11 @@ import numpy as np
 import pandas as pd
 
 from allocopt.model.build import PlanModel, capex_paid, running_cost
-from allocopt.result import TABLE_COLUMNS
 from allocopt.scenario import SITE_KINDS
+from allocopt.tables import TABLE_COLUMNS
 
 PLACES_DECIMALS = 6
+"""Places (assignments, unmet, capacity) are read to micro-places."""
 
 
 def round_decisions(pm: PlanModel) -> None:
@@ -44,25 +45,45 @@ def actions_table(pm: PlanModel) -> pd.DataFrame:
         n = int(round(pm.build_term(o.option, t).value()))
         if n <= 0:
             continue
-        rows.append({
-            "year": t, "action": o.kind, "option": o.option,
-            "site": o.facility if o.kind in SITE_KINDS else None, "district": o.district,
-            "service": o.service, "from_service": o.from_service, "modules": n,
-            "capacity_change": n * o.capacity,
-            "capacity_removed": n * o.capacity_from if o.kind == "conversion" else None,
-            "capex": n * o.capex, "decision_year": t - o.lead_time,
-            "closure_cost": None, "sale_value": None,
-        })
+        rows.append(
+            {
+                "year": t,
+                "action": o.kind,
+                "option": o.option,
+                "site": o.facility if o.kind in SITE_KINDS else None,
+                "district": o.district,
+                "service": o.service,
+                "from_service": o.from_service,
+                "modules": n,
+                "capacity_change": n * o.capacity,
+                "capacity_removed": n * o.capacity_from if o.kind == "conversion" else None,
+                "capex": n * o.capex,
+                "decision_year": t - o.lead_time,
+                "closure_cost": None,
+                "sale_value": None,
+            }
+        )
     for x in idx.sites.values():
         for y in idx.years:
             if round(pm.open_term(x.site, y).value()) == 0:
-                rows.append({
-                    "year": y, "action": "close", "option": None, "site": x.site, "district": x.district,
-                    "service": None, "from_service": None, "modules": None,
-                    "capacity_change": -sum(x.capacity.values()), "capacity_removed": None,
-                    "capex": 0.0, "decision_year": None,
-                    "closure_cost": x.closure_cost[y], "sale_value": x.sale_value,
-                })
+                rows.append(
+                    {
+                        "year": y,
+                        "action": "close",
+                        "option": None,
+                        "site": x.site,
+                        "district": x.district,
+                        "service": None,
+                        "from_service": None,
+                        "modules": None,
+                        "capacity_change": -sum(x.capacity.values()),
+                        "capacity_removed": None,
+                        "capex": 0.0,
+                        "decision_year": None,
+                        "closure_cost": x.closure_cost[y],
+                        "sale_value": x.sale_value,
+                    }
+                )
                 break
     out = _frame("actions", rows)
     out["sort_id"] = out["option"].fillna(out["site"])
@@ -115,15 +136,26 @@ def utilisation_table(pm: PlanModel, assignments: pd.DataFrame) -> pd.DataFrame:
             if cap <= 0 and use <= 0:
                 continue
             is_open = round(pm.open_term(k, y).value()) if k in idx.sites else int(cap > 0)
-            rows.append({"site": k, "kind": idx.facility_kind[k], "district": idx.facility_district[k],
-                         "service": s, "year": y, "open": int(is_open), "capacity": cap,
-                         "usable": round(u * cap, PLACES_DECIMALS), "served": round(use, PLACES_DECIMALS),
-                         "utilisation": round(use / cap, 6) if cap > 0 else math.nan})
+            rows.append(
+                {
+                    "site": k,
+                    "kind": idx.facility_kind[k],
+                    "district": idx.facility_district[k],
+                    "service": s,
+                    "year": y,
+                    "open": int(is_open),
+                    "capacity": cap,
+                    "usable": round(u * cap, PLACES_DECIMALS),
+                    "served": round(use, PLACES_DECIMALS),
+                    "utilisation": round(use / cap, 6) if cap > 0 else math.nan,
+                }
+            )
     return _frame("utilisation", rows)
 
 
-def costs_table(pm: PlanModel, assignments: pd.DataFrame, balance: pd.DataFrame,
-                penalty: dict[str, float] | None = None) -> pd.DataFrame:
+def costs_table(
+    pm: PlanModel, assignments: pd.DataFrame, balance: pd.DataFrame, penalty: dict[str, float] | None = None
+) -> pd.DataFrame:
     """Cost components per year (SEK), the discounted total, and budget use.
 
     ``penalty``: SEK per unmet place-year by service (default: the scenario's).
@@ -149,12 +181,24 @@ def costs_table(pm: PlanModel, assignments: pd.DataFrame, balance: pd.DataFrame,
             sale += closing * x.sale_value
         residual = 0.0
         if idx.residual_value and y == years[-1]:
-            residual = sum(o.capex * o.residual[t] * pm.build_term(o.option, t).value()
-                           for o in idx.options.values() for t in o.years)
+            residual = sum(
+                o.capex * o.residual[t] * pm.build_term(o.option, t).value()
+                for o in idx.options.values()
+                for t in o.years
+            )
             residual += sum(x.sale_value * pm.open_term(x.site, y).value() for x in idx.sites.values())
-        row = {"year": y, "capex": paid[y].value() if y in paid else 0.0, "opex": opex.value(),
-               "rent": rent.value(), "closure_cost": closure, "sale": sale, "travel": float(travel.get(y, 0.0)),
-               "penalty": float(pen.get(y, 0.0)), "residual": residual, "discount_factor": idx.discount[y]}
+        row = {
+            "year": y,
+            "capex": paid[y].value() if y in paid else 0.0,
+            "opex": opex.value(),
+            "rent": rent.value(),
+            "closure_cost": closure,
+            "sale": sale,
+            "travel": float(travel.get(y, 0.0)),
+            "penalty": float(pen.get(y, 0.0)),
+            "residual": residual,
+            "discount_factor": idx.discount[y],
+        }
         spend = row["capex"] + row["opex"] + row["rent"] + closure - sale + row["travel"] + row["penalty"]
         row["discounted"] = idx.discount[y] * spend - idx.discount_end * residual
         cap = idx.capex_cap.get(y)

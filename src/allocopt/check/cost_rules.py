@@ -1,0 +1,51 @@
+"""The cost rules of one option or site (models/premises.md, *Objective*), as the checker applies them.
+
+Pure functions of the scenario's rows: discounting, when capex is paid, the residual share, a
+site's rent, closure cost and sale value.
+"""
+
+from __future__ import annotations
+
+from allocopt.scenario import LEASED_KINDS, Option, Site
+
+
+def discount_factor(rate: float, first_year: int, year: int) -> float:
+    """δ_y = (1 + rate)^-(year − first_year); ``year = T + 1`` gives δ_end."""
+    return (1.0 + rate) ** -(year - first_year)
+
+
+def capex_payments(option: Option, opening: int, timing: str) -> dict[int, float]:
+    """pay[o,t,·]: share of one module's capex paid in each year.
+
+    ``spread`` with a lead time: ``1/lead`` in each year ``t−lead … t−1``; otherwise all in ``t``.
+    """
+    lead = option.lead_time
+    if timing == "spread" and lead > 0:
+        return {opening - lead + i: 1.0 / lead for i in range(lead)}
+    return {opening: 1.0}
+
+
+def residual_share(option: Option, opening: int, last_year: int, rule: str) -> float:
+    """ρ[o,t] = max(0, 1 − (T − t + 1)/L_o) for owned kinds with ``straight_line``; else 0."""
+    if rule != "straight_line" or option.kind in LEASED_KINDS:
+        return 0.0
+    return max(0.0, 1.0 - (last_year - opening + 1) / option.years_in_service)
+
+
+def site_rent(site: Site, year: int) -> float:
+    """rent_e,y: ``rent`` through ``lease_end``, ``renewal_rent`` (default ``rent``) after."""
+    if site.lease_end is not None and year > site.lease_end:
+        return site.renewal_rent if site.renewal_rent is not None else site.rent
+    return site.rent
+
+
+def closure_cost(site: Site, first_closed_year: int) -> float:
+    """closure_e,y: the site's closure cost; 0 for a leased site closing after its lease_end."""
+    if site.tenure == "leased" and site.lease_end is not None and first_closed_year > site.lease_end:
+        return 0.0
+    return site.closure_cost
+
+
+def sale_value(site: Site) -> float:
+    """sale_e: the sale value of an owned site; 0 for a leased one."""
+    return site.sale_value if site.tenure == "owned" else 0.0

@@ -1,0 +1,77 @@
+"""The result tables as the checker reads them: every column present, numbers as floats.
+
+A table made by hand (or damaged) may miss columns or hold text where numbers belong; the
+checker reads it all the same and reports what is wrong instead of failing.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from allocopt.tables import TABLE_COLUMNS
+
+if TYPE_CHECKING:
+    from allocopt.result import Result
+
+COST_COLUMNS: list[str] = ["capex", "opex", "rent", "closure_cost", "sale", "travel", "penalty", "residual"]
+"""Undiscounted SEK per year, as in ``Result.costs``."""
+
+COMPARED_COLUMNS: list[str] = COST_COLUMNS + [
+    "discount_factor",
+    "discounted",
+    "capex_cap",
+    "capex_use",
+    "opex_cap",
+    "opex_use",
+]
+"""Every ``Result.costs`` column the checker recomputes and compares."""
+
+
+def numeric(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """A copy of ``df`` with ``columns`` as floats (blank or text → NaN; a missing column → NaN)
+    and a fresh 0 … n−1 index."""
+    df = df.reset_index(drop=True)
+    for c in columns:
+        df[c] = pd.to_numeric(df[c], errors="coerce").astype(float) if c in df else math.nan
+    return df
+
+
+NUMERIC_COLUMNS: dict[str, list[str]] = {
+    "actions": [
+        "year",
+        "modules",
+        "capacity_change",
+        "capacity_removed",
+        "capex",
+        "decision_year",
+        "closure_cost",
+        "sale_value",
+    ],
+    "balance": ["year", "demand", "served", "unmet"],
+    "costs": ["year", *COMPARED_COLUMNS],
+    "utilisation": ["year", "open", "capacity", "usable", "served", "utilisation"],
+    "assignments": ["year", "places", "km"],
+}
+"""The columns of each result table that hold numbers (the others hold ids and kinds)."""
+
+UTILISATION_KEYS: list[str] = ["site", "service", "year"]
+"""The key columns of the utilisation table (``site`` is any facility: a site or a new option)."""
+
+
+def table(result: Result, name: str) -> pd.DataFrame:
+    """Result table ``name`` as the checker reads it: every column of ``TABLE_COLUMNS[name]``
+    (a missing one blank), :data:`NUMERIC_COLUMNS` as floats (see :func:`numeric`)."""
+    df = numeric(getattr(result, name), NUMERIC_COLUMNS[name])
+    for c in TABLE_COLUMNS[name]:
+        if c not in df:
+            df[c] = None
+    return df
+
+
+def whole(values: pd.Series) -> pd.Series:
+    """Where ``values`` (floats) are whole numbers (a year, a count); False where blank."""
+    return values.notna() & np.isfinite(values) & (values == values.round())

@@ -1,0 +1,442 @@
+"""``allocopt.solve`` and ``allocopt.evaluate``: scenario in, :class:`~allocopt.Result` out.
+
+Both run the same steps, each timed into ``Result.timings``: load (when given a path) → index →
+build → count (the model's size) → hand-off and HiGHS (allocopt.solver, its phases by name) →
+results (the tables read off the model) → check (the independent checker). ``solve`` finds the
+plan of least cost, with a first plan handed to HiGHS (allocopt.heuristics); ``evaluate``
+prices a given plan: its decisions fixed (:func:`allocopt.index.fix_plan`), only the assignment
+of demand to sites optimised.
+
+A plan given to ``evaluate`` is an ``actions`` table (the format of
+:attr:`allocopt.Result.actions`, or a CSV of it): option rows (``option``, ``year`` = opening
+year, ``modules``, default 1) and closure rows (``action`` = ``close``, ``site``, ``year`` =
+first closed year). Budget caps and policy rules are not enforced: their breaches are named in
+``Result.violations`` (by the independent checker), so a strategist sees what the plan breaks
+rather than a refusal. Demand the plan cannot serve is reported unmet; where unmet demand is
+forbidden it is priced at 0 in the objective and named as an ``unmet_forbidden`` breach.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import pandas as pd
+
+from allocopt.heuristics.settings import FirstPlanSettings
+from allocopt.interrupt import StopRequest, run_stoppable
+from allocopt.result import Result
+from allocopt.scenario import Scenario
+from allocopt.solver import DEFAULT_MIP_GAP, DEFAULT_THREADS, DEFAULT_TIME_LIMIT, SolveOutcome
+from allocopt.validate import Problem, ScenarioError
+from allocopt.writers import unescape_formula
+
+if TYPE_CHECKING:
+    from allocopt.heuristics.protocol import StartCallback
+    from allocopt.index import PlanIndex
+    from allocopt.model.build import PlanModel
+
+T = TypeVar("T")
+
+FIRST_PLAN = FirstPlanSettings()
+"""The first plan's settings :func:`solve` uses."""
+
+EVALUATION_PENALTY = 1e9
+"""SEK per place-year used to keep unserved demand as small as the plan allows where unmet demand
+is forbidden (it is not part of the reported cost)."""
+
+
+# ---------------------------------------------------------------- shared steps
+
+
+def _timed(timings: dict[str, float], name: str, work: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """``work(*args, **kwargs)``, its wall seconds recorded as ``timings[name]``."""
+    start = time.perf_counter()
+    out = work(*args, **kwargs)
+    timings[name] = time.perf_counter() - start
+    return out
+
+
+def _as_scenario(scenario: Scenario | str | os.PathLike, timings: dict[str, float]) -> Scenario:
+    """``scenario`` itself, or loaded from its path (timed as ``load``)."""
+    if isinstance(scenario, Scenario):
+        return scenario
+    from allocopt.load import load_scenario
+
+    return _timed(timings, "load", load_scenario, Path(scenario))
+
+
+def model_size(model: Any) -> dict[str, int]:
+    """Rows, columns, integer columns and nonzeros of a built Pyomo model."""
+    import pyomo.environ as pyo
+
+    columns = integers = 0
+    for var in model.component_data_objects(pyo.Var, descend_into=True):
+        if var.fixed:
+            continue
+        columns += 1
+        integers += int(var.is_integer() or var.is_binary())
+    rows = nonzeros = 0
+    for con in model.component_data_objects(pyo.Constraint, active=True, descend_into=True):
+        rows += 1
+        nonzeros += len(getattr(con.body, "linear_vars", ()))
+    return {"rows": rows, "columns": columns, "integers": integers, "nonzeros": nonzeros}
+
+
+def _solved(outcome: SolveOutcome, timings: dict[str, float]) -> dict[str, Any]:
+    """The solver's phases and total into ``timings``; the Result fields every solve fills."""
+    timings.update(outcome.phases)
+    timings["solve"] = outcome.seconds
+    return {"solve_seconds": outcome.seconds, "solver_log": outcome.log}
+
+
+# ---------------------------------------------------------------- solve
+
+
+def solve(
+    scenario: Scenario | str | os.PathLike,
+    *,
+    time_limit: float = DEFAULT_TIME_LIMIT,
+    mip_gap: float = DEFAULT_MIP_GAP,
+    threads: int = DEFAULT_THREADS,
+    tee: bool = False,
+    formulation: str = "allocopt",
+    first_plan: bool = True,
+    stop: StopRequest | None = None,
+) -> Result:
+    """Find the plan of least discounted cost for ``scenario``.
+
+    ``scenario``: a :class:`Scenario` or a path (folder or .xlsx). ``time_limit`` in seconds;
+    ``mip_gap`` the relative optimality gap at which a plan counts as optimal (0.005 = 0.5 %);
+    ``threads``: threads in all (default 2; give 1 to runs made side by side); ``formulation``:
+    ``"allocopt"`` (default, with strengthening rows) or ``"textbook"`` (the plain formulation,
+    for benchmarks); ``first_plan``: hand HiGHS a first plan, the LP relaxation rounded and
+    re-planned year by year (allocopt.heuristics.first_plan), made beside HiGHS with two threads
+    or more and before it with one (default on; it never changes the optimum); ``stop``: a
+    :class:`~allocopt.interrupt.StopRequest` another thread may set to end the solve early (in
+    the main thread, Ctrl-C and SIGTERM set it while HiGHS runs). Returns a :class:`Result` whose
+    status is ``optimal``, ``time_limit``, ``interrupted``, ``unverified``, ``infeasible`` or
+    ``error``; the tables are filled whenever a plan was found. Every plan is checked by the
+    independent checker (:func:`allocopt.check.check_plan`) before it is called optimal or
+    time-limited: a broken constraint, or an objective that differs from the solver's by more
+    than the gap allows, makes it ``unverified``.
+    """
+    from allocopt.index import build_index
+    from allocopt.model.readout import read_tables
+    from allocopt.solver import hand_off, run
+
+    timings: dict[str, float] = {}
+    settings = {
+        "time_limit": float(time_limit),
+        "mip_gap": float(mip_gap),
+        "threads": int(threads),
+        "first_plan": bool(first_plan),
+        "formulation": formulation,
+    }
+    scen = _as_scenario(scenario, timings)
+    index = _timed(timings, "index", build_index, scen)
+    pm = _timed(timings, "build", _build, index, formulation)
+    size = _timed(timings, "count", model_size, pm.model)  # walking the model for its size: not free on large models
+    fields: dict[str, Any] = {"scenario": index.name, "timings": timings, "model_size": size, "settings": settings}
+    refused = _refusal(index, pm)
+    if refused is not None:
+        return Result(status="infeasible", message=refused, **fields)
+    start = _first_plan(pm, FIRST_PLAN) if first_plan else None
+    stop = stop or StopRequest()
+    outcome = run_stoppable(
+        lambda: run(
+            hand_off(pm.model),
+            time_limit=time_limit,
+            mip_gap=mip_gap,
+            threads=threads,
+            tee=tee,
+            objective_scale=pm.money_scale,
+            start=start,
+            stop=stop,
+            settings=FIRST_PLAN,
+        ),
+        stop,
+    )
+    fields.update(
+        _solved(outcome, timings),
+        status=outcome.status,
+        objective=outcome.objective,
+        bound=outcome.bound,
+        gap=outcome.gap,
+        stopped_by=outcome.stopped_by,
+        message=_explain_infeasible(scen) if outcome.status == "infeasible" else outcome.message,
+    )
+    if not outcome.has_plan:
+        return Result(**fields)
+    tables = _timed(timings, "results", read_tables, pm)
+    verdict = _timed(timings, "check", _verdict, scen, Result(**fields, **tables), outcome.reported, mip_gap)
+    return Result(**{**fields, **verdict}, **tables)
+
+
+def _build(index: PlanIndex, formulation: str) -> PlanModel:
+    """The model of ``formulation`` (:data:`allocopt.model.build.FORMULATIONS`) for ``index``."""
+    from allocopt.model.build import FORMULATIONS, build_model
+
+    families, state = FORMULATIONS[formulation]
+    return build_model(index, families=families, state=state)
+
+
+def _refusal(index: PlanIndex, pm: PlanModel) -> str | None:
+    """Why no plan can exist, seen before any solve (allocopt.refusals), or None. Values out of
+    the solver's range are bad input, as validation says: raised as :class:`ScenarioError`."""
+    from allocopt.refusals import refusal_problems
+
+    problems = refusal_problems(index, pm)
+    if pm.out_of_range:
+        raise ScenarioError(problems[: len(pm.out_of_range)])
+    if not problems:
+        return None
+    return "; ".join(str(p).removeprefix("error: ") for p in problems)
+
+
+def _first_plan(pm: PlanModel, settings: FirstPlanSettings) -> StartCallback:
+    """The first-plan heuristic (allocopt.heuristics.first_plan) bound to ``pm`` and ``settings``."""
+    import functools
+
+    from allocopt.heuristics.first_plan import first_plan
+
+    return functools.partial(first_plan, pm, settings=settings)
+
+
+def _verdict(scenario: Scenario, plan: Result, reported: float | None, mip_gap: float) -> dict[str, Any]:
+    """What the independent checker says of ``plan``, the solver's result: nothing when it
+    confirms the plan and the solver's ``reported`` objective (SEK) within what ``mip_gap``
+    allows, else status ``unverified``, a message saying what does not agree and the violations."""
+    from allocopt.check import check_plan
+
+    report = check_plan(scenario, plan)
+    violations = [str(v) for v in report.violations]
+    doubts = []
+    if violations:
+        doubts.append(f"{len(violations)} violation(s), the first: {violations[0]}")
+    recomputed = report.objective
+    if recomputed is not None:
+        allowed = max(mip_gap * abs(recomputed), 1e-6 * max(1.0, abs(recomputed)))
+        if reported is not None and abs(reported - recomputed) > allowed:
+            doubts.append(
+                f"the solver reported an objective of {reported:,.2f} SEK, the checker "
+                f"recomputes {recomputed:,.2f} SEK from the plan"
+            )
+        if plan.bound is not None and plan.bound > recomputed + allowed:
+            doubts.append(
+                f"the solver's bound {plan.bound:,.2f} SEK exceeds the plan's recomputed cost {recomputed:,.2f} SEK"
+            )
+    if not doubts:
+        return {}
+    return {
+        "status": "unverified",
+        "violations": violations,
+        "message": "the independent checker does not confirm this plan: " + "; ".join(doubts),
+    }
+
+
+def _explain_infeasible(scenario: Scenario) -> str:
+    """Say why no plan exists, where it can be found cheaply: the usual culprits are listed."""
+    hints = ["no plan satisfies every constraint"]
+    forbidden = [s.service for s in scenario.services if scenario.unmet_penalty(s.service) is None]
+    if forbidden:
+        hints.append(
+            f"unmet demand is forbidden for {', '.join(forbidden)}: the capacity that can be "
+            "built within the reach limits, lead times and budget caps may fall short; give "
+            "unmet_penalty a number to see where"
+        )
+    if scenario.budget:
+        hints.append("the capex/opex caps in budget may be too tight")
+    if scenario.locks:
+        hints.append("a lock may conflict with the others")
+    return "; ".join(hints)
+
+
+# ---------------------------------------------------------------- evaluate
+
+
+def evaluate(
+    scenario: Scenario | str | os.PathLike,
+    actions: pd.DataFrame | str | os.PathLike,
+    *,
+    time_limit: float = 600.0,
+    threads: int = 1,
+) -> Result:
+    """Price the plan ``actions`` for ``scenario``: fixed decisions, optimal assignment.
+
+    Returns a :class:`Result` with status ``evaluated`` (or ``infeasible``/``error``), the plan's
+    discounted cost as ``objective``, every table, and every breach of the scenario's rules in
+    ``violations``.
+    """
+    from allocopt.check import check
+    from allocopt.model.readout import read_tables
+    from allocopt.solver import hand_off, run
+
+    timings: dict[str, float] = {}
+    scen = _as_scenario(scenario, timings)
+    builds, closures = read_plan(actions, scen)
+    index, fixed, scale = _timed(timings, "index", _plan_index, scen, builds, closures)
+    pm = _timed(timings, "build", _build_plan, fixed, builds, scale)
+    size = _timed(timings, "count", model_size, pm.model)  # walking the model for its size: not free on large models
+    outcome = run(
+        hand_off(pm.model), time_limit=time_limit, mip_gap=0.0, threads=threads, objective_scale=pm.money_scale
+    )
+    fields: dict[str, Any] = {
+        "scenario": index.name,
+        "timings": timings,
+        "model_size": size,
+        **_solved(outcome, timings),
+    }
+    if not outcome.has_plan:
+        return Result(status=outcome.status, message=outcome.message, **fields)
+    penalty = {s: info.penalty or 0.0 for s, info in index.services.items()}  # as the scenario prices unmet demand
+    tables = _timed(timings, "results", read_tables, pm, penalty=penalty)
+    fields.update(status="evaluated", objective=float(tables["costs"]["discounted"].sum()))
+    violations = [str(v) for v in _timed(timings, "check", check, scen, Result(**fields, **tables))]
+    message = f"the plan breaks {len(violations)} rule(s): see violations" if violations else ""
+    return Result(**fields, message=message, violations=violations, **tables)
+
+
+def _plan_index(
+    scenario: Scenario, builds: dict[tuple[str, int], int], closures: dict[str, int]
+) -> tuple[PlanIndex, PlanIndex, float]:
+    """The scenario's index, the index of the plan (:func:`allocopt.index.fix_plan`) and the money
+    scale of the real figures (the stand-in penalty of the plan's index must not set it)."""
+    from allocopt.index import build_index, fix_plan
+    from allocopt.model.build import money_scale
+
+    index = build_index(scenario)
+    return index, fix_plan(index, builds, closures, EVALUATION_PENALTY), money_scale(index)
+
+
+def _build_plan(index: PlanIndex, builds: dict[tuple[str, int], int], scale: float) -> PlanModel:
+    """The evaluation model of the plan's ``index``, its openings fixed to ``builds``."""
+    from allocopt.model.build import EVALUATION_FAMILIES, build_model
+
+    pm = build_model(index, families=EVALUATION_FAMILIES, state=False, scale=scale)
+    for key, var in pm.build.items():
+        var.fix(builds[key])
+    return pm
+
+
+# ---------------------------------------------------------------- reading a plan
+
+
+def read_plan(
+    actions: pd.DataFrame | str | os.PathLike, scenario: Scenario
+) -> tuple[dict[tuple[str, int], int], dict[str, int]]:
+    """``({(option, year): modules}, {site: first closed year})`` from an actions table.
+
+    Raises :class:`ScenarioError` naming the file, row and column of every bad row.
+    """
+    table, file = _plan_table(actions)
+    problems = [
+        Problem(file, "1", column, f"required column '{column}' is missing")
+        for column in ("year", "action")
+        if column not in table.columns
+    ]
+    if problems:
+        raise ScenarioError(problems)
+    reader = _PlanRows(scenario, file)
+    for i, row in enumerate(table.to_dict("records")):
+        reader.read(str(i + 2), row)
+    problems = reader.problems + _conversions_beyond_capacity(scenario, reader.builds, file, reader.rows_of)
+    if problems:
+        raise ScenarioError(problems)
+    return reader.builds, reader.closures
+
+
+def _plan_table(actions: pd.DataFrame | str | os.PathLike) -> tuple[pd.DataFrame, str]:
+    """The plan's table and the file name problems name (``actions`` for a DataFrame)."""
+    if isinstance(actions, pd.DataFrame):
+        return actions.reset_index(drop=True), "actions"
+    try:
+        table = pd.read_csv(actions, dtype=str, keep_default_na=False)
+    except (OSError, ValueError, pd.errors.ParserError) as exc:
+        raise ScenarioError([Problem(str(actions), None, None, f"cannot read the plan: {exc}")]) from None
+    return table.map(unescape_formula), Path(actions).name  # an actions.csv allocopt wrote: ids like '=x escaped
+
+
+def _text(row: dict, column: str) -> str:
+    value = row.get(column, "")
+    return "" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value).strip()
+
+
+class _PlanRows:
+    """Reads a plan's rows one by one into ``builds`` and ``closures``, collecting ``problems``."""
+
+    def __init__(self, scenario: Scenario, file: str):
+        self.file = file
+        self.options = {o.option: o for o in scenario.options}
+        self.sites = {x.site for x in scenario.sites}
+        self.years = set(scenario.years)
+        self.builds: dict[tuple[str, int], int] = {}
+        self.closures: dict[str, int] = {}
+        self.rows_of: dict[str, str] = {}  # option -> first plan row naming it
+        self.problems: list[Problem] = []
+
+    def _bad(self, label: str, column: str, message: str) -> None:
+        self.problems.append(Problem(self.file, label, column, message))
+
+    def read(self, label: str, row: dict) -> None:
+        """Read the row ``label`` (its line in the file)."""
+        try:
+            year = int(float(_text(row, "year")))
+        except ValueError:
+            return self._bad(label, "year", f"expected a year, got '{_text(row, 'year')}'")
+        if year not in self.years:
+            return self._bad(label, "year", f"year {year} is outside the horizon")
+        if _text(row, "action") == "close":
+            return self._closure(label, _text(row, "site"), year)
+        self._opening(label, row, year)
+
+    def _closure(self, label: str, site: str, year: int) -> None:
+        if site not in self.sites:
+            self._bad(label, "site", f"unknown site '{site}'")
+        elif site in self.closures:
+            self._bad(label, "site", f"site '{site}' is closed twice")
+        else:
+            self.closures[site] = year
+
+    def _opening(self, label: str, row: dict, year: int) -> None:
+        option, action = _text(row, "option"), _text(row, "action")
+        if option not in self.options:
+            return self._bad(label, "option", f"unknown option '{option}'")
+        kind = self.options[option].kind
+        if action and action != kind:
+            return self._bad(label, "action", f"option '{option}' is a {kind}, not a {action}")
+        raw = _text(row, "modules") or "1"
+        try:
+            modules = float(raw)
+        except ValueError:
+            modules = -1.0
+        if modules < 1 or modules != int(modules):
+            return self._bad(label, "modules", f"expected a whole number of modules ≥ 1, got '{raw}'")
+        self.builds[option, year] = self.builds.get((option, year), 0) + int(modules)
+        self.rows_of.setdefault(option, label)
+
+
+def _conversions_beyond_capacity(scenario: Scenario, builds: dict, file: str, rows_of: dict) -> list[Problem]:
+    """A plan cannot convert more places than a site has: such a plan is refused, not priced."""
+    capacity = {(c.site, c.service): c.capacity for c in scenario.site_capacities}
+    converted: dict[tuple[str, str], list] = {}
+    for o in scenario.options:
+        n = sum(m for (name, _t), m in builds.items() if name == o.option)
+        if o.kind == "conversion" and n:
+            entry = converted.setdefault((o.site, o.from_service), [0.0, o.option])
+            entry[0] += n * (o.capacity_from if o.capacity_from is not None else o.capacity)
+    return [
+        Problem(
+            file,
+            rows_of[option],
+            "modules",
+            f"the plan converts {places:g} places of '{service}' at site '{site}', which has "
+            f"{capacity.get((site, service), 0.0):g} (conversion_limit)",
+        )
+        for (site, service), (places, option) in converted.items()
+        if places > capacity.get((site, service), 0.0) + 1e-9
+    ]

@@ -1,0 +1,74 @@
+"""The result tables' schema: every table's columns, with units, and the files a result folder holds.
+
+:mod:`allocopt.result` (the :class:`~allocopt.result.Result` that holds the tables),
+:mod:`allocopt.model.readout` (which fills them from a solved model), :mod:`allocopt.report`
+(which writes them) and :mod:`allocopt.check` (which reads them back) all take the columns from
+here.
+"""
+
+from __future__ import annotations
+
+TABLE_COLUMNS: dict[str, list[str]] = {
+    # One row per decision: an option's modules opening in a year, or a site closing in a year.
+    # action: build | lease | pavilion | expansion | conversion | close
+    # capacity_change (places, nominal, of `service`; negative for a closure: the site's total),
+    # capex (SEK, undiscounted, all modules), decision_year (opening year minus lead time),
+    # closure_cost and sale_value (SEK, for closures).
+    "actions": [
+        "year",
+        "action",
+        "option",
+        "site",
+        "district",
+        "service",
+        "from_service",
+        "modules",
+        "capacity_change",
+        "capacity_removed",
+        "capex",
+        "decision_year",
+        "closure_cost",
+        "sale_value",
+    ],
+    # Demand and service per district, service and year (places).
+    "balance": ["district", "service", "year", "demand", "served", "unmet"],
+    # Costs per year, SEK, undiscounted, except `discounted` (= discount_factor * (capex + opex +
+    # rent + closure_cost - sale + travel + penalty), minus discount_factor_end * residual in the
+    # last year). Their sum over years is the objective. capex_use / opex_use = spend / cap (share).
+    "costs": [
+        "year",
+        "capex",
+        "opex",
+        "rent",
+        "closure_cost",
+        "sale",
+        "travel",
+        "penalty",
+        "residual",
+        "discount_factor",
+        "discounted",
+        "capex_cap",
+        "capex_use",
+        "opex_cap",
+        "opex_use",
+    ],
+    # Capacity use per facility (site or new option), service and year (places; utilisation =
+    # served / capacity, nominal). kind: site | build | lease | pavilion. open: 1 if in service.
+    "utilisation": [
+        "site",
+        "kind",
+        "district",
+        "service",
+        "year",
+        "open",
+        "capacity",
+        "usable",
+        "served",
+        "utilisation",
+    ],
+    # Places of each district's demand served at each facility (site or option id), with km.
+    "assignments": ["district", "site", "service", "year", "places", "km"],
+}
+
+RESULT_FILES: tuple[str, ...] = tuple(f"{t}.csv" for t in TABLE_COLUMNS) + ("result.xlsx", "summary.json")
+"""Files :func:`allocopt.report.save` writes into a result folder."""
