@@ -128,6 +128,11 @@ def validate(path: str | None) -> None:
     click.echo(f"valid: {visible(_scenario_path(path))} ({len(problems)} warning(s))")
 
 
+def _shown(flag: str, kind, default, text: str):
+    """A solve setting with its default shown in --help."""
+    return click.option(flag, type=kind, default=default, show_default=True, help=text)
+
+
 @cli.command()
 @click.argument("path", required=False, type=click.Path())
 @click.option(
@@ -137,32 +142,24 @@ def validate(path: str | None) -> None:
     default=None,
     help="Folder for the result files [default: ./results/<scenario name as a safe folder name>].",
 )
-@click.option(
-    "--time-limit",
-    type=click.FloatRange(min=0, min_open=True),
-    default=DEFAULT_TIME_LIMIT,
-    show_default=True,
-    help="Solver time limit, seconds.",
-)
-@click.option(
+@_shown("--time-limit", click.FloatRange(min=0, min_open=True), DEFAULT_TIME_LIMIT, "Solver time limit, seconds.")
+@_shown(
     "--mip-gap",
-    type=click.FloatRange(min=0),
-    default=DEFAULT_MIP_GAP,
-    show_default=True,
-    help="Relative optimality gap at which a plan counts as optimal (0.005 = 0.5 %).",
+    click.FloatRange(min=0),
+    DEFAULT_MIP_GAP,
+    "Relative optimality gap at which a plan counts as optimal (0.005 = 0.5 %).",
 )
-@click.option(
+@_shown(
     "--threads",
-    type=click.IntRange(min=1),
-    default=DEFAULT_THREADS,
-    show_default=True,
-    help="Threads: with two or more, the first plan is made on one of them, beside HiGHS.",
+    click.IntRange(min=1),
+    DEFAULT_THREADS,
+    "Threads: with two or more, the first plan is made on one of them, beside HiGHS.",
 )
-@click.option(
+@_shown(
     "--first-plan/--no-first-plan",
-    default=True,
-    show_default=True,
-    help="Hand HiGHS a first plan (the LP rounded, then re-planned year by year): made beside "
+    None,
+    True,
+    "Hand HiGHS a first plan (the LP rounded, then re-planned year by year): made beside "
     "HiGHS with two threads or more, before it with one.",
 )
 @click.option(

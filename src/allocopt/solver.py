@@ -172,31 +172,10 @@ def hand_off(model: Any) -> HandOff:
 # ---------------------------------------------------------------- the run
 
 
-def solve_model(
-    model: Any,
-    *,
-    time_limit: float = DEFAULT_TIME_LIMIT,
-    mip_gap: float = DEFAULT_MIP_GAP,
-    threads: int = 1,
-    tee: bool = False,
-    options: dict | None = None,
-    objective_scale: float = 1.0,
-    start: StartCallback | None = None,
-    stop: StopRequest | None = None,
-) -> SolveOutcome:
+def solve_model(model: Any, **options: Any) -> SolveOutcome:
     """Solve the Pyomo ``model`` and load its best plan into the variables, if any:
-    :func:`run` on :func:`hand_off`, with the first plan's default settings."""
-    return run(
-        hand_off(model),
-        time_limit=time_limit,
-        mip_gap=mip_gap,
-        threads=threads,
-        tee=tee,
-        options=options,
-        objective_scale=objective_scale,
-        start=start,
-        stop=stop,
-    )
+    :func:`run` on :func:`hand_off`, with ``options`` as :func:`run` takes them."""
+    return run(hand_off(model), **options)
 
 
 def run(

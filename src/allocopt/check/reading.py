@@ -20,14 +20,7 @@ if TYPE_CHECKING:
 COST_COLUMNS: list[str] = ["capex", "opex", "rent", "closure_cost", "sale", "travel", "penalty", "residual"]
 """Undiscounted SEK per year, as in ``Result.costs``."""
 
-COMPARED_COLUMNS: list[str] = COST_COLUMNS + [
-    "discount_factor",
-    "discounted",
-    "capex_cap",
-    "capex_use",
-    "opex_cap",
-    "opex_use",
-]
+COMPARED_COLUMNS: list[str] = [c for c in TABLE_COLUMNS["costs"] if c != "year"]
 """Every ``Result.costs`` column the checker recomputes and compares."""
 
 
@@ -40,21 +33,11 @@ def numeric(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     return df
 
 
+TEXT_COLUMNS: frozenset[str] = frozenset({"action", "option", "site", "district", "service", "from_service", "kind"})
+"""Result-table columns that hold ids and kinds; every other column holds numbers."""
+
 NUMERIC_COLUMNS: dict[str, list[str]] = {
-    "actions": [
-        "year",
-        "modules",
-        "capacity_change",
-        "capacity_removed",
-        "capex",
-        "decision_year",
-        "closure_cost",
-        "sale_value",
-    ],
-    "balance": ["year", "demand", "served", "unmet"],
-    "costs": ["year", *COMPARED_COLUMNS],
-    "utilisation": ["year", "open", "capacity", "usable", "served", "utilisation"],
-    "assignments": ["year", "places", "km"],
+    name: [c for c in columns if c not in TEXT_COLUMNS] for name, columns in TABLE_COLUMNS.items()
 }
 """The columns of each result table that hold numbers (the others hold ids and kinds)."""
 
