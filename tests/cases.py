@@ -33,6 +33,7 @@ def tiny(
     penalty="forbidden",
     residual: str = "straight_line",
     timing: str = "spread",
+    overrun: float = 0.0,
     districts=None,
     services=None,
     demand: dict | None = None,
@@ -45,7 +46,7 @@ def tiny(
 ) -> Scenario:
     """A scenario with one district 'A' (0, 0) and one service 'pre' unless told otherwise.
 
-    ``demand`` maps (district, service, year) -> places.
+    ``demand`` maps (district, service, year) -> places; ``overrun`` is settings.capex_overrun.
     """
     return Scenario(
         settings=Settings(
@@ -56,6 +57,7 @@ def tiny(
             unmet_penalty=penalty,
             residual_value=residual,
             capex_timing=timing,
+            capex_overrun=overrun,
         ),
         districts=districts or [District(district="A", x_km=0.0, y_km=0.0)],
         services=services or [Service(service="pre", max_km=10.0)],

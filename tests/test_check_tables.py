@@ -492,6 +492,42 @@ def test_opening_year_not_whole(bol):
     assert ("actions_table", {"option": "B", "year": None}) in found(v)
 
 
+def with_latest_year(sc: allocopt.Scenario, option: str, year: int) -> allocopt.Scenario:
+    options = [o.model_copy(update={"latest_year": year}) if o.option == option else o for o in sc.options]
+    return sc.model_copy(update={"options": options})
+
+
+def test_opening_after_the_latest_year():
+    """build_or_lease with a penalty of 1000; the plan opens B in 2028 (priced by evaluate, every
+    table consistent). Offered until 2027, B opens one year late: opening_year, amount 1 year;
+    offered until 2028, or without a limit, the plan is sound."""
+    sc = build_or_lease(penalty=1000.0)
+    res = allocopt.evaluate(sc, pd.DataFrame([{"year": 2028, "action": "build", "option": "B", "modules": 1}]))
+    assert check(sc, res) == []
+    v = check(with_latest_year(sc, "B", 2027), res)
+    assert found(v) == [("opening_year", {"option": "B", "year": 2028})]
+    assert v[0].amount == 1 and "after its latest year 2027" in v[0].message
+    assert check(with_latest_year(sc, "B", 2028), res) == []
+
+
+def test_capex_priced_without_the_overrun_allowance(bol):
+    """The solved build_or_lease (B's capex 1000, residual 500, cost 550) checked against the same
+    scenario with a 10 % overrun: capex 1100 (actions and costs, 2026), residual 550 (2030), cost
+    1100 + 50 − 550 = 600, each reported by its family."""
+    _sc, res = bol
+    v = check(build_or_lease(overrun=0.1), res)
+    assert found(v) == [
+        ("actions_table", {"option": "B", "year": 2026, "column": "capex"}),
+        ("costs_table", {"year": 2026, "column": "capex"}),
+        ("costs_table", {"year": 2026, "column": "discounted"}),
+        ("costs_table", {"year": 2030, "column": "discounted"}),
+        ("costs_table", {"year": 2030, "column": "residual"}),
+        ("objective", {}),
+    ]
+    assert [x.amount for x in v] == pytest.approx([100, 100, 100, 50, 50, 50])
+    assert check_plan(build_or_lease(overrun=0.1), res).objective == pytest.approx(600.0)
+
+
 def test_closure_year_not_whole(cc):
     sc, res = cc
     v = check(sc, changed(res, "actions", {"action": "close"}, "year", 2027.5))

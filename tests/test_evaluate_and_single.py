@@ -52,6 +52,22 @@ def test_a_plan_short_of_capacity_shows_unmet_demand():
     assert mine.objective == pytest.approx(200_330.0)
 
 
+def test_an_opening_after_the_latest_year_is_a_named_breach():
+    """The build is offered until 2027 (latest_year); the plan opens it in 2028 anyway. Priced as
+    the plan says (as above, 200 330 with a penalty of 1000), the opening is named as a breach of
+    opening_year, one year late; opening in 2027 is no breach."""
+    sc = build_or_lease(penalty=1000.0)
+    options = [o.model_copy(update={"latest_year": 2027}) if o.option == "B" else o for o in sc.options]
+    sc = sc.model_copy(update={"options": options})
+    mine = allocopt.evaluate(sc, plan((2028, "build", "B", None, 1)))
+    assert mine.status == "evaluated"
+    assert mine.objective == pytest.approx(200_330.0)
+    assert len(mine.violations) == 1
+    assert mine.violations[0].startswith("opening_year[option=B, year=2028]")
+    assert "after its latest year 2027" in mine.violations[0]
+    assert allocopt.evaluate(sc, plan((2027, "build", "B", None, 1))).violations == []
+
+
 def test_unmet_where_forbidden_is_a_named_breach():
     sc = build_or_lease()
     mine = allocopt.evaluate(sc, plan((2028, "build", "B", None, 1)))

@@ -361,6 +361,49 @@ def test_option_that_can_never_open_is_a_warning_only(tmp_path):
     assert p.severity == "warning" and "can never open" in p.message
 
 
+def test_latest_year_before_earliest_year_is_an_error(tmp_path):
+    options = with_row(
+        "options",
+        option="late",
+        kind="build",
+        district="A",
+        service="pre",
+        capacity=10,
+        earliest_year=2028,
+        latest_year=2027,
+    )
+    p = find(load_errors(make_folder(tmp_path, {"options": options})), "options.csv", "3", "latest_year")
+    assert p.message == "latest year 2027 is before earliest_year 2028"
+
+
+def test_latest_year_before_the_earliest_opening_is_a_warning_only(tmp_path):
+    """Earliest opening = max(earliest_year, first_year + lead_time) = max(2026, 2025 + 3) = 2028;
+    latest_year 2027 (not before earliest_year 2026): the option can never open."""
+    options = with_row(
+        "options",
+        option="late",
+        kind="build",
+        district="A",
+        service="pre",
+        capacity=10,
+        earliest_year=2026,
+        lead_time=3,
+        latest_year=2027,
+    )
+    folder = make_folder(tmp_path, {"options": options})
+    assert load_scenario(folder).options[1].latest_year == 2027  # loads fine
+    p = find(validate_path(folder), "options.csv", "3", "latest_year")
+    assert p.severity == "warning" and "can never open" in p.message and "2028" in p.message
+
+
+def test_latest_year_is_a_calendar_year(tmp_path):
+    options = with_row(
+        "options", option="late", kind="build", district="A", service="pre", capacity=10, latest_year=2300
+    )
+    p = find(load_errors(make_folder(tmp_path, {"options": options})), "options.csv", "3", "latest_year")
+    assert "2200" in p.message
+
+
 # ---------------------------------------------------------------- bad files
 
 

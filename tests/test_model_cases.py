@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import math
 
+import pandas as pd
 import pytest
 
 import allocopt
 from cases import (
+    BUILD,
+    LEASE,
     Budget,
     District,
     Lock,
@@ -422,3 +425,94 @@ def test_district_group_cover_rows_for_districts_served_from_the_same_facilities
     r = solved(sc)
     assert plan(r) == [(2026, "build", "OA", 2), (2026, "build", "OC", 1)]
     assert r.objective == pytest.approx(3000.0, abs=1e-6)
+
+
+def lapsing_offer(latest_year: int | None) -> allocopt.Scenario:
+    """100 places only in 2029-2030; r = 0, residual 'none'. Lease L (100 places, rent 100/yr, term
+    10) is offered until ``latest_year``; lease M (100 places, rent 180/yr, term 10) at any time."""
+    return tiny(
+        2026,
+        2030,
+        residual="none",
+        demand=flat(100, (2029, 2030)),
+        options=[
+            Option(
+                option="L",
+                kind="lease",
+                district="A",
+                service="pre",
+                capacity=100.0,
+                rent=100.0,
+                term=10,
+                latest_year=latest_year,
+            ),
+            Option(option="M", kind="lease", district="A", service="pre", capacity=100.0, rent=180.0, term=10),
+        ],
+    )
+
+
+def test_an_offer_that_lapses_before_demand_appears():
+    """Demand appears in 2029. Without a latest year L opens in 2029: 2·100 = 200. Offered until
+    2027, L must open by 2027 and pays rent while idle: 2027-2030 is 4·100 = 400 (2026: 500),
+    more than M opened in 2029, 2·180 = 360: M is taken, 360. Offered until 2028, L opens in
+    2028: 3·100 = 300 < 360, L is taken, 300."""
+    from allocopt.index import build_index
+
+    assert build_index(lapsing_offer(2027)).options["L"].years == [2026, 2027]
+    r = solved(lapsing_offer(None))
+    assert plan(r) == [(2029, "lease", "L", 1)]
+    assert r.objective == pytest.approx(200.0, abs=1e-6)
+    r = solved(lapsing_offer(2027))
+    assert plan(r) == [(2029, "lease", "M", 1)]
+    assert r.objective == pytest.approx(360.0, abs=1e-6)
+    r = solved(lapsing_offer(2028))
+    assert plan(r) == [(2028, "lease", "L", 1)]
+    assert r.objective == pytest.approx(300.0, abs=1e-6)
+
+
+def overrun_case(overrun: float, budget=()) -> allocopt.Scenario:
+    """build_or_lease with a dearer build: capex 1250 (opex 10/yr, lifetime 10), lease rent 150/yr;
+    100 places in 2026-2030, r = 0, straight-line residual value, capex raised by ``overrun``."""
+    return tiny(
+        2026,
+        2030,
+        overrun=overrun,
+        demand=flat(100, range(2026, 2031)),
+        options=[Option(option="B", **{**BUILD, "capex": 1250.0}), Option(option="L", **LEASE)],
+        budget=budget,
+    )
+
+
+def test_a_cost_overrun_allowance_turns_the_build_into_a_lease():
+    """Without overrun: build 1250 + 5·10 − 1250·(1 − 5/10) = 675 < lease 5·150 = 750: the build,
+    675. With a 20 % overrun the build's capex is 1250·1.2 = 1500, its residual 1500·0.5 = 750:
+    1500 + 50 − 750 = 800 > 750: the lease, 750 (evaluated again: 750). Evaluated, the build plan
+    under the overrun costs 800 (capex 1500 in 2026, residual 750 in 2030; the actions table's
+    capex 1500) and breaks no rule."""
+    r = solved(overrun_case(0.0))
+    assert plan(r) == [(2026, "build", "B", 1)]
+    assert r.objective == pytest.approx(675.0, abs=1e-6)
+    sc = overrun_case(0.2)
+    r = solved(sc)
+    assert plan(r) == [(2026, "lease", "L", 1)]
+    assert r.objective == pytest.approx(750.0, abs=1e-6)
+    assert allocopt.evaluate(sc, r.actions).objective == pytest.approx(750.0, abs=1e-6)
+    built = allocopt.evaluate(sc, pd.DataFrame([{"year": 2026, "action": "build", "option": "B", "modules": 1}]))
+    assert built.violations == [] and allocopt.check(sc, built) == []
+    assert built.objective == pytest.approx(800.0, abs=1e-6)
+    costs = built.costs.set_index("year")
+    assert costs.at[2026, "capex"] == pytest.approx(1500.0) and costs.at[2030, "residual"] == pytest.approx(750.0)
+    assert built.actions["capex"].tolist() == pytest.approx([1500.0])
+
+
+def test_the_capex_cap_counts_the_overrun():
+    """10 % overrun: the build's capex is 1375, net 1375 + 50 − 687.5 = 737.5 < 750. A capex cap of
+    1400 in 2026 lets it open then: the build, 737.5. A cap of 1300 would hold the bare 1250 but not
+    1375: the build cannot open in 2026, when the lease alone can serve, and once the lease serves
+    2026 it serves every year: the lease, 750."""
+    r = solved(overrun_case(0.1, budget=[Budget(year=2026, capex_cap=1400.0)]))
+    assert plan(r) == [(2026, "build", "B", 1)]
+    assert r.objective == pytest.approx(737.5, abs=1e-6)
+    r = solved(overrun_case(0.1, budget=[Budget(year=2026, capex_cap=1300.0)]))
+    assert plan(r) == [(2026, "lease", "L", 1)]
+    assert r.objective == pytest.approx(750.0, abs=1e-6)

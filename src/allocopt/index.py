@@ -54,7 +54,7 @@ class OptionInfo:
     capacity: float  # places per module, of `service`
     capacity_from: float  # places per module removed from `from_service`
     max_modules: int
-    capex: float  # SEK per module
+    capex: float  # SEK per module, raised by settings.capex_overrun: capex × (1 + capex_overrun)
     opex: float  # SEK per module and year in service
     rent: float  # SEK per module and year in service
     lead_time: int
@@ -208,7 +208,8 @@ def _option_info(scenario: Scenario, o, district: str) -> OptionInfo:
     s = scenario.settings
     first, last = s.first_year, s.last_year
     start = max(o.earliest_year if o.earliest_year is not None else first, first + o.lead_time)
-    years = list(range(start, last + 1))
+    end = last if o.latest_year is None else min(last, o.latest_year)
+    years = list(range(start, end + 1))
     life = o.years_in_service
     pay: dict[int, list[tuple[int, float]]] = {}
     residual: dict[int, float] = {}
@@ -231,7 +232,7 @@ def _option_info(scenario: Scenario, o, district: str) -> OptionInfo:
         capacity=o.capacity,
         capacity_from=o.capacity_from if o.capacity_from is not None else o.capacity,
         max_modules=o.max_modules,
-        capex=o.capex,
+        capex=o.capex * (1.0 + s.capex_overrun),
         opex=o.opex,
         rent=o.rent,
         lead_time=o.lead_time,
@@ -320,7 +321,10 @@ def _option_conflict(
         )
     first = min(i for i, by in force if by == o.force_by)
     earliest = min(o.years) if o.years else None
+    latest = next(x.latest_year for x in scenario.options if x.option == o.option)
     when = f"is {earliest}" if earliest is not None else "is after the horizon"
+    if earliest is None and latest is not None and latest < scenario.settings.last_year:
+        when = f"is after its latest year {latest}"
     return LockConflict(
         (first,),
         "year" if scenario.locks[first].year is not None else "id",

@@ -89,12 +89,19 @@ class Settings(Row):
     discount_rate: DISCOUNT_RATE = Field(
         0.025,
         description="Real discount rate per year (0.025 = 2.5 %); a cost in year y is weighted "
-        "1/(1+rate)^(y-first_year).",
+        "1/(1+rate)^(y-first_year). Money is in real prices, so the rate is real: a nominal rate (such as "
+        "SKR's internal interest rate) less expected inflation.",
     )
     residual_value: Literal["straight_line", "none"] = Field(
         "straight_line",
         description="Value of owned assets at the horizon end: 'straight_line' credits capex times the "
         "unused share of the lifetime (and the sale value of existing owned sites still open); 'none' credits nothing.",
+    )
+    capex_overrun: SHARE = Field(
+        0.0,
+        description="Cost overrun allowance: the share by which every option's capex is raised wherever capex "
+        "counts (objective, capex caps, residual value, actions and costs tables): capex × (1 + capex_overrun); "
+        "0.17 = 17 %.",
     )
     capex_timing: Literal["spread", "opening"] = Field(
         "spread",
@@ -244,10 +251,19 @@ class Option(Row):
         None, description="Places of from_service removed per converted module (default: capacity)."
     )
     max_modules: MODULES = Field(1, description="Most modules that may be taken in all.")
-    capex: SEK = Field(0.0, description="Investment per module, SEK (set-up cost for leases and pavilions).")
+    capex: SEK = Field(
+        0.0,
+        description="Investment per module, SEK (set-up cost for leases and pavilions), before "
+        "settings.capex_overrun raises it.",
+    )
     opex: SEK_PER_YEAR = Field(0.0, description="Operating cost per module while in service, SEK per year.")
     rent: SEK_PER_YEAR = Field(0.0, description="Rent per module while in service, SEK per year.")
     earliest_year: YEAR | None = Field(None, description="Earliest opening year (default: first year).")
+    latest_year: YEAR | None = Field(
+        None,
+        description="Latest opening year (a plot reserved until then, a lease offer that lapses); "
+        "blank: no limit. Modules opened by then stay in service as usual.",
+    )
     lead_time: LEAD_TIME = Field(0, description="Years from decision to opening; capex is paid over them.")
     lifetime: YEARS_IN_SERVICE | None = Field(
         None, description="Years in service of an owned asset (build, expansion, conversion); default 50."

@@ -12,8 +12,8 @@ TABLE_COLUMNS: dict[str, list[str]] = {
     # One row per decision: an option's modules opening in a year, or a site closing in a year.
     # action: build | lease | pavilion | expansion | conversion | close
     # capacity_change (places, nominal, of `service`; negative for a closure: the site's total),
-    # capex (SEK, undiscounted, all modules), decision_year (opening year minus lead time),
-    # closure_cost and sale_value (SEK, for closures).
+    # capex (SEK, undiscounted, all modules, with the cost overrun allowance), decision_year
+    # (opening year minus lead time), closure_cost and sale_value (SEK, for closures).
     "actions": [
         "year",
         "action",

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
-    from allocopt.scenario import Scenario
+    from allocopt.scenario import Option, Scenario
 
 Sources = dict[str, list[tuple[str, str]]]
 """Where each row came from: table name -> one (file, row label) per row, in table order."""
@@ -333,6 +333,25 @@ def _check_options(c: _Context) -> None:
                 f"last year {last}: the option can never open",
                 "warning",
             )
+        _check_latest_year(c, i, o, opening)
+
+
+def _check_latest_year(c: _Context, i: int, o: Option, opening: int) -> None:
+    """latest_year is not before earliest_year (an error); before the earliest opening (earliest
+    year plus lead time) within the horizon, the option can never open (a warning)."""
+    if o.latest_year is None:
+        return
+    if o.earliest_year is not None and o.latest_year < o.earliest_year:
+        c.r.add("options", i, "latest_year", f"latest year {o.latest_year} is before earliest_year {o.earliest_year}")
+    elif o.latest_year < opening <= c.last:
+        c.r.add(
+            "options",
+            i,
+            "latest_year",
+            f"latest year {o.latest_year} is before the earliest opening {opening} (earliest year plus lead "
+            "time): the option can never open",
+            "warning",
+        )
 
 
 def _check_distances(c: _Context) -> None:

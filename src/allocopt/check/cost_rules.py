@@ -1,7 +1,7 @@
 """The cost rules of one option or site (models/premises.md, *Objective*), as the checker applies them.
 
-Pure functions of the scenario's rows: discounting, when capex is paid, the residual share, a
-site's rent, closure cost and sale value.
+Pure functions of the scenario's rows: discounting, an option's capex with the cost overrun
+allowance, when capex is paid, the residual share, a site's rent, closure cost and sale value.
 """
 
 from __future__ import annotations
@@ -12,6 +12,11 @@ from allocopt.scenario import LEASED_KINDS, Option, Site
 def discount_factor(rate: float, first_year: int, year: int) -> float:
     """δ_y = (1 + rate)^-(year − first_year); ``year = T + 1`` gives δ_end."""
     return (1.0 + rate) ** -(year - first_year)
+
+
+def option_capex(option: Option, overrun: float) -> float:
+    """capex_o: one module's capex raised by the cost overrun allowance, capex · (1 + capex_overrun)."""
+    return option.capex * (1.0 + overrun)
 
 
 def capex_payments(option: Option, opening: int, timing: str) -> dict[int, float]:

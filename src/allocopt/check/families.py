@@ -222,21 +222,21 @@ def check_single_assign(rc: Recomputed) -> list[Violation]:
 
 
 def check_opening_year(rc: Recomputed) -> list[Violation]:
-    """max(earliest_year, y0 + lead_time) ≤ opening year ≤ T (amount: years)."""
+    """max(earliest_year, y0 + lead_time) ≤ opening year ≤ min(T, latest_year) (amount: years)."""
     out = []
     for (o, t), m in sorted(rc.build.items()):
         opt = rc.options[o]
         lo = max(opt.earliest_year or rc.y0, rc.y0 + opt.lead_time)
-        if abs(m) > MODULE_TOL and (t < lo or t > rc.last):
-            why = (
-                f"before {lo} (earliest year, first year + lead time {opt.lead_time})"
-                if t < lo
-                else f"after the last year {rc.last}"
-            )
+        hi = rc.last if opt.latest_year is None else min(rc.last, opt.latest_year)
+        if abs(m) > MODULE_TOL and (t < lo or t > hi):
+            if t < lo:
+                why = f"before {lo} (earliest year, first year + lead time {opt.lead_time})"
+            elif hi < rc.last:
+                why = f"after its latest year {hi}"
+            else:
+                why = f"after the last year {rc.last}"
             out.append(
-                violation(
-                    "opening_year", lo - t if t < lo else t - rc.last, f"{o} opens in {t}, {why}", option=o, year=t
-                )
+                violation("opening_year", lo - t if t < lo else t - hi, f"{o} opens in {t}, {why}", option=o, year=t)
             )
     return out
 

@@ -25,6 +25,7 @@ from allocopt.check.cost_rules import (
     capex_payments,
     closure_cost,
     discount_factor,
+    option_capex,
     residual_share,
     sale_value,
     site_rent,
@@ -297,10 +298,11 @@ def recompute_costs(rc: Recomputed) -> tuple[pd.DataFrame, float]:
     straight = settings.residual_value == "straight_line"
     for (o, t), modules in rc.build.items():
         opt = rc.options[o]
+        capex = option_capex(opt, settings.capex_overrun)
         for y, share in capex_payments(opt, t, settings.capex_timing).items():
             if y <= last:
-                cost["capex"][max(y, y0)] += opt.capex * share * modules
-        cost["residual"][last] += opt.capex * residual_share(opt, t, last, settings.residual_value) * modules
+                cost["capex"][max(y, y0)] += capex * share * modules
+        cost["residual"][last] += capex * residual_share(opt, t, last, settings.residual_value) * modules
     for (o, y), modules in rc.active.items():
         cost["opex"][y] += rc.options[o].opex * modules
         cost["rent"][y] += rc.options[o].rent * modules

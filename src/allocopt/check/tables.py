@@ -15,7 +15,7 @@ from typing import Any, get_args
 import numpy as np
 import pandas as pd
 
-from allocopt.check.cost_rules import closure_cost, sale_value
+from allocopt.check.cost_rules import closure_cost, option_capex, sale_value
 from allocopt.check.reading import COMPARED_COLUMNS, UTILISATION_KEYS, table, whole
 from allocopt.check.recompute import Recomputed, cf, served_places
 from allocopt.check.violations import (
@@ -189,7 +189,7 @@ def check_actions_table(rc: Recomputed) -> list[Violation]:
     ``stays_closed``); every other column as the scenario gives it: ``site`` (expansions and
     conversions), ``district``, ``service``, ``from_service`` (conversions), ``capacity_change``
     (modules · capacity; a closure: −Σ the site's capacity), ``capacity_removed`` (conversions:
-    modules · capacity_from), ``capex`` (modules · capex; a closure: 0), ``decision_year``
+    modules · capacity_from), ``capex`` (modules · capex · (1 + capex_overrun); a closure: 0), ``decision_year``
     (opening year − lead time), ``closure_cost`` and ``sale_value`` (closures); blank where it
     does not apply (amount: modules, places, SEK or years)."""
     out: list[Violation] = []
@@ -285,7 +285,7 @@ def _opening_row(
         modules=m,
         capacity_change=m * o.capacity,
         capacity_removed=m * cf(o) if conversion else math.nan,
-        capex=m * o.capex,
+        capex=m * option_capex(o, rc.scenario.settings.capex_overrun),
         decision_year=year - o.lead_time,
         closure_cost=math.nan,
         sale_value=math.nan,
