@@ -266,8 +266,8 @@ def plans(draw, scenario: Scenario, near: pd.DataFrame | None = None) -> pd.Data
     for row in [] if near is None else near.to_dict("records"):
         if draw(st.integers(0, 3)) == 0:  # drop a quarter of the rows
             continue
-        if row["action"] == "close":
-            rows.append({"year": int(row["year"]), "action": "close", "site": row["site"]})
+        if row["action"] in ("close", "lease_end"):  # evaluate reads either word as the closure
+            rows.append({"year": int(row["year"]), "action": row["action"], "site": row["site"]})
             closed.add(row["site"])
             continue
         o = options[row["option"]]

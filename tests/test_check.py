@@ -796,7 +796,7 @@ def test_renewable_lease_closes_after_lease_end_at_no_cost():
                 [
                     {
                         "year": 2027,
-                        "action": "close",
+                        "action": "lease_end",
                         "site": "L",
                         "district": "A",
                         "capacity_change": -100,
@@ -831,7 +831,7 @@ def case_lease(*, opex_cap: float = 150.0) -> tuple[Scenario, Result]:
     closure cost 999 (not due when closing after lease_end). OW in B, owned, 20 places, opex 50.
     Budget: opex cap 150 in 2025.
 
-    Plan: LE closes 2026 (lease_end + 1). 2025: A→LE 10; 2026, 2027: A→OW 10 (7 km).
+    Plan: LE closes 2026 (lease_end + 1: action lease_end). 2025: A→LE 10; 2026, 2027: A→OW 10 (7 km).
     Costs: rent 100 (2025); opex 50 each year; closure 0 (2026); residual 0 (OW's sale value 0).
     opex + rent 2025 = 150 = cap. discounted 150, 50, 50; objective 250.
     """
@@ -869,7 +869,7 @@ def case_lease(*, opex_cap: float = 150.0) -> tuple[Scenario, Result]:
             [
                 {
                     "year": 2026,
-                    "action": "close",
+                    "action": "lease_end",
                     "site": "LE",
                     "district": "A",
                     "capacity_change": -20,
@@ -907,10 +907,11 @@ def test_opex_cap_exceeded():
 
 
 def test_leased_site_closed_before_lease_end_pays_closure():
-    """LE closes 2025 (before lease_end, may not close): close_from; closure cost 999 is due."""
+    """LE closes 2025 (before lease_end, may not close): close_from; closure cost 999 is due, and the
+    row is a ``close`` (the lease broken), not a ``lease_end``."""
     scn, res = case_lease()
     actions = res.actions.copy()
-    actions[["year", "closure_cost"]] = [2025, 999]
+    actions[["year", "action", "closure_cost"]] = [2025, "close", 999]
     a = res.assignments.copy()
     a.loc[a["year"] == 2025, ["site", "km"]] = ["OW", 7.0]
     res = repriced(scn, dataclasses.replace(res, actions=actions, assignments=a, utilisation=res.utilisation.iloc[0:0]))
@@ -1151,7 +1152,7 @@ def test_solved_edge_cases_pass_the_checker():
         assert res.status == "optimal", scn.settings.name
         assert check(scn, res) == [], scn.settings.name
     ended, sell = _solve(cases[0]), _solve(cases[3])
-    assert ended.actions[["year", "action", "site"]].values.tolist() == [[2025, "close", "L"]]
+    assert ended.actions[["year", "action", "site"]].values.tolist() == [[2025, "lease_end", "L"]]
     assert ended.objective == pytest.approx(10 + 10 / 1.025 + 10 / 1.025**2)
     assert sell.objective == pytest.approx(100 + 100 / 1.1 + (10 - 5000) / 1.21)
 

@@ -356,8 +356,29 @@ def test_rows_after_the_last_year_in_a_scenario_built_in_python():
                     Lock(target="site", id="E", rule="close", year=2027),
                 ]
             },
-            "locks.csv, row 2, column 'year': site 'E' must be both open and closed in 2027: a keep_open lock against "
-            "a close lock (see also row 3)",
+            "locks.csv, row 2, column 'year': site 'E' is kept open through 2028 by a keep_open lock but a close "
+            "lock closes it by 2027: change one lock's year or drop one of them (see also row 3)",
+        ),
+        (  # a close lock on a site that may not close is refused, not honoured, and says why
+            {"sites": [Site(site="E", district="A")], "locks": [Lock(target="site", id="E", rule="close", year=2028)]},
+            "locks.csv, row 2, column 'year': site 'E' may not close (may_close is false) but a close lock closes "
+            "it by 2028: set may_close to true or drop the lock",
+        ),
+        (
+            {
+                "sites": [Site(site="E", district="A", may_close=True, close_from=2028)],
+                "locks": [Lock(target="site", id="E", rule="close")],
+            },
+            "locks.csv, row 2, column 'id': site 'E' may close only from close_from 2028 but a close lock closes "
+            "it by 2026 (blank year: the first year): move the lock's year to 2028 or later",
+        ),
+        (
+            {
+                "sites": [Site(site="E", district="A", tenure="leased", lease_end=2026, renewable=False)],
+                "locks": [Lock(target="site", id="E", rule="keep_open")],
+            },
+            "locks.csv, row 2, column 'id': site 'E' is kept open through 2028 by a keep_open lock but its lease "
+            "ends 2026 and is not renewable",
         ),
         (
             {"locks": [Lock(target="option", id="L", rule="force"), Lock(target="option", id="L", rule="forbid")]},

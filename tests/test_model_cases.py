@@ -5,6 +5,7 @@ Every solve here also passes through the independent plan checker.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import pandas as pd
@@ -40,7 +41,7 @@ def plan(result) -> list[tuple]:
     out = []
     for r in result.actions.itertuples(index=False):
         ident = r.option if isinstance(r.option, str) else r.site
-        out.append((int(r.year), r.action, ident, None if r.action == "close" else int(r.modules)))
+        out.append((int(r.year), r.action, ident, None if r.action in ("close", "lease_end") else int(r.modules)))
     return out
 
 
@@ -292,7 +293,7 @@ def test_lease_renewal_and_free_exit_at_lease_end():
     Letting L's lease end after 2026 costs nothing: 100 (rent 2026) + 30 (S) = 130, closed 2027."""
     sc = owned_and_leased(60)
     r = solved(sc)
-    assert plan(r) == [(2027, "close", "L", None)]
+    assert plan(r) == [(2027, "lease_end", "L", None)]
     assert r.objective == pytest.approx(130.0, abs=1e-6)
     assert r.actions.loc[0, "closure_cost"] == 0.0
 
@@ -516,3 +517,105 @@ def test_the_capex_cap_counts_the_overrun():
     r = solved(overrun_case(0.1, budget=[Budget(year=2026, capex_cap=1300.0)]))
     assert plan(r) == [(2026, "lease", "L", 1)]
     assert r.objective == pytest.approx(750.0, abs=1e-6)
+
+
+def lease_cases(places: dict, **leased) -> allocopt.Scenario:
+    """Owned S (opex 10/yr, 100 places) and leased N (rent 100/yr through lease_end 2027, closure
+    cost 50 before it, 100 places; ``leased`` overrides), 2026-2030, r = 0, ``places`` by year."""
+    return tiny(
+        2026,
+        2030,
+        demand={("A", "pre", y): p for y, p in places.items()},
+        sites=[
+            Site(site="S", district="A", opex=10.0),
+            Site(site="N", district="A", tenure="leased", rent=100.0, lease_end=2027, closure_cost=50.0, **leased),
+        ],
+        capacities=[
+            SiteCapacity(site="S", service="pre", capacity=100.0),
+            SiteCapacity(site="N", service="pre", capacity=100.0),
+        ],
+    )
+
+
+def test_a_lease_that_ends_is_reported_as_lease_end():
+    """Three closings of the leased site N (models/premises.md, *Results*), r = 0:
+
+    1. N's lease ends 2027 and is not renewable; 60 places a year fit in S. N is open 2026-2027
+       (may_close false) and closed from 2028: rent 2·100 + S 5·10 = 250. The row is
+       (2028, lease_end, N), closure cost 0 (not a decision to close).
+    2. N renewable at 120/yr after 2027; 150 places 2026-2028 need N, 60 in 2029-2030 do not. N is
+       renewed for 2028 and let go from 2029: 100 + 100 + 120 + S 50 = 370. Not renewing a lease
+       again is the lease ending too: (2029, lease_end, N), closure cost 0.
+    3. N may close (lease_end 2029, non-renewable); 60 places a year. Breaking the lease in 2026
+       costs the closure cost 50 + S 50 = 100 (keeping it to 2029: 400 + 50 = 450): (2026, close,
+       N), closure cost 50.
+    The checker expects exactly these words (the other word is an actions_table violation), and
+    ``evaluate`` prices a plan that says ``close`` (as older plans do) or ``lease_end`` alike."""
+    ended = solved(lease_cases(dict.fromkeys(range(2026, 2031), 60.0), renewable=False))
+    assert plan(ended) == [(2028, "lease_end", "N", None)]
+    assert ended.objective == pytest.approx(250.0, abs=1e-6)
+    assert ended.actions.loc[0, "closure_cost"] == 0.0
+
+    places = {2026: 150.0, 2027: 150.0, 2028: 150.0, 2029: 60.0, 2030: 60.0}
+    dropped = solved(lease_cases(places, renewal_rent=120.0))
+    assert plan(dropped) == [(2029, "lease_end", "N", None)]
+    assert dropped.objective == pytest.approx(370.0, abs=1e-6)
+    assert dropped.actions.loc[0, "closure_cost"] == 0.0
+
+    sc = lease_cases(dict.fromkeys(range(2026, 2031), 60.0), renewable=False, may_close=True)
+    sc = sc.model_copy(update={"sites": [sc.sites[0], sc.sites[1].model_copy(update={"lease_end": 2029})]})
+    broken = solved(sc)
+    assert plan(broken) == [(2026, "close", "N", None)]
+    assert broken.objective == pytest.approx(100.0, abs=1e-6)
+    assert broken.actions.loc[0, "closure_cost"] == 50.0
+
+    mislabelled = ended.actions.assign(action="close")
+    bad = allocopt.check(
+        lease_cases(dict.fromkeys(range(2026, 2031), 60.0), renewable=False),
+        dataclasses.replace(ended, actions=mislabelled),
+    )
+    assert [(v.family, v.keys) for v in bad] == [("actions_table", {"site": "N", "year": 2028, "column": "action"})]
+
+    for word in ("close", "lease_end"):
+        given = pd.DataFrame([{"year": 2029, "action": word, "site": "N"}])
+        mine = allocopt.evaluate(lease_cases(places, renewal_rent=120.0), given)
+        assert mine.objective == pytest.approx(370.0, abs=1e-6)
+        assert plan(mine) == [(2029, "lease_end", "N", None)]
+        assert mine.violations == []
+
+
+def test_a_site_lock_forbids_every_option_at_the_site():
+    """Owned site S (100 places, no cost) and 150 places a year in 2026-2028, r = 0, no residual
+    value. Expansion E at S (+100 places, capex 300) or build B (100 places, capex 1000): E is
+    chosen, cost 300. A lock ``target: site, id: S, rule: forbid`` forbids every option at S (E),
+    not S itself: B opens in 2026 instead, cost 1000, and S stays
+    open. Evaluating the plan that expands S under that lock costs 300 and names the breach
+    (lock_forbid on E, 1 module in 2026)."""
+    expansion = dict(kind="expansion", site="S", service="pre", capacity=100.0, capex=300.0)
+
+    def scenario(*locks):
+        return tiny(
+            residual="none",
+            demand=flat(150.0, range(2026, 2029)),
+            sites=[Site(site="S", district="A")],
+            capacities=[SiteCapacity(site="S", service="pre", capacity=100.0)],
+            options=[
+                Option(option="E", **expansion),
+                Option(option="B", kind="build", district="A", service="pre", capacity=100.0, capex=1000.0),
+            ],
+            locks=locks,
+        )
+
+    free = solved(scenario())
+    assert plan(free) == [(2026, "expansion", "E", 1)]
+    assert free.objective == pytest.approx(300.0, abs=1e-6)
+    locked = scenario(Lock(target="site", id="S", rule="forbid"))
+    r = solved(locked)
+    assert plan(r) == [(2026, "build", "B", 1)]
+    assert r.objective == pytest.approx(1000.0, abs=1e-6)
+    mine = allocopt.evaluate(locked, free.actions)
+    assert mine.objective == pytest.approx(300.0, abs=1e-6)
+    assert [(v.family, v.keys, v.amount) for v in allocopt.check(locked, mine)] == [
+        ("lock_forbid", {"option": "E", "year": 2026}, 1.0)
+    ]
+    assert len(mine.violations) == 1 and "option E at forbidden site S opens 1 modules" in mine.violations[0]

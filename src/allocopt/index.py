@@ -35,6 +35,15 @@ class SiteInfo:
     capacity: dict[str, float]  # nominal places by service
     open_lb: dict[int, int]
     open_ub: dict[int, int]
+    lease_end: int | None = None  # last year of a leased site's current lease (None: owned, or no end)
+
+    def closure_action(self, first_closed_year: int) -> str:
+        """The actions table's word for the site's closing in ``first_closed_year``: ``lease_end`` for a
+        leased site first closed after its lease_end (the lease runs out or is not renewed, at no
+        closure cost), else ``close`` (a decision to close, breaking a lease before its end)."""
+        if self.lease_end is not None and first_closed_year > self.lease_end:
+            return "lease_end"
+        return "close"
 
     def is_free(self, year: int) -> bool:
         """Whether ``open[site, year]`` is a decision (not fixed)."""
@@ -201,6 +210,7 @@ def _site_info(scenario: Scenario, site, capacity: dict[str, float]) -> SiteInfo
         capacity,
         lb,
         ub,
+        lease_end,
     )
 
 
@@ -250,7 +260,7 @@ def _apply_locks(scenario: Scenario, sites: dict[str, SiteInfo], options: dict[s
     keep: dict[str, list[tuple[int, int]]] = {}  # site -> [(lock index, open through year)]
     close: dict[str, list[tuple[int, int]]] = {}  # site -> [(lock index, closed from year)]
     force: dict[str, list[tuple[int, int]]] = {}  # option -> [(lock index, open by year)]
-    forbid: dict[str, list[int]] = {}  # option -> [lock index]
+    forbid: dict[str, list[int]] = {}  # option -> [lock index] (option locks, and site locks at its site)
     for i, lock in enumerate(scenario.locks):
         if lock.target == "option":
             o = options[lock.id]
@@ -261,6 +271,11 @@ def _apply_locks(scenario: Scenario, sites: dict[str, SiteInfo], options: dict[s
                 by = lock.year if lock.year is not None else years[-1]
                 o.force_by = by if o.force_by is None else min(o.force_by, by)
                 force.setdefault(o.option, []).append((i, by))
+        elif lock.rule == "forbid":  # a whole site: every expansion and conversion there
+            for o in options.values():
+                if o.kind in SITE_KINDS and o.facility == lock.id:
+                    o.years = []
+                    forbid.setdefault(o.option, []).append(i)
         else:
             x = sites[lock.id]
             if lock.rule == "keep_open":
@@ -296,16 +311,43 @@ def _apply_locks(scenario: Scenario, sites: dict[str, SiteInfo], options: dict[s
 def _site_conflict(
     scenario: Scenario, site: str, year: int, keep: list[tuple[int, int]], close: list[tuple[int, int]]
 ) -> LockConflict:
-    """Why ``site`` must be both open and closed in ``year``: the locks that say so, and the site's own rules."""
-    opening = [i for i, through in keep if through >= year]
-    closing = [i for i, by in close if by <= year]
-    why_open = "a keep_open lock" if opening else "the site may not close then (may_close, close_from)"
-    why_closed = "a close lock" if closing else "its lease ends and is not renewable"
-    involved = tuple(opening + closing)
+    """Why ``site`` must be both open and closed in ``year``, naming the cause: a keep_open lock, the
+    site's own rules (``may_close`` false, ``close_from``) or the end of a non-renewable lease, against
+    a close lock or that lease end."""
+    x = next(s for s in scenario.sites if s.site == site)
+    opening = [(i, through) for i, through in keep if through >= year]
+    closing = [(i, by) for i, by in close if by <= year]
+    involved = tuple(i for i, _ in opening + closing)
     column = "year" if involved and scenario.locks[involved[0]].year is not None else "id"
-    return LockConflict(
-        involved, column, f"site '{site}' must be both open and closed in {year}: {why_open} against {why_closed}"
-    )
+    lease_end = x.lease_end if x.tenure == "leased" else None
+    if closing:
+        first, by = min(closing, key=lambda c: (c[1], c[0]))
+        blank = " (blank year: the first year)" if scenario.locks[first].year is None else ""
+        closes = f"a close lock closes it by {by}{blank}"
+        if opening:
+            through = min(t for _, t in opening)
+            message = (
+                f"site '{site}' is kept open through {through} by a keep_open lock but {closes}: "
+                "change one lock's year or drop one of them"
+            )
+        elif not x.may_close:
+            ends = f" before its lease ends ({lease_end})" if lease_end is not None else ""
+            message = (
+                f"site '{site}' may not close{ends} (may_close is false) but {closes}: "
+                "set may_close to true or drop the lock"
+            )
+        else:
+            message = (
+                f"site '{site}' may close only from close_from {x.close_from} but {closes}: "
+                f"move the lock's year to {x.close_from} or later, set close_from earlier, or drop the lock"
+            )
+    else:
+        through = min(t for _, t in opening)
+        message = (
+            f"site '{site}' is kept open through {through} by a keep_open lock but its lease ends {lease_end} "
+            "and is not renewable: keep it open no later than its lease_end, or make the lease renewable"
+        )
+    return LockConflict(involved, column, message)
 
 
 def _option_conflict(

@@ -9,8 +9,11 @@ of demand to sites optimised.
 
 A plan given to ``evaluate`` is an ``actions`` table (the format of
 :attr:`allocopt.Result.actions`, or a CSV of it): option rows (``option``, ``year`` = opening
-year, ``modules``, default 1) and closure rows (``action`` = ``close``, ``site``, ``year`` =
-first closed year). Budget caps and policy rules are not enforced: their breaches are named in
+year, ``modules``, default 1) and closure rows (``action`` = ``close`` or ``lease_end``, ``site``,
+``year`` = first closed year). Either word reads as the same closure: plans written before
+``lease_end`` existed say ``close`` for a lease that runs out, and are accepted as they are; the
+result's actions table names it by the rule (``lease_end`` for a leased site first closed after
+its lease_end, else ``close``). Budget caps and policy rules are not enforced: their breaches are named in
 ``Result.violations`` (by the independent checker), so a strategist sees what the plan breaks
 rather than a refusal. Demand the plan cannot serve is reported unmet; where unmet demand is
 forbidden it is priced at 0 in the objective and named as an ``unmet_forbidden`` breach.
@@ -390,7 +393,7 @@ class _PlanRows:
             return self._bad(label, "year", f"expected a year, got '{_text(row, 'year')}'")
         if year not in self.years:
             return self._bad(label, "year", f"year {year} is outside the horizon")
-        if _text(row, "action") == "close":
+        if _text(row, "action") in ("close", "lease_end"):
             return self._closure(label, _text(row, "site"), year)
         self._opening(label, row, year)
 

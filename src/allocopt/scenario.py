@@ -322,22 +322,36 @@ class Budget(Row):
 class Lock(Row):
     """A policy lock on an option or a site.
 
-    - ``force``: the option opens (at least one module) no later than ``year`` (blank: some year).
-    - ``forbid``: the option is never chosen.
-    - ``keep_open``: the site stays open through ``year`` (blank: every year).
-    - ``close``: the site is closed no later than ``year`` (blank: the first year).
+    What ``year`` means, and a blank year, per rule:
+
+    - ``force`` (option): at least one module opens no later than ``year``; blank: in some year of
+      the horizon (no later than last_year).
+    - ``forbid`` (option): the option is never chosen; ``year`` is ignored (it forbids every year).
+    - ``keep_open`` (site): the site is open in every year through ``year``; blank: every year.
+    - ``close`` (site): the site is closed no later than ``year`` (and stays closed); blank: from
+      the first year. The site must be allowed to close then (``may_close`` true and ``close_from``
+      no later than ``year``, or a lease ended before it); otherwise the lock is an error that says so.
+    - ``forbid`` (site): every option at the site (its expansions and conversions) is never chosen;
+      ``year`` is ignored. The site itself stays as its own rules and other locks say.
     """
 
     target: Literal["option", "site"] = Field(description="What is locked: an option or a site.")
     id: str = Field(description="The option's or site's id.")
     rule: Literal["force", "forbid", "keep_open", "close"] = Field(
-        description="force / forbid (options); keep_open / close (sites)."
+        description="force / forbid (options); keep_open / close / forbid (sites; forbid: every expansion "
+        "and conversion at the site)."
     )
-    year: YEAR | None = Field(None, description="The year the rule refers to (see above; blank: the default).")
+    year: YEAR | None = Field(
+        None,
+        description="force: opens no later than year (blank: some year in the horizon); forbid (option or "
+        "site): ignored (forbidden in every year); keep_open: open through year (blank: every year); "
+        "close: closed no later than year (blank: from the first year; the site must be allowed to close "
+        "by then: may_close, close_from, or its lease ended).",
+    )
 
     @model_validator(mode="after")
     def _rule_fits_target(self) -> Lock:
-        ok = {"option": ("force", "forbid"), "site": ("keep_open", "close")}[self.target]
+        ok = {"option": ("force", "forbid"), "site": ("keep_open", "close", "forbid")}[self.target]
         if self.rule not in ok:
             raise ValueError(f"rule '{self.rule}' does not apply to a {self.target}; use {' or '.join(ok)}")
         return self

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 TABLE_COLUMNS: dict[str, list[str]] = {
     # One row per decision: an option's modules opening in a year, or a site closing in a year.
-    # action: build | lease | pavilion | expansion | conversion | close
+    # action: build | lease | pavilion | expansion | conversion | close | lease_end
+    # (lease_end: a leased site first closed in a year after its lease_end, its lease run out or not
+    # renewed, at no closure cost; close: any other closure, a lease broken before its end included)
     # capacity_change (places, nominal, of `service`; negative for a closure: the site's total),
     # capex (SEK, undiscounted, all modules, with the cost overrun allowance), decision_year
     # (opening year minus lead time), closure_cost and sale_value (SEK, for closures).

@@ -51,6 +51,18 @@ def closure_cost(site: Site, first_closed_year: int) -> float:
     return site.closure_cost
 
 
+CLOSURE_ACTIONS: tuple[str, ...] = ("close", "lease_end")
+"""The actions table's words for a site's first closed year."""
+
+
+def closure_action(site: Site, first_closed_year: int) -> str:
+    """The word the actions table uses for closing ``site`` in ``first_closed_year``: ``lease_end`` for a
+    leased site first closed after its lease_end (no closure cost), else ``close``."""
+    if site.tenure == "leased" and site.lease_end is not None and first_closed_year > site.lease_end:
+        return "lease_end"
+    return "close"
+
+
 def sale_value(site: Site) -> float:
     """sale_e: the sale value of an owned site; 0 for a leased one."""
     return site.sale_value if site.tenure == "owned" else 0.0

@@ -15,6 +15,7 @@ from collections import defaultdict
 import numpy as np
 import pandas as pd
 
+from allocopt.check.cost_rules import CLOSURE_ACTIONS
 from allocopt.check.reading import whole
 from allocopt.check.recompute import Recomputed, cf, pair_km, served_places, unmet_places
 from allocopt.check.violations import MODULE_TOL, Violation, is_whole, money_tol, places_tol, violation
@@ -80,7 +81,7 @@ def check_stays_closed(rc: Recomputed) -> list[Violation]:
     """A site closes at most once, within the horizon (amount: 1 per case). That it is not open
     again is the ``open`` column of the utilisation table (``utilisation_table``)."""
     out, first = [], {}
-    closes = rc.actions[rc.actions["action"] == "close"].sort_values("year", kind="stable")
+    closes = rc.actions[rc.actions["action"].isin(CLOSURE_ACTIONS)].sort_values("year", kind="stable")
     for row in closes.to_dict("records"):
         e, y = row.get("site"), row["year"]
         year = int(y) if is_whole(y) else None
@@ -242,12 +243,19 @@ def check_opening_year(rc: Recomputed) -> list[Violation]:
 
 
 def check_lock_forbid(rc: Recomputed) -> list[Violation]:
-    """A forbidden option is never chosen (amount: modules)."""
-    forbidden = {lock.id for lock in rc.scenario.locks if lock.rule == "forbid"}
+    """A forbidden option is never chosen, nor any option (expansion, conversion) at a site a
+    ``target: site, rule: forbid`` lock forbids (amount: modules)."""
+    why: dict[str, str] = {}
+    for lock in rc.scenario.locks:
+        if lock.rule == "forbid" and lock.target == "option":
+            why.setdefault(lock.id, f"forbidden option {lock.id}")
+        elif lock.rule == "forbid":
+            for o in rc.site_options.get(lock.id, []):
+                why.setdefault(o.option, f"option {o.option} at forbidden site {lock.id}")
     return [
-        violation("lock_forbid", m, f"forbidden option {o} opens {m:g} modules in {t}", option=o, year=t)
+        violation("lock_forbid", m, f"{why[o]} opens {m:g} modules in {t}", option=o, year=t)
         for (o, t), m in sorted(rc.build.items())
-        if o in forbidden and abs(m) > MODULE_TOL
+        if o in why and abs(m) > MODULE_TOL
     ]
 
 

@@ -1,9 +1,9 @@
 """What the checker recomputes: the plan's quantities, demand, distances, capacity, costs and objective.
 
 :func:`recompute` reads the plan off ``result.actions`` (option rows: ``action`` = the option's
-kind, ``option``, ``year`` = opening year, ``modules``; closure rows: ``action = "close"``,
-``site``, ``year`` = first closed year) and re-derives, from the scenario and the result tables
-alone (pandas, never the model builder, the solver or their index and demand code), everything
+kind, ``option``, ``year`` = opening year, ``modules``; closure rows: ``action`` = ``close``
+or ``lease_end``, ``site``, ``year`` = first closed year) and re-derives, from the scenario and
+the result tables alone (pandas, never the model builder, the solver or their index and demand code), everything
 :mod:`allocopt.check` compares: ``build[o,t]``, ``active[o,y]``, ``open[e,y]``,
 ``capacity[k,s,y]``, ``demand[d,s,y]``, ``km(d, d')``, the utilisation table (every facility,
 service and year: open, nominal capacity, usable, served, utilisation) and, per *Objective* in
@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from allocopt.check.cost_rules import (
+    CLOSURE_ACTIONS,
     capex_payments,
     closure_cost,
     discount_factor,
@@ -169,7 +170,7 @@ def recompute(scenario: Scenario, result: Result) -> Recomputed:
     close_year: dict[str, int] = {}
     for row in actions[whole(actions["year"])].to_dict("records"):
         year = row["year"]
-        if row.get("action") == "close":
+        if row.get("action") in CLOSURE_ACTIONS:
             if row.get("site") in sites and years[0] <= year <= years[-1]:
                 close_year[row["site"]] = min(int(year), close_year.get(row["site"], int(year)))
         elif row.get("option") in options and not math.isnan(row["modules"]):

@@ -15,7 +15,7 @@ from typing import Any, get_args
 import numpy as np
 import pandas as pd
 
-from allocopt.check.cost_rules import closure_cost, option_capex, sale_value
+from allocopt.check.cost_rules import CLOSURE_ACTIONS, closure_action, closure_cost, option_capex, sale_value
 from allocopt.check.reading import COMPARED_COLUMNS, UTILISATION_KEYS, table, whole
 from allocopt.check.recompute import Recomputed, cf, served_places
 from allocopt.check.violations import (
@@ -186,7 +186,8 @@ def check_assignments_table(rc: Recomputed) -> list[Violation]:
 def check_actions_table(rc: Recomputed) -> list[Violation]:
     """Every action row reads as one decision: a known option of that kind in whole modules (≥ 1)
     opening in a whole year, once per option and year, or a closure (its site and year:
-    ``stays_closed``); every other column as the scenario gives it: ``site`` (expansions and
+    ``stays_closed``) whose ``action`` is ``lease_end`` for a leased site first closed after its
+    lease_end and ``close`` otherwise; every other column as the scenario gives it: ``site`` (expansions and
     conversions), ``district``, ``service``, ``from_service`` (conversions), ``capacity_change``
     (modules · capacity; a closure: −Σ the site's capacity), ``capacity_removed`` (conversions:
     modules · capacity_from), ``capex`` (modules · capex · (1 + capex_overrun); a closure: 0), ``decision_year``
@@ -200,7 +201,7 @@ def check_actions_table(rc: Recomputed) -> list[Violation]:
     for i, row in zip(a.index, a.to_dict("records")):
         act, y = row["action"], row["year"]
         year = int(y) if is_whole(y) else None
-        if act == "close":
+        if act in CLOSURE_ACTIONS:
             found = _closure_row(rc, row, year, out)
         elif act in get_args(OptionKind):
             found = _opening_row(rc, row, year, out)
@@ -240,6 +241,19 @@ def _closure_row(
     if site is None or year is None:
         return None  # stays_closed reports an unknown site or a year outside the horizon
     total = sum(c for (e, _), c in rc.cap.items() if e == row["site"])
+    word = closure_action(site, year)
+    if row["action"] != word:
+        why = f"its lease ends {site.lease_end}" if word == "lease_end" else "it is no lease running out"
+        out.append(
+            violation(
+                ACTIONS,
+                1,
+                f"action {row['action']} for site {row['site']} in {year}: {why}, expected {word}",
+                site=row["site"],
+                year=year,
+                column="action",
+            )
+        )
     return dict(site=row["site"], year=year), dict(
         option=None,
         site=row["site"],

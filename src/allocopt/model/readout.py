@@ -37,7 +37,8 @@ def _frame(name: str, rows: list[dict]) -> pd.DataFrame:
 
 
 def actions_table(pm: PlanModel) -> pd.DataFrame:
-    """One row per option opening (modules in a year) and per site closure."""
+    """One row per option opening (modules in a year) and per site closure (``close``, or ``lease_end``
+    for a leased site first closed after its lease_end: :meth:`~allocopt.index.SiteInfo.closure_action`)."""
     idx = pm.index
     rows = []
     openings = [(o, t) for o in idx.options.values() for t in o.years]
@@ -69,7 +70,7 @@ def actions_table(pm: PlanModel) -> pd.DataFrame:
                 rows.append(
                     {
                         "year": y,
-                        "action": "close",
+                        "action": x.closure_action(y),
                         "option": None,
                         "site": x.site,
                         "district": x.district,
