@@ -153,3 +153,17 @@ __all__ = [
     "run",
     "tiny",
 ]
+
+
+def too_tight_frame() -> Scenario:
+    """Demand 100 places 2027-2029 with unmet demand forbidden; the only build (100 places) costs
+    1 000 SEK against capex caps of 0 in 2026 and 500 in 2027: no plan serves 2027 (infeasible)."""
+    return tiny(
+        2026,
+        2029,
+        demand=flat(100, range(2027, 2030)),
+        options=[
+            Option(option="B", kind="build", district="A", service="pre", capacity=100.0, capex=1000.0, lifetime=10)
+        ],
+        budget=[Budget(year=2026, capex_cap=0.0), Budget(year=2027, capex_cap=500.0)],
+    )

@@ -11,7 +11,7 @@ import pytest
 
 from allocopt.load import write_scenario
 from allocopt.tables import RESULT_FILES
-from cases import Budget, Option, Site, SiteCapacity, assert_same_results, flat, run, tiny
+from cases import Option, Site, SiteCapacity, assert_same_results, flat, run, tiny, too_tight_frame
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -64,15 +64,7 @@ def test_solve_writes_every_result_file(small_folder, tmp_path):
 
 
 def test_infeasible_scenario_exits_1_with_the_reason(tmp_path):
-    sc = tiny(
-        2026,
-        2029,
-        demand=flat(100, range(2027, 2030)),
-        options=[
-            Option(option="B", kind="build", district="A", service="pre", capacity=100.0, capex=1000.0, lifetime=10)
-        ],
-        budget=[Budget(year=2026, capex_cap=0.0), Budget(year=2027, capex_cap=500.0)],
-    )
+    sc = too_tight_frame()
     folder = tmp_path / "tight"
     write_scenario(sc, folder)
     res = run("solve", str(folder), "--out", str(tmp_path / "out"))

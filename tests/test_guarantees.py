@@ -11,7 +11,7 @@ import pytest
 
 import allocopt
 from allocopt.load import write_scenario
-from cases import Budget, Option, build_or_lease, flat, run, tiny
+from cases import build_or_lease, run, too_tight_frame
 
 checker = importlib.import_module("allocopt.check")  # the module (allocopt.check is the function)
 
@@ -28,15 +28,7 @@ def earlier(tmp_path):
 
 def infeasible_folder(tmp_path):
     """Demand 100 places 2027-2029; the only build costs 1 000 SEK against caps of 0 and 500."""
-    sc = tiny(
-        2026,
-        2029,
-        demand=flat(100, range(2027, 2030)),
-        options=[
-            Option(option="B", kind="build", district="A", service="pre", capacity=100.0, capex=1000.0, lifetime=10)
-        ],
-        budget=[Budget(year=2026, capex_cap=0.0), Budget(year=2027, capex_cap=500.0)],
-    )
+    sc = too_tight_frame()
     folder = tmp_path / "tight"
     write_scenario(sc, folder)
     return folder

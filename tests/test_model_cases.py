@@ -26,6 +26,7 @@ from cases import (
     district_group,
     flat,
     tiny,
+    too_tight_frame,
 )
 
 
@@ -132,15 +133,7 @@ def test_capex_cap_pushes_the_build_later_and_leaves_demand_unmet():
 
 def test_too_tight_frame_with_unmet_forbidden_is_infeasible():
     """As above, but unmet demand forbidden: no plan serves 2027 — status infeasible, with a reason."""
-    sc = tiny(
-        2026,
-        2029,
-        demand=flat(100, range(2027, 2030)),
-        options=[
-            Option(option="B", kind="build", district="A", service="pre", capacity=100.0, capex=1000.0, lifetime=10)
-        ],
-        budget=[Budget(year=2026, capex_cap=0.0), Budget(year=2027, capex_cap=500.0)],
-    )
+    sc = too_tight_frame()
     r = allocopt.solve(sc)
     assert r.status == "infeasible"
     assert "forbidden" in r.message and "budget" in r.message
