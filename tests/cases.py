@@ -80,6 +80,12 @@ BUILD = dict(kind="build", district="A", service="pre", capacity=100.0, capex=10
 LEASE = dict(kind="lease", district="A", service="pre", capacity=100.0, rent=150.0, term=10)
 
 
+def new_building(option: str = "B", **fields) -> Option:
+    """A build option in district A for service 'pre' (the tiny cases' usual new building);
+    ``fields``: capacity, capex, lifetime, lead_time, ... as the case needs."""
+    return Option(option=option, kind="build", district="A", service="pre", **fields)
+
+
 def build_or_lease(**kw) -> Scenario:
     """100 places 2026-2030; build 550 net (1000 + 50 − 500 residual), lease 750 (see
     test_model_cases). ``kw`` goes to :func:`tiny`."""

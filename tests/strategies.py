@@ -56,8 +56,12 @@ def scenarios(draw, *, force_caps: bool = False, max_options: int = 5) -> Scenar
     options of every kind with their kind's fields (conversions only from a service the site
     has); for a service whose unmet demand is forbidden, usually a dear rent-only pavilion in
     every district so that most such scenarios stay feasible; optional capex (and rarely opex)
-    caps (always some with ``force_caps``); sometimes a lock or two; discount rate 0–5 %,
-    both residual-value rules and both capex timings.
+    caps (always some with ``force_caps``), and the parties' frames (investment, borrowing,
+    operating caps); sometimes a lock or two; discount rate 0–5 %, both residual-value rules and
+    both capex timings; the two frames: sites' and options' party, a site's internal rent and
+    what closing it does (sell, relet, vacant), leases and pavilions that may be extended, now
+    and then an expansion or conversion at a build option, both perspectives, both internal-rent
+    methods, an internal rate and upkeep, and a cost overrun allowance.
     """
     last = FIRST + draw(st.integers(1, 3), label="extra years")  # horizon 2–4 years
     years = list(range(FIRST, last + 1))
@@ -119,6 +123,7 @@ def scenarios(draw, *, force_caps: bool = False, max_options: int = 5) -> Scenar
                 close_from=draw(maybe(st.sampled_from([*years, last + 1]))) if may_close else None,
                 closure_cost=draw(money(2000)),
                 sale_value=draw(money(5000)) if tenure == "owned" else 0.0,
+                **draw(_site_holding(tenure)),
             )
         )
         for s in sids:
@@ -151,6 +156,7 @@ def scenarios(draw, *, force_caps: bool = False, max_options: int = 5) -> Scenar
             fields = dict(district=draw(st.sampled_from(dids)))
         if kind in ("lease", "pavilion"):
             fields["term"] = draw(st.integers(1, 4))
+            fields["extension_rent"] = draw(st.none() | st.none() | money(2000))
         else:
             fields["lifetime"] = draw(maybe(st.integers(1, 6)))
         options.append(
@@ -165,7 +171,26 @@ def scenarios(draw, *, force_caps: bool = False, max_options: int = 5) -> Scenar
                 rent=draw(money(2000)) if kind in ("lease", "pavilion") else draw(st.sampled_from([0.0, 0.0, 100.0])),
                 earliest_year=draw(maybe(st.sampled_from(years))),
                 lead_time=draw(st.sampled_from([0, 0, 1, 2])),
+                party=draw(st.none() | st.none() | st.sampled_from(["municipality", "property_company"])),
                 **fields,
+            )
+        )
+    builds = [o for o in options if o.kind == "build"]
+    if builds and draw(st.integers(0, 2), label="conversion at a build?") == 0:
+        host = draw(st.sampled_from(builds))
+        to = [s for s in sids if s != host.service]
+        kind = draw(st.sampled_from(["conversion", "expansion"])) if to else "expansion"
+        options.append(
+            Option(
+                option=f"C{len(options)}",
+                kind=kind,
+                site=host.option,
+                service=draw(st.sampled_from(to)) if kind == "conversion" else host.service,
+                from_service=host.service if kind == "conversion" else None,
+                capacity=float(draw(st.integers(1, 5)) * 10),
+                max_modules=draw(st.integers(1, 2)),
+                capex=draw(money(2000, 100)),
+                lead_time=draw(st.sampled_from([0, 1])),
             )
         )
 
@@ -195,8 +220,12 @@ def scenarios(draw, *, force_caps: bool = False, max_options: int = 5) -> Scenar
                 maybe(st.sampled_from([0.0, 500.0, 1000.0, 3000.0]) | money(20000, 100)), label="capex cap"
             )
             opex_cap = draw(st.none() | st.none() | st.none() | money(20000, 100), label="opex cap")
-            if capex_cap is not None or opex_cap is not None:
-                budget.append(Budget(year=y, capex_cap=capex_cap, opex_cap=opex_cap))
+            frames = {
+                column: draw(st.none() | st.none() | st.none() | money(20000, 100), label=column)
+                for column in ("investment_cap", "borrowing_cap", "operating_cap")
+            }
+            if capex_cap is not None or opex_cap is not None or any(v is not None for v in frames.values()):
+                budget.append(Budget(year=y, capex_cap=capex_cap, opex_cap=opex_cap, **frames))
 
     locks = []
     if draw(st.integers(0, 3), label="locks?") == 0:
@@ -234,6 +263,11 @@ def scenarios(draw, *, force_caps: bool = False, max_options: int = 5) -> Scenar
         discount_rate=draw(st.sampled_from([0.0, 0.01, 0.025, 0.05])),
         residual_value=draw(st.sampled_from(["straight_line", "none"])),
         capex_timing=draw(st.sampled_from(["spread", "opening"])),
+        capex_overrun=draw(st.sampled_from([0.0, 0.0, 0.17])),
+        perspective=draw(st.sampled_from(["consolidated", "consolidated", "municipality"])),
+        internal_rent_method=draw(st.sampled_from(["cost_based", "cost_based", "none"])),
+        internal_rate=draw(st.sampled_from([0.0, 0.025, 0.1])),
+        internal_upkeep=draw(st.sampled_from([0.0, 0.0, 10.0])),
     )
     return Scenario(
         settings=settings,
@@ -256,8 +290,9 @@ def plans(draw, scenario: Scenario, near: pd.DataFrame | None = None) -> pd.Data
     (an actions table, e.g. the optimal plan), a variation of it: each of its rows kept or
     dropped, then random openings and closures added.
 
-    Conversions stay within the capacity they convert (``conversion_limit``): a plan beyond it
-    makes the evaluation infeasible (see the xfail test in test_properties.py).
+    Conversions stay within the capacity they convert (``conversion_limit``; at a build option the
+    places the plan builds there): a plan beyond it is refused by the evaluation. The optimal
+    plan's ``extend`` rows are kept or dropped like the others.
     """
     years = scenario.years
     convertible = {(c.site, c.service): c.capacity for c in scenario.site_capacities}
@@ -272,10 +307,17 @@ def plans(draw, scenario: Scenario, near: pd.DataFrame | None = None) -> pd.Data
             continue
         o = options[row["option"]]
         m = int(row["modules"])
+        if row["action"] == "extend":
+            rows.append({"year": int(row["year"]), "action": "extend", "option": o.option, "modules": m})
+            continue
         used[o.option] = used.get(o.option, 0) + m
+        if o.kind == "build":  # a build converted later: its places may be converted
+            convertible[o.option, o.service] = convertible.get((o.option, o.service), 0.0) + m * o.capacity
         if o.kind == "conversion":
             key = (o.site, o.from_service)
-            convertible[key] -= m * (o.capacity_from if o.capacity_from is not None else o.capacity)
+            convertible[key] = convertible.get(key, 0.0) - m * (
+                o.capacity_from if o.capacity_from is not None else o.capacity
+            )
         rows.append({"year": int(row["year"]), "action": o.kind, "option": o.option, "modules": m})
     odds = 3 if near is None else 5  # 1 in odds: an option opens, a site closes
     for o in scenario.options:
@@ -294,6 +336,8 @@ def plans(draw, scenario: Scenario, near: pd.DataFrame | None = None) -> pd.Data
                 m = draw(st.integers(1, left))
                 left -= m
                 rows.append({"year": y, "action": o.kind, "option": o.option, "modules": m})
+                if o.kind == "build":
+                    convertible[o.option, o.service] = convertible.get((o.option, o.service), 0.0) + m * o.capacity
     for x in scenario.sites:
         if (
             x.site not in closed
@@ -312,6 +356,24 @@ def rebuild(scenario: Scenario, **tables) -> Scenario:
     data = {name: getattr(scenario, name) for name in Scenario.model_fields}
     data.update(tables)
     return Scenario(**data)
+
+
+@st.composite
+def _site_holding(draw, tenure: str) -> dict:
+    """Who holds a site, its internal rent and what closing it does (owned sites only)."""
+    party = draw(st.none() | st.none() | st.sampled_from(["municipality", "property_company"]))
+    holder = party or ("property_company" if tenure == "owned" else "municipality")
+    out: dict = {"party": party}
+    if holder == "property_company":  # elsewhere validation warns of a rent it ignores
+        out["internal_rent"] = draw(st.none() | st.none() | money(2000))
+    if tenure == "owned":
+        rule = draw(st.sampled_from(["sell", "sell", "relet", "vacant"]))
+        out["on_close"] = rule
+        if rule == "relet":
+            out["relet_rent"] = draw(money(1000))
+        if rule == "vacant":
+            out["vacancy_cost"] = draw(money(1000))
+    return out
 
 
 def _times(value, lam: float):
@@ -336,25 +398,37 @@ def scale_costs(scenario: Scenario, lam: float) -> Scenario:
                 renewal_rent=_times(x.renewal_rent, lam),
                 closure_cost=x.closure_cost * lam,
                 sale_value=x.sale_value * lam,
+                internal_rent=_times(x.internal_rent, lam),
+                relet_rent=x.relet_rent * lam,
+                vacancy_cost=x.vacancy_cost * lam,
             )
         )
         for x in scenario.sites
     ]
     options = [
-        o.model_copy(update=dict(capex=o.capex * lam, opex=o.opex * lam, rent=o.rent * lam)) for o in scenario.options
+        o.model_copy(
+            update=dict(
+                capex=o.capex * lam, opex=o.opex * lam, rent=o.rent * lam, extension_rent=_times(o.extension_rent, lam)
+            )
+        )
+        for o in scenario.options
     ]
-    budget = [
-        b.model_copy(update=dict(capex_cap=_times(b.capex_cap, lam), opex_cap=_times(b.opex_cap, lam)))
-        for b in scenario.budget
-    ]
-    settings = scenario.settings.model_copy(update=dict(unmet_penalty=penalty(scenario.settings.unmet_penalty)))
+    caps = ("capex_cap", "opex_cap", "investment_cap", "borrowing_cap", "operating_cap")
+    budget = [b.model_copy(update={c: _times(getattr(b, c), lam) for c in caps}) for b in scenario.budget]
+    settings = scenario.settings.model_copy(
+        update=dict(
+            unmet_penalty=penalty(scenario.settings.unmet_penalty),
+            internal_upkeep=scenario.settings.internal_upkeep * lam,
+        )
+    )
     return rebuild(scenario, settings=settings, services=services, sites=sites, options=options, budget=budget)
 
 
 def with_ample_capacity(scenario: Scenario) -> Scenario:
-    """An extra owned, never-closing site (no running cost) in every district with room for all
-    demand, every service reaching far, a district 0 km from itself, and a positive penalty
-    wherever it was 0 (so that leaving demand unmet is never a tie)."""
+    """An extra owned, never-closing site (no running cost, held by the municipality: no internal
+    rent) in every district with room for all demand, every service reaching far, a district 0 km
+    from itself, and a positive penalty wherever it was 0 (so that leaving demand unmet is never a
+    tie)."""
     total: dict = {}
     for d in scenario.demand:
         total[d.service, d.year] = total.get((d.service, d.year), 0.0) + d.places
@@ -370,7 +444,9 @@ def with_ample_capacity(scenario: Scenario) -> Scenario:
         )
         for s in scenario.services
     ]
-    sites = list(scenario.sites) + [Site(site=f"AMPLE_{d.district}", district=d.district) for d in scenario.districts]
+    sites = list(scenario.sites) + [
+        Site(site=f"AMPLE_{d.district}", district=d.district, party="municipality") for d in scenario.districts
+    ]
     caps = list(scenario.site_capacities) + [
         SiteCapacity(site=f"AMPLE_{d.district}", service=s, capacity=float(room[s]))
         for d in scenario.districts

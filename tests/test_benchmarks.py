@@ -225,15 +225,18 @@ def test_times_count_from_the_start_of_the_solve_step(tmp_path):
 
 def test_capex_variant_scales_every_capex_cap_and_nothing_else(tmp_path):
     """benchmarks/default_scenario.py --capex-factors: the variant differs from the embedded
-    scenario only in its capex caps, each multiplied by the factor (whole MSEK), and is written
+    scenario only in its capex caps (the group's and the property company's), each multiplied by
+    the factor (whole MSEK), and is written
     and loaded back as it is."""
     import allocopt
     from allocopt.load import write_scenario
 
     base = allocopt.load_scenario(allocopt.default_scenario_path())
     variant = capex_variant(base, 1.1)
-    assert [b.capex_cap for b in variant.budget] == [round(b.capex_cap * 1.1, -6) for b in base.budget]
-    assert [b.opex_cap for b in variant.budget] == [b.opex_cap for b in base.budget]
+    assert [b.investment_cap for b in variant.budget] == [round(b.investment_cap * 1.1, -6) for b in base.budget]
+    assert all(b.capex_cap is None for b in variant.budget)  # the default scenario caps the company's capex
+    for column in ("opex_cap", "borrowing_cap", "operating_cap"):
+        assert [getattr(b, column) for b in variant.budget] == [getattr(b, column) for b in base.budget]
     assert variant.model_copy(update={"budget": base.budget}) == base
     write_scenario(variant, tmp_path / "variant")
     assert allocopt.load_scenario(tmp_path / "variant") == variant

@@ -19,7 +19,8 @@ import pandas as pd
 import pytest
 
 from allocopt.check import FAMILIES, Violation, check
-from allocopt.check.recompute import recompute, recompute_demand, utilisation_table
+from allocopt.check.demand import recompute_demand
+from allocopt.check.recompute import recompute, utilisation_table
 from allocopt.result import Result
 from allocopt.scenario import (
     Budget,
@@ -51,7 +52,18 @@ def frame(name: str, rows: list[dict]) -> pd.DataFrame:
 
 def costs(rows: dict[int, dict], discount: dict[int, float], discounted: dict[int, float]) -> pd.DataFrame:
     """Costs table from hand-worked cost components per year (blank caps)."""
-    cols = ["capex", "opex", "rent", "closure_cost", "sale", "travel", "penalty", "residual"]
+    cols = [
+        "capex",
+        "opex",
+        "rent",
+        "closure_cost",
+        "sale",
+        "vacancy_cost",
+        "relet_income",
+        "travel",
+        "penalty",
+        "residual",
+    ]
     return frame(
         "costs",
         [
@@ -93,13 +105,20 @@ def repriced(scn: Scenario, res: Result) -> Result:
     """The result with costs, objective and utilisation replaced by the checker's recomputation."""
     rc = recompute(scn, res)
     return dataclasses.replace(
-        res, costs=rc.costs.reset_index(), objective=rc.objective, utilisation=utilisation_table(rc)
+        res, costs=rc.costs.reset_index(), objective=rc.objective, utilisation=utilisation_table(rc), **by_party(rc)
     )
 
 
+def by_party(rc) -> dict[str, pd.DataFrame]:
+    """The party_costs and frames tables as the checker recomputes them (the cases work out the group's costs)."""
+    return {"party_costs": rc.party_costs.reset_index(), "frames": rc.frames.reset_index()}
+
+
 def with_utilisation(scn: Scenario, res: Result) -> tuple[Scenario, Result]:
-    """The case with the utilisation table its plan implies (the checker's recomputation)."""
-    return scn, dataclasses.replace(res, utilisation=utilisation_table(recompute(scn, res)))
+    """The case with the utilisation, party_costs and frames tables its plan implies (the checker's
+    recomputation)."""
+    rc = recompute(scn, res)
+    return scn, dataclasses.replace(res, utilisation=utilisation_table(rc), **by_party(rc))
 
 
 def found(violations: list[Violation]) -> list[tuple[str, dict]]:
@@ -561,6 +580,8 @@ def test_residual_value_none_and_sale_of_an_owned_site():
     assert found(check(scn, res)) == [
         ("costs_table", {"year": 2028, "column": "discounted"}),
         ("costs_table", {"year": 2028, "column": "residual"}),
+        ("party_costs_table", {"year": 2028, "party": "property_company", "column": "discounted"}),
+        ("party_costs_table", {"year": 2028, "party": "property_company", "column": "residual"}),
         ("objective", {}),
     ]
 

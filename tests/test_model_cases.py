@@ -25,6 +25,7 @@ from cases import (
     build_or_lease,
     district_group,
     flat,
+    new_building,
     tiny,
     too_tight_frame,
 )
@@ -151,11 +152,8 @@ def test_lead_time_spreads_capex_and_delays_opening():
         rate=0.1,
         demand=flat(100, (2029, 2030)),
         options=[
-            Option(
-                option="B",
-                kind="build",
-                district="A",
-                service="pre",
+            new_building(
+                "B",
                 capacity=100.0,
                 capex=1200.0,
                 lead_time=2,

@@ -45,8 +45,17 @@ SETTINGS = {
     "currency_year": 2024,
     "discount_rate": 0.025,
     "residual_value": "straight_line",
+    "capex_overrun": 0.17,  # P: cost overrun, school projects deviate from budget by 17 % on average
     "capex_timing": "spread",
     "unmet_penalty": 2.0 * MSEK,
+    # The property company (P: Telge Fastigheter owns the school and preschool stock) charges
+    # internal rent: cost-based for new premises, an annuity at the internal rate (P: SKR
+    # internränta 2.5 %); its operation and maintenance is the sites' opex (est. 300-500 SEK/m2/yr),
+    # paid by the services, so no upkeep is charged on top.
+    "perspective": "consolidated",
+    "internal_rent_method": "cost_based",
+    "internal_rate": 0.025,
+    "internal_upkeep": 0.0,
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -217,6 +226,7 @@ def demand(pop: list[dict], houses: list[dict], types: list[dict]) -> dict:
 # ---------------------------------------------------------------------------------------------
 RURAL = {"enhorna", "molnbo", "holo"}  # sized to cover their own demand to 2040 (no options)
 AREA = {"preschool": 12.0, "school_f6": 12.0, "school_79": 12.0, "elderly": 77.0}  # m2 BTA per place
+INTERNAL_RENT_M2 = 750.0  # SEK/m2/yr the services pay the property company for old premises (P: 700-800)
 RATIO = {  # nominal capacity 2026 / (demand 2026 / utilisation)
     #               preschool school_f6
     "centrum":      (0.90, 0.97),
@@ -279,7 +289,9 @@ def sites(dem: dict) -> tuple[list[dict], list[dict]]:
         row = {"site": site, "name": name, "district": district, "tenure": tenure,
                "opex": round(area * opex_rate, -3), "rent": 0.0, "lease_end": None,
                "renewable": True, "renewal_rent": None, "may_close": old, "close_from": None,
-               "closure_cost": 0.0, "sale_value": 0.0}
+               "closure_cost": 0.0, "sale_value": 0.0,
+               # owned: the property company's, at the internal rent of old premises (P: 700-800 SEK/m2/yr)
+               "internal_rent": round(area * INTERNAL_RENT_M2, -3) if tenure == "owned" else None}
         if tenure == "leased":
             row["rent"] = round(places * rent_per_place, -3)
             ends = (rng.random() < LEASE_END_SHARE and not site.startswith("vob_")) or site in NON_RENEWABLE
@@ -386,7 +398,7 @@ ELDERLY_PLACE_LEASES = [("fornhojden", 6, 10)]  # housing groups of 8 leased in 
 ELDERLY_EXPANSIONS = [("vob_bjorkmossen", 4), ("vob_jarna", 4), ("vob_ronna", 4), ("vob_hovsjo", 3),
                       ("vob_ostertalje", 3)]  # site, max housing groups of 8 apartments
 COST_SPREAD = 0.12  # +-12 % site-to-site variation of capex and rent (illustrative)
-FIXED_PRICE = {"fsk_igelsta_a", "fsk_igelsta_b", "vob_lina", "hs_exp_soldala"}
+FIXED_PRICE = {"fsk_igelsta_a", "fsk_igelsta_b", "vob_lina", "hs_exp_soldala", "conv_igelsta_a", "conv_igelsta_b"}
 PAV_MODULES = 10  # most pavilion modules (one department or classroom each) per district, over the horizon
 PAV_TERM = 3  # years (P: pavilions, 3-year term)
 EXP_MSEK = {"preschool": 0.45, "school_f6": 0.40, "school_79": 0.45, "elderly": 2.6}  # extensions, per place
@@ -398,7 +410,7 @@ def options(site_rows: list[dict], caps: list[dict]) -> list[dict]:
 
     def opt(option, name, kind, service, capacity, capex, *, district=None, site=None,
             from_service=None, capacity_from=None, max_modules=1, opex=None, rent=0.0,
-            earliest_year=None, lead_time=0, lifetime=None, term=None):
+            earliest_year=None, lead_time=0, lifetime=None, term=None, extensions=False):
         if opex is None:
             opex = 0.0 if kind == "conversion" else capacity * AREA[service] * OPEX_M2
         if kind in ("build", "expansion", "conversion") and lifetime is None:
@@ -413,6 +425,7 @@ def options(site_rows: list[dict], caps: list[dict]) -> list[dict]:
             "max_modules": max_modules, "capex": round(capex, -4), "opex": round(opex, -3),
             "rent": round(rent, -3), "earliest_year": earliest_year, "lead_time": lead_time,
             "lifetime": lifetime, "term": term,
+            "extension_rent": round(rent, -3) if extensions else None,
         })
 
     place = {d[0]: d[1].split(" /")[0] for d in DISTRICTS}        # district display name
@@ -427,13 +440,17 @@ def options(site_rows: list[dict], caps: list[dict]) -> list[dict]:
     for tag in ("a", "b"):  # under construction Feb 2026 -> Feb 2027; rest of capex in 2026
         opt(f"fsk_igelsta_{tag}", f"Igelsta förskola {tag.upper()} (4 avd, under construction)", "build",
             "preschool", 4 * DEPT, 4 * DEPT * 0.55e6, district="ostertalje", earliest_year=2027, lead_time=1)
+    for tag in ("a", "b"):  # P: the Igelsta preschools are built to convert to school later
+        opt(f"conv_igelsta_{tag}", f"Igelsta förskola {tag.upper()} converted to F-6 (1 department -> 1 classroom)",
+            "conversion", "school_f6", CLASS, 216 * 10_000, site=f"fsk_igelsta_{tag}", from_service="preschool",
+            capacity_from=DEPT, max_modules=4, lead_time=1, earliest_year=2030)
     for d, depts, msek, lead, earliest in PRESCHOOL_BUILDS:
         opt(f"fsk_new_{d}_{depts}avd", f"New preschool {place[d]} ({depts} departments)", "build", "preschool",
             depts * DEPT, depts * DEPT * msek * 1e6, district=d, lead_time=lead, earliest_year=earliest)
     for d in PRESCHOOL_PAVILIONS:
         opt(f"fsk_pav_{d}", f"Preschool pavilion {place[d]} (1 department per module, {PAV_TERM} years)",
             "pavilion", "preschool", DEPT, DEPT * PAV_CAPEX, district=d, rent=DEPT * PAV_RENT,
-            max_modules=PAV_MODULES, lead_time=0, term=PAV_TERM)
+            max_modules=PAV_MODULES, lead_time=0, term=PAV_TERM, extensions=True)
     for d, places, rent, term in PRESCHOOL_LEASES:
         opt(f"fsk_lease_{d}", f"Leased preschool {place[d]} (existing building, {term} years)", "lease",
             "preschool", places, places * 20_000, district=d, rent=places * rent, lead_time=1, term=term)
@@ -457,7 +474,7 @@ def options(site_rows: list[dict], caps: list[dict]) -> list[dict]:
     for d in F6_PAVILIONS:
         opt(f"sk_pav_{d}", f"F-6 pavilion {place[d]} (1 classroom per module, {PAV_TERM} years)",
             "pavilion", "school_f6", CLASS, CLASS * PAV_CAPEX, district=d, rent=CLASS * PAV_RENT,
-            max_modules=PAV_MODULES, lead_time=0, term=PAV_TERM)
+            max_modules=PAV_MODULES, lead_time=0, term=PAV_TERM, extensions=True)
     for d, n in F6_EXPANSIONS:
         site = first_owned(d, "school_f6")
         opt(f"sk_exp_{site}", f"Extension of {site_name[site]} (+2 F-6 classrooms)", "expansion",
@@ -479,7 +496,7 @@ def options(site_rows: list[dict], caps: list[dict]) -> list[dict]:
     for d in S79_PAVILIONS:
         opt(f"hs_pav_{d}", f"7-9 pavilion {place[d]} (1 classroom per module, {PAV_TERM} years)",
             "pavilion", "school_79", CLASS, CLASS * PAV_CAPEX, district=d, rent=CLASS * PAV_RENT,
-            max_modules=PAV_MODULES, lead_time=0, term=PAV_TERM)
+            max_modules=PAV_MODULES, lead_time=0, term=PAV_TERM, extensions=True)
 
     # --- elderly care ---------------------------------------------------------------------
     opt("vob_lina", "Lina vård- och omsorgsboende (80, decided 2024)", "build", "elderly", 80,
@@ -506,7 +523,7 @@ def options(site_rows: list[dict], caps: list[dict]) -> list[dict]:
 # Investment frame for school, preschool and elderly-care premises: 320 MSEK a year, but only
 # 200 MSEK in 2026, a year already largely committed to the Igelsta preschools and Lina. Tuned
 # so that the frame binds in 2026 and shifts the plan (README); illustrative, not a budget figure.
-CAPEX_CAP = {y: (200 if y == 2026 else 320) * MSEK for y in YEARS}
+CAPEX_CAP = {y: (240 if y == 2026 else 320) * MSEK for y in YEARS}
 LOCKS = [  # decided projects (P: new preschools Igelsta, Feb 2026 -> Feb 2027)
     {"target": "option", "id": "fsk_igelsta_a", "rule": "force", "year": 2027},
     {"target": "option", "id": "fsk_igelsta_b", "rule": "force", "year": 2027},
@@ -515,7 +532,7 @@ LOCKS = [  # decided projects (P: new preschools Igelsta, Feb 2026 -> Feb 2027)
 
 
 def budget() -> list[dict]:
-    return [{"year": y, "capex_cap": CAPEX_CAP[y], "opex_cap": None} for y in YEARS]
+    return [{"year": y, "investment_cap": CAPEX_CAP[y]} for y in YEARS]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -189,7 +189,7 @@ def solve(
 ) -> None:
     """Solve a scenario (folder or .xlsx) and write the plan to --out."""
     import allocopt
-    from allocopt.console import print_result
+    from allocopt.console import SolveProgress, print_result
     from allocopt.interrupt import EXIT_CODES
     from allocopt.report import check_writable, results_folder
 
@@ -198,7 +198,10 @@ def solve(
     load_seconds = time.perf_counter() - start
     target = Path(out) if out else results_folder(scenario.settings.name)
     check_writable(target)  # before the solve: a folder that cannot take the result fails now, not later
-    result = allocopt.solve(scenario, time_limit=time_limit, mip_gap=mip_gap, threads=threads, first_plan=first_plan)
+    with SolveProgress(Console(stderr=True) if not quiet else Console(stderr=True, quiet=True)) as progress:
+        result = allocopt.solve(
+            scenario, time_limit=time_limit, mip_gap=mip_gap, threads=threads, first_plan=first_plan, progress=progress
+        )
     result.timings = {"load": load_seconds, **result.timings}
     saved = _save_solved(result, target, save_interrupted, no_excel)
     if quiet:

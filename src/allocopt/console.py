@@ -76,6 +76,13 @@ def headline(result: Result) -> Table:
     table.add_row("status", status)
     if result.objective is not None:
         table.add_row("NPV of cost", f"{_msek(result.objective)} MSEK (discounted)")
+    if result.has_plan and len(result.party_costs):
+        npv = result.party_costs.groupby("party")["discounted"].sum()
+        table.add_row(
+            "by party",
+            f"group {_msek(npv.sum())}, municipality {_msek(npv.get('municipality', 0.0))}, "
+            f"property company {_msek(npv.get('property_company', 0.0))} MSEK",
+        )
     if result.gap is not None:
         table.add_row("gap", f"{100 * result.gap:.3f} % (bound {_msek(result.bound)} MSEK)")
     table.add_row("solver time", f"{result.solve_seconds:.1f} s")
@@ -110,22 +117,40 @@ def actions_per_year(result: Result) -> Table:
     return table
 
 
+FRAME_LABELS: dict[str, str] = {
+    "investment_cap": "company capex",
+    "borrowing_cap": "company debt",
+    "operating_cap": "municipal operating",
+    "capex_cap": "group capex",
+    "opex_cap": "group opex+rent",
+}
+"""The frames table's frames as the summary names them (the property company's, the municipality's,
+the group's)."""
+
+
 def budget_per_year(result: Result) -> Table:
-    table = Table(title="Costs and budget use per year (MSEK, undiscounted)", title_justify="left")
-    for col in ("year", "capex", "cap", "use", "opex+rent", "cap", "use", "unmet places"):
-        table.add_column(col, justify="right")
+    """Both frames' use per year: what each frame counts (MSEK), and its cap and the share used where
+    the budget caps it (the group's frames only then), and the unmet places."""
+    frames = result.frames
+    capped = set(frames.loc[frames["cap"].notna(), "frame"]) if len(frames) else set()
+    shown = [f for f in FRAME_LABELS if f not in ("capex_cap", "opex_cap") or f in capped]
+    table = Table(title="The two frames per year (MSEK, undiscounted)", title_justify="left")
+    table.add_column("year", justify="right")
+    for f in shown:
+        table.add_column(FRAME_LABELS[f], justify="right")
+        if f in capped:
+            table.add_column("cap", justify="right")
+            table.add_column("use", justify="right")
+    table.add_column("unmet places", justify="right")
     unmet = result.balance.groupby("year")["unmet"].sum() if len(result.balance) else pd.Series(dtype=float)
-    for row in result.costs.itertuples(index=False):
-        table.add_row(
-            str(row.year),
-            _msek(row.capex),
-            _msek(row.capex_cap),
-            _pct(row.capex_use),
-            _msek(row.opex + row.rent),
-            _msek(row.opex_cap),
-            _pct(row.opex_use),
-            f"{unmet.get(row.year, 0.0):,.0f}",
-        )
+    for y, g in frames.groupby("year") if len(frames) else ():
+        g = g.set_index("frame")
+        cells = []
+        for f in shown:
+            cells.append(_msek(g.at[f, "spend"]))
+            if f in capped:
+                cells += [_msek(g.at[f, "cap"]), _pct(g.at[f, "use"])]
+        table.add_row(str(y), *cells, f"{unmet.get(y, 0.0):,.0f}")
     return table
 
 
@@ -161,3 +186,46 @@ def print_problems(problems: list[Problem], console: Console | None = None) -> N
     for p in problems:
         colour = "red" if p.severity == "error" else "yellow"
         console.print(plain(p, colour), highlight=False, soft_wrap=True)
+
+
+class SolveProgress:
+    """One live line on a terminal while a solve runs: elapsed time, the best plan, the bound and
+    the gap (updated at each HiGHS log line; the clock every half second). A context manager; call
+    the object with each :class:`~allocopt.solver.Progress`. On a console that is no terminal it
+    shows nothing."""
+
+    def __init__(self, console: Console, what: str = "solving"):
+        import time
+
+        from rich.live import Live
+
+        self.console, self.what, self.began = console, what, time.perf_counter()
+        self.latest = None
+        self.live = Live(self, console=console, refresh_per_second=2, transient=True) if console.is_terminal else None
+
+    def __call__(self, progress) -> None:
+        self.latest = progress
+
+    def __rich__(self) -> Text:
+        import time
+
+        line = Text(f"{self.what}: {time.perf_counter() - self.began:,.0f} s", style="bold")
+        p = self.latest
+        if p is None or p.objective is None:
+            line.append("  looking for a first plan")
+        else:
+            line.append(f"  best plan {_msek(p.objective)} MSEK")
+        if p is not None and p.bound is not None:
+            line.append(f"  bound {_msek(p.bound)} MSEK")
+        if p is not None and p.gap is not None:
+            line.append(f"  gap {100 * p.gap:.2f} %")
+        return line
+
+    def __enter__(self) -> SolveProgress:
+        if self.live is not None:
+            self.live.__enter__()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.live is not None:
+            self.live.__exit__(*exc)

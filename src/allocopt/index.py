@@ -36,6 +36,12 @@ class SiteInfo:
     open_lb: dict[int, int]
     open_ub: dict[int, int]
     lease_end: int | None = None  # last year of a leased site's current lease (None: owned, or no end)
+    party: str = "property_company"  # who holds the site: municipality or property_company
+    internal_rent: dict[int, float] = field(default_factory=dict)  # SEK/year the municipality pays, by year
+    vacant: bool = False  # on_close vacant: internal rent goes on after closing
+    kept_value: float = 0.0  # SEK credited at the horizon end whether open or not (owned, relet or vacant)
+    relet_rent: float = 0.0  # SEK/year received while closed (on_close relet)
+    vacancy_cost: float = 0.0  # SEK/year paid while closed (on_close vacant)
 
     def closure_action(self, first_closed_year: int) -> str:
         """The actions table's word for the site's closing in ``first_closed_year``: ``lease_end`` for a
@@ -72,6 +78,30 @@ class OptionInfo:
     pay: dict[int, list[tuple[int, float]]]  # opening year -> [(payment year, share of capex)]
     residual: dict[int, float]  # opening year -> residual share at the horizon end
     force_by: int | None = None  # lock: at least one module open by this year
+    party: str = "property_company"  # who holds the premises: municipality or property_company
+    internal_rent: float = 0.0  # SEK per module and year in its term, paid by the municipality
+    extension_rent: float | None = None  # SEK per module and year of a one-year extension (None: none)
+    extension_internal_rent: float = 0.0  # SEK per module and extension year, paid by the municipality
+    host_is_option: bool = False  # an expansion or conversion at a build option (facility = that option)
+    extension_years: list[int] | None = None  # years `extend` may be taken (None: every year after a term)
+
+    @property
+    def extendable(self) -> bool:
+        """Whether modules may stay beyond their term, one year at a time (``extension_rent`` given)."""
+        return self.extension_rent is not None and bool(self.years)
+
+    def extension_span(self, horizon: list[int]) -> list[int]:
+        """Years in which ``extend[o,y]`` exists: after the first term that can end, within the horizon."""
+        if not self.extendable:
+            return []
+        if self.extension_years is not None:
+            return list(self.extension_years)
+        return [y for y in horizon if y >= self.years[0] + self.life]
+
+    @property
+    def depreciation(self) -> float:
+        """Straight-line depreciation per module and year in its term, SEK: capex_o / L_o."""
+        return self.capex / self.life
 
     def opened_in_service(self, year: int) -> list[int]:
         """Opening years whose modules are in service in ``year``."""
@@ -124,6 +154,10 @@ class PlanIndex:
     capex_cap: dict[int, float]
     opex_cap: dict[int, float]
     residual_value: bool
+    investment_cap: dict[int, float] = field(default_factory=dict)
+    borrowing_cap: dict[int, float] = field(default_factory=dict)
+    operating_cap: dict[int, float] = field(default_factory=dict)
+    perspective: str = "consolidated"  # whose cost the objective is: consolidated or municipality
     conflicts: list[str] = field(default_factory=list)  # locks that cannot hold: the plan is infeasible
     options_at_site: dict[str, list[OptionInfo]] = field(default_factory=dict)
     lock_conflicts: list[LockConflict] = field(default_factory=list)  # the same, located (allocopt.refusals)
@@ -199,6 +233,15 @@ def _site_info(scenario: Scenario, site, capacity: dict[str, float]) -> SiteInfo
     closure = {y: (site.closure_cost if lease_end is None or y <= lease_end else 0.0) for y in years}
     if lease_end is not None and lease_end + 1 <= years[-1] and lease_end + 1 >= y0:
         closure[lease_end + 1] = 0.0  # letting a lease run out costs nothing
+    owned = site.tenure == "owned"
+    on_close = site.on_close if owned else "sell"
+    settings = scenario.settings
+    internal = dict.fromkeys(years, 0.0)
+    if site.holder == "property_company" and settings.internal_rent_method == "cost_based":
+        places = sum(capacity.values())
+        for y in years:
+            given = site.internal_rent
+            internal[y] = given if given is not None else rent[y] + settings.internal_upkeep * places
     return SiteInfo(
         site.site,
         site.district,
@@ -206,12 +249,26 @@ def _site_info(scenario: Scenario, site, capacity: dict[str, float]) -> SiteInfo
         site.opex,
         rent,
         closure,
-        site.sale_value if site.tenure == "owned" else 0.0,
+        site.sale_value if owned and on_close == "sell" else 0.0,
         capacity,
         lb,
         ub,
         lease_end,
+        party=site.holder,
+        internal_rent=internal,
+        vacant=on_close == "vacant",
+        kept_value=site.sale_value if owned and on_close != "sell" else 0.0,
+        relet_rent=site.relet_rent if on_close == "relet" else 0.0,
+        vacancy_cost=site.vacancy_cost if on_close == "vacant" else 0.0,
     )
+
+
+def annuity(rate: float, years: int) -> float:
+    """Share of a capital repaid with interest each year over ``years`` years at ``rate``:
+    ``rate / (1 − (1 + rate)^−years)``, and ``1/years`` at rate 0."""
+    if rate == 0:
+        return 1.0 / years
+    return rate / (1.0 - (1.0 + rate) ** -years)
 
 
 def _option_info(scenario: Scenario, o, district: str) -> OptionInfo:
@@ -232,6 +289,13 @@ def _option_info(scenario: Scenario, o, district: str) -> OptionInfo:
             pay[t] = [(t, 1.0)]
         residual[t] = max(0.0, 1.0 - (last - t + 1) / life) if owned and s.residual_value == "straight_line" else 0.0
     facility = o.site if o.kind in SITE_KINDS else o.option
+    capex = o.capex * (1.0 + s.capex_overrun)
+    party = o.holder
+    internal = extension_internal = 0.0
+    if party == "property_company" and s.internal_rent_method == "cost_based":
+        upkeep = 0.0 if o.kind == "conversion" else s.internal_upkeep * o.capacity
+        internal = capex * annuity(s.internal_rate, life) + o.rent + upkeep
+        extension_internal = (o.extension_rent or 0.0) + upkeep
     return OptionInfo(
         option=o.option,
         kind=o.kind,
@@ -242,7 +306,7 @@ def _option_info(scenario: Scenario, o, district: str) -> OptionInfo:
         capacity=o.capacity,
         capacity_from=o.capacity_from if o.capacity_from is not None else o.capacity,
         max_modules=o.max_modules,
-        capex=o.capex * (1.0 + s.capex_overrun),
+        capex=capex,
         opex=o.opex,
         rent=o.rent,
         lead_time=o.lead_time,
@@ -250,6 +314,11 @@ def _option_info(scenario: Scenario, o, district: str) -> OptionInfo:
         years=years,
         pay=pay,
         residual=residual,
+        party=party,
+        internal_rent=internal,
+        extension_rent=o.extension_rent,
+        extension_internal_rent=extension_internal,
+        host_is_option=o.kind in SITE_KINDS and o.site not in {x.site for x in scenario.sites},
     )
 
 
@@ -395,7 +464,12 @@ def build_index(scenario: Scenario) -> PlanIndex:
         capacity[c.site][c.service] = capacity[c.site].get(c.service, 0.0) + c.capacity
     sites = {x.site: _site_info(scenario, x, capacity[x.site]) for x in scenario.sites}
     site_district = {x.site: x.district for x in scenario.sites}
+    site_district.update({o.option: o.district for o in scenario.options if o.kind not in SITE_KINDS})
     options = {o.option: _option_info(scenario, o, o.district or site_district[o.site]) for o in scenario.options}
+    for o in options.values():
+        if o.host_is_option:  # opens only once its host can stand
+            host = options[o.facility]
+            o.years = [t for t in o.years if host.years and t >= host.years[0]]
     lock_conflicts = _apply_locks(scenario, sites, options)
 
     facility_kind = {x: "site" for x in sites}
@@ -437,8 +511,12 @@ def build_index(scenario: Scenario) -> PlanIndex:
         facility_district=facility_district,
         facility_services=facility_services,
         reach=reach,
-        capex_cap={b.year: b.capex_cap for b in budget if b.capex_cap is not None},
-        opex_cap={b.year: b.opex_cap for b in budget if b.opex_cap is not None},
+        capex_cap=_caps(budget, "capex_cap"),
+        opex_cap=_caps(budget, "opex_cap"),
+        investment_cap=_caps(budget, "investment_cap"),
+        borrowing_cap=_caps(budget, "borrowing_cap"),
+        operating_cap=_caps(budget, "operating_cap"),
+        perspective=scenario.settings.perspective,
         residual_value=scenario.settings.residual_value == "straight_line",
         conflicts=[c.message for c in lock_conflicts],
         options_at_site=options_at_site,
@@ -446,15 +524,25 @@ def build_index(scenario: Scenario) -> PlanIndex:
     )
 
 
+def _caps(budget, column: str) -> dict[int, float]:
+    """Year -> cap (SEK) of one budget column, years with a blank cap left out."""
+    return {b.year: getattr(b, column) for b in budget if getattr(b, column) is not None}
+
+
 def fix_plan(
-    index: PlanIndex, builds: Mapping[tuple[str, int], int], closures: Mapping[str, int], forbidden_penalty: float
+    index: PlanIndex,
+    builds: Mapping[tuple[str, int], int],
+    closures: Mapping[str, int],
+    forbidden_penalty: float,
+    extensions: Mapping[tuple[str, int], int] | None = None,
 ) -> PlanIndex:
     """The index of one given plan (:func:`allocopt.evaluate`), ``index`` left as it is.
 
     ``builds`` (``{(option, opening year): modules}``) are the only openings: each option opens
     only in its years there, and no lock forces it. ``closures`` (``{site: first closed year}``)
     fix every site's status in every year (open before its closure, closed from it; open
-    throughout without one). Lock conflicts are dropped: the plan's decisions stand in for the
+    throughout without one). ``extensions`` (``{(option, year): modules}``) are the only years
+    ``extend`` exists in. Lock conflicts are dropped: the plan's decisions stand in for the
     locks. Where unmet demand is forbidden it is priced at ``forbidden_penalty`` SEK per
     place-year instead, so that demand the plan cannot serve is a figure, not an infeasibility.
     """
@@ -462,8 +550,14 @@ def fix_plan(
         name: replace(info, penalty=forbidden_penalty if info.penalty is None else info.penalty)
         for name, info in index.services.items()
     }
+    extended = extensions or {}
     options = {
-        name: replace(o, years=sorted(t for (option, t) in builds if option == name), force_by=None)
+        name: replace(
+            o,
+            years=sorted(t for (option, t) in builds if option == name),
+            force_by=None,
+            extension_years=sorted(y for (option, y) in extended if option == name),
+        )
         for name, o in index.options.items()
     }
     sites = {}

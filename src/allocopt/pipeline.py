@@ -25,6 +25,7 @@ import math
 import os
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
     from allocopt.heuristics.protocol import StartCallback
     from allocopt.index import PlanIndex
     from allocopt.model.build import PlanModel
+    from allocopt.solver import ProgressCallback
 
 T = TypeVar("T")
 
@@ -110,6 +112,7 @@ def solve(
     formulation: str = "allocopt",
     first_plan: bool = True,
     stop: StopRequest | None = None,
+    progress: ProgressCallback | None = None,
 ) -> Result:
     """Find the plan of least discounted cost for ``scenario``.
 
@@ -121,11 +124,12 @@ def solve(
     re-planned year by year (allocopt.heuristics.first_plan), made beside HiGHS with two threads
     or more and before it with one (default on; it never changes the optimum); ``stop``: a
     :class:`~allocopt.interrupt.StopRequest` another thread may set to end the solve early (in
-    the main thread, Ctrl-C and SIGTERM set it while HiGHS runs). Returns a :class:`Result` whose
-    status is ``optimal``, ``time_limit``, ``interrupted``, ``unverified``, ``infeasible`` or
-    ``error``; the tables are filled whenever a plan was found. Every plan is checked by the
-    independent checker (:func:`allocopt.check.check_plan`) before it is called optimal or
-    time-limited: a broken constraint, or an objective that differs from the solver's by more
+    the main thread, Ctrl-C and SIGTERM set it while HiGHS runs); ``progress``: called with each
+    :class:`~allocopt.solver.Progress` HiGHS logs (elapsed seconds, best plan, bound, gap).
+    Returns a :class:`Result` whose status is ``optimal``, ``time_limit``, ``interrupted``,
+    ``unverified``, ``infeasible`` or ``error``; the tables are filled whenever a plan was found.
+    Every plan is checked by the independent checker (:func:`allocopt.check.check_plan`) before it
+    is called optimal or time-limited: a broken constraint, or an objective that differs from the solver's by more
     than the gap allows, makes it ``unverified``.
     """
     from allocopt.index import build_index
@@ -161,6 +165,7 @@ def solve(
             start=start,
             stop=stop,
             settings=FIRST_PLAN,
+            progress=progress,
         ),
         stop,
     )
@@ -276,14 +281,14 @@ def evaluate(
     ``violations``.
     """
     from allocopt.check import check
-    from allocopt.model.readout import read_tables
+    from allocopt.model.readout import plan_objective, read_tables
     from allocopt.solver import hand_off, run
 
     timings: dict[str, float] = {}
     scen = _as_scenario(scenario, timings)
-    builds, closures = read_plan(actions, scen)
-    index, fixed, scale = _timed(timings, "index", _plan_index, scen, builds, closures)
-    pm = _timed(timings, "build", _build_plan, fixed, builds, scale)
+    plan = read_plan(actions, scen)
+    index, fixed, scale = _timed(timings, "index", _plan_index, scen, plan)
+    pm = _timed(timings, "build", _build_plan, fixed, plan, scale)
     size = _timed(timings, "count", model_size, pm.model)  # walking the model for its size: not free on large models
     outcome = run(
         hand_off(pm.model), time_limit=time_limit, mip_gap=0.0, threads=threads, objective_scale=pm.money_scale
@@ -298,41 +303,50 @@ def evaluate(
         return Result(status=outcome.status, message=outcome.message, **fields)
     penalty = {s: info.penalty or 0.0 for s, info in index.services.items()}  # as the scenario prices unmet demand
     tables = _timed(timings, "results", read_tables, pm, penalty=penalty)
-    fields.update(status="evaluated", objective=float(tables["costs"]["discounted"].sum()))
+    fields.update(status="evaluated", objective=plan_objective(pm, tables["party_costs"]))
     violations = [str(v) for v in _timed(timings, "check", check, scen, Result(**fields, **tables))]
     message = f"the plan breaks {len(violations)} rule(s): see violations" if violations else ""
     return Result(**fields, message=message, violations=violations, **tables)
 
 
-def _plan_index(
-    scenario: Scenario, builds: dict[tuple[str, int], int], closures: dict[str, int]
-) -> tuple[PlanIndex, PlanIndex, float]:
+def _plan_index(scenario: Scenario, plan: GivenPlan) -> tuple[PlanIndex, PlanIndex, float]:
     """The scenario's index, the index of the plan (:func:`allocopt.index.fix_plan`) and the money
     scale of the real figures (the stand-in penalty of the plan's index must not set it)."""
     from allocopt.index import build_index, fix_plan
     from allocopt.model.build import money_scale
 
     index = build_index(scenario)
-    return index, fix_plan(index, builds, closures, EVALUATION_PENALTY), money_scale(index)
+    fixed = fix_plan(index, plan.builds, plan.closures, EVALUATION_PENALTY, plan.extensions)
+    return index, fixed, money_scale(index)
 
 
-def _build_plan(index: PlanIndex, builds: dict[tuple[str, int], int], scale: float) -> PlanModel:
-    """The evaluation model of the plan's ``index``, its openings fixed to ``builds``."""
+def _build_plan(index: PlanIndex, plan: GivenPlan, scale: float) -> PlanModel:
+    """The evaluation model of the plan's ``index``, its openings and extensions fixed to the plan's."""
     from allocopt.model.build import EVALUATION_FAMILIES, build_model
 
     pm = build_model(index, families=EVALUATION_FAMILIES, state=False, scale=scale)
     for key, var in pm.build.items():
-        var.fix(builds[key])
+        var.fix(plan.builds[key])
+    for key, var in pm.extend.items():
+        var.fix(plan.extensions[key])
     return pm
 
 
 # ---------------------------------------------------------------- reading a plan
 
 
-def read_plan(
-    actions: pd.DataFrame | str | os.PathLike, scenario: Scenario
-) -> tuple[dict[tuple[str, int], int], dict[str, int]]:
-    """``({(option, year): modules}, {site: first closed year})`` from an actions table.
+@dataclass(frozen=True)
+class GivenPlan:
+    """A plan's decisions: ``builds`` ``{(option, opening year): modules}``, ``closures`` ``{site: first
+    closed year}`` and ``extensions`` ``{(option, year): modules kept that year beyond their term}``."""
+
+    builds: dict[tuple[str, int], int]
+    closures: dict[str, int]
+    extensions: dict[tuple[str, int], int]
+
+
+def read_plan(actions: pd.DataFrame | str | os.PathLike, scenario: Scenario) -> GivenPlan:
+    """The decisions of an actions table (:class:`GivenPlan`).
 
     Raises :class:`ScenarioError` naming the file, row and column of every bad row.
     """
@@ -350,7 +364,7 @@ def read_plan(
     problems = reader.problems + _conversions_beyond_capacity(scenario, reader.builds, file, reader.rows_of)
     if problems:
         raise ScenarioError(problems)
-    return reader.builds, reader.closures
+    return GivenPlan(reader.builds, reader.closures, reader.extensions)
 
 
 def _plan_table(actions: pd.DataFrame | str | os.PathLike) -> tuple[pd.DataFrame, str]:
@@ -379,6 +393,7 @@ class _PlanRows:
         self.years = set(scenario.years)
         self.builds: dict[tuple[str, int], int] = {}
         self.closures: dict[str, int] = {}
+        self.extensions: dict[tuple[str, int], int] = {}
         self.rows_of: dict[str, str] = {}  # option -> first plan row naming it
         self.problems: list[Problem] = []
 
@@ -395,6 +410,8 @@ class _PlanRows:
             return self._bad(label, "year", f"year {year} is outside the horizon")
         if _text(row, "action") in ("close", "lease_end"):
             return self._closure(label, _text(row, "site"), year)
+        if _text(row, "action") == "extend":
+            return self._extension(label, row, year)
         self._opening(label, row, year)
 
     def _closure(self, label: str, site: str, year: int) -> None:
@@ -405,6 +422,17 @@ class _PlanRows:
         else:
             self.closures[site] = year
 
+    def _modules(self, label: str, row: dict) -> int | None:
+        raw = _text(row, "modules") or "1"
+        try:
+            modules = float(raw)
+        except ValueError:
+            modules = -1.0
+        if modules < 1 or modules != int(modules):
+            self._bad(label, "modules", f"expected a whole number of modules ≥ 1, got '{raw}'")
+            return None
+        return int(modules)
+
     def _opening(self, label: str, row: dict, year: int) -> None:
         option, action = _text(row, "option"), _text(row, "action")
         if option not in self.options:
@@ -412,20 +440,31 @@ class _PlanRows:
         kind = self.options[option].kind
         if action and action != kind:
             return self._bad(label, "action", f"option '{option}' is a {kind}, not a {action}")
-        raw = _text(row, "modules") or "1"
-        try:
-            modules = float(raw)
-        except ValueError:
-            modules = -1.0
-        if modules < 1 or modules != int(modules):
-            return self._bad(label, "modules", f"expected a whole number of modules ≥ 1, got '{raw}'")
-        self.builds[option, year] = self.builds.get((option, year), 0) + int(modules)
-        self.rows_of.setdefault(option, label)
+        modules = self._modules(label, row)
+        if modules is not None:
+            self.builds[option, year] = self.builds.get((option, year), 0) + modules
+            self.rows_of.setdefault(option, label)
+
+    def _extension(self, label: str, row: dict, year: int) -> None:
+        option = _text(row, "option")
+        if option not in self.options:
+            return self._bad(label, "option", f"unknown option '{option}'")
+        if self.options[option].extension_rent is None:
+            return self._bad(label, "action", f"option '{option}' cannot be extended (its extension_rent is blank)")
+        modules = self._modules(label, row)
+        if modules is not None:
+            self.extensions[option, year] = self.extensions.get((option, year), 0) + modules
 
 
 def _conversions_beyond_capacity(scenario: Scenario, builds: dict, file: str, rows_of: dict) -> list[Problem]:
-    """A plan cannot convert more places than a site has: such a plan is refused, not priced."""
+    """A plan cannot convert more places than a site has (or a build option it converts builds in all):
+    such a plan is refused, not priced."""
     capacity = {(c.site, c.service): c.capacity for c in scenario.site_capacities}
+    sites = {x.site for x in scenario.sites}
+    for o in scenario.options:
+        if o.kind == "build":
+            built = sum(m for (name, _t), m in builds.items() if name == o.option)
+            capacity[o.option, o.service] = capacity.get((o.option, o.service), 0.0) + o.capacity * built
     converted: dict[tuple[str, str], list] = {}
     for o in scenario.options:
         n = sum(m for (name, _t), m in builds.items() if name == o.option)
@@ -437,7 +476,8 @@ def _conversions_beyond_capacity(scenario: Scenario, builds: dict, file: str, ro
             file,
             rows_of[option],
             "modules",
-            f"the plan converts {places:g} places of '{service}' at site '{site}', which has "
+            f"the plan converts {places:g} places of '{service}' at {'site' if site in sites else 'option'} "
+            f"'{site}', which has "
             f"{capacity.get((site, service), 0.0):g} (conversion_limit)",
         )
         for (site, service), (places, option) in converted.items()

@@ -34,6 +34,18 @@ FAMILIES: dict[str, tuple[str, str | None, str]] = {
     ),
     "capex_cap": ("budget", "capex_cap", "the capex that must be paid in the year exceeds its cap"),
     "opex_cap": ("budget", "opex_cap", "the running costs of the sites that must stay open exceed the year's cap"),
+    "investment_cap": (
+        "budget",
+        "investment_cap",
+        "the property company's capex that must be paid in the year exceeds its cap",
+    ),
+    "borrowing_cap": ("budget", "borrowing_cap", "the property company's debt that cannot be avoided exceeds its cap"),
+    "operating_cap": (
+        "budget",
+        "operating_cap",
+        "what the municipality must pay in the year (running costs, rent, internal rent) exceeds its operating cap",
+    ),
+    "extension_limit": ("options", "extension_rent", "a module is kept beyond its term without being in service"),
     "lock_force": ("locks", "year", "a forced option cannot open by its year"),
     "module_limit": ("options", "max_modules", "an option's modules cannot stay within max_modules"),
     "conversion_limit": ("options", "capacity_from", "a conversion removes more capacity than the site has"),

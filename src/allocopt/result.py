@@ -67,6 +67,8 @@ class Result:
     actions: pd.DataFrame = field(default_factory=lambda: _empty("actions"))
     balance: pd.DataFrame = field(default_factory=lambda: _empty("balance"))
     costs: pd.DataFrame = field(default_factory=lambda: _empty("costs"))
+    party_costs: pd.DataFrame = field(default_factory=lambda: _empty("party_costs"))
+    frames: pd.DataFrame = field(default_factory=lambda: _empty("frames"))
     utilisation: pd.DataFrame = field(default_factory=lambda: _empty("utilisation"))
     assignments: pd.DataFrame = field(default_factory=lambda: _empty("assignments"))
 
@@ -104,6 +106,9 @@ class Result:
             out["unmet_place_years"] = float(self.balance["unmet"].sum()) if len(self.balance) else 0.0
             out["actions"] = int(len(self.actions))
             out["capex_total"] = float(self.costs["capex"].sum()) if len(self.costs) else 0.0
+            out["npv_consolidated"] = float(self.costs["discounted"].sum()) if len(self.costs) else 0.0
+            by_party = self.party_costs.groupby("party")["discounted"].sum() if len(self.party_costs) else {}
+            out["npv_by_party"] = {p: float(v) for p, v in dict(by_party).items()}
         if self.violations:
             out["violations"] = list(self.violations)
         if self.stopped_by is not None:

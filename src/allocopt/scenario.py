@@ -51,6 +51,12 @@ OptionKind = Literal["build", "lease", "pavilion", "expansion", "conversion"]
 - ``conversion``: capacity moved at an existing site from ``from_service`` to ``service``.
 """
 
+Party = Literal["municipality", "property_company"]
+"""Who pays a cost: the municipality's services (their operating budget) or the municipal property
+company (which builds, owns, and charges the municipality internal rent)."""
+
+PARTIES: tuple[str, ...] = ("municipality", "property_company")
+
 OWNED_KINDS: tuple[str, ...] = ("build", "expansion", "conversion")
 LEASED_KINDS: tuple[str, ...] = ("lease", "pavilion")
 SITE_KINDS: tuple[str, ...] = ("expansion", "conversion")
@@ -112,6 +118,34 @@ class Settings(Row):
         "forbidden",
         description="SEK per unmet place and year, or 'forbidden' (every place must be served). "
         "A service may override it.",
+    )
+    perspective: Literal["consolidated", "municipality"] = Field(
+        "consolidated",
+        description="Whose discounted cost is minimised: 'consolidated' (the municipality and its property "
+        "company together; internal rent cancels out) or 'municipality' (what the services pay: internal rent "
+        "instead of the property company's capex).",
+    )
+    internal_rent_method: Literal["cost_based", "none"] = Field(
+        "cost_based",
+        description="Internal rent the municipality pays for premises the property company holds: "
+        "'cost_based' (an annuity of capex at internal_rate over the years in service, plus external rent "
+        "passed on, plus internal_upkeep per place; a site's internal_rent column overrides it) or 'none'.",
+    )
+    internal_rate: DISCOUNT_RATE = Field(
+        0.025,
+        description="The property company's internal interest rate for the cost-based rent's annuity, per year "
+        "(0.025 = 2.5 %, SKR's internal rate for 2024 and 2025).",
+    )
+    internal_upkeep: SEK_PER_YEAR = Field(
+        0.0,
+        description="The property company's maintenance and administration cost charged in the cost-based "
+        "internal rent, SEK per nominal place and year.",
+    )
+    housing_ageing: Literal["none", "cohort"] = Field(
+        "none",
+        description="How residents of new homes are counted: 'none' applies housing_types' persons per home to "
+        "the cumulative stock every year (nobody ages); 'cohort' ages each year's arrivals one year per year "
+        "through the age bands (age bands written 'a-b', 'a' or 'a+'; no births, moves or deaths after arrival).",
     )
 
     @model_validator(mode="after")
@@ -225,7 +259,40 @@ class Site(Row):
         None, description="First year in which the site may be closed (default: first year)."
     )
     closure_cost: SEK = Field(0.0, description="One-off cost of closing, SEK (paid in the first closed year).")
-    sale_value: SEK = Field(0.0, description="One-off sale proceeds on closing an owned site, SEK.")
+    sale_value: SEK = Field(
+        0.0,
+        description="Market value of an owned site, SEK: the proceeds of selling it on closing (on_close sell), "
+        "and its value at the horizon end.",
+    )
+    party: Party | None = Field(
+        None,
+        description="Who holds the site: municipality or property_company (default: property_company if "
+        "owned, municipality if leased).",
+    )
+    internal_rent: SEK_PER_YEAR | None = Field(
+        None,
+        description="Internal rent the municipality pays for a property-company site while using it, SEK per "
+        "year (blank: cost-based, see settings.internal_rent_method).",
+    )
+    on_close: Literal["sell", "relet", "vacant"] = Field(
+        "sell",
+        description="What happens to an owned site the plan closes: 'sell' (sale_value on closing), 'relet' "
+        "(let to others at relet_rent a year) or 'vacant' (empty at vacancy_cost a year, and the municipality "
+        "keeps paying its internal rent).",
+    )
+    relet_rent: SEK_PER_YEAR = Field(
+        0.0, description="Rent received a year for a closed site re-let (on_close relet), SEK."
+    )
+    vacancy_cost: SEK_PER_YEAR = Field(
+        0.0, description="Cost a year of a closed site left empty (on_close vacant), SEK."
+    )
+
+    @property
+    def holder(self) -> str:
+        """The party holding the site (``party``, or its default by tenure)."""
+        if self.party is not None:
+            return self.party
+        return "property_company" if self.tenure == "owned" else "municipality"
 
 
 class SiteCapacity(Row):
@@ -243,7 +310,11 @@ class Option(Row):
     name: str = Field("", description="Display name.")
     kind: OptionKind = Field(description="build, lease, pavilion, expansion or conversion.")
     district: str | None = Field(None, description="District (build, lease, pavilion; default: the site's).")
-    site: str | None = Field(None, description="Existing site (expansion, conversion).")
+    site: str | None = Field(
+        None,
+        description="Where an expansion or conversion adds capacity: an existing site, or a build option (a new "
+        "building expanded or converted once it stands).",
+    )
     service: str = Field(description="Service whose capacity the option adds.")
     from_service: str | None = Field(None, description="Service whose capacity a conversion removes.")
     capacity: PLACES_PER_MODULE = Field(description="Nominal places added per module.")
@@ -258,6 +329,16 @@ class Option(Row):
     )
     opex: SEK_PER_YEAR = Field(0.0, description="Operating cost per module while in service, SEK per year.")
     rent: SEK_PER_YEAR = Field(0.0, description="Rent per module while in service, SEK per year.")
+    extension_rent: SEK_PER_YEAR | None = Field(
+        None,
+        description="Lease or pavilion: rent per module and year of a one-year extension after the term, SEK "
+        "(blank: no extensions, the modules leave at the end of the term).",
+    )
+    party: Party | None = Field(
+        None,
+        description="Who holds the option's premises: municipality or property_company (default: property_company "
+        "for build, expansion and conversion; municipality for lease and pavilion).",
+    )
     earliest_year: YEAR | None = Field(None, description="Earliest opening year (default: first year).")
     latest_year: YEAR | None = Field(
         None,
@@ -288,7 +369,16 @@ class Option(Row):
             raise ValueError(f"a {self.kind} option has a term, not a lifetime")
         if self.kind in OWNED_KINDS and self.term is not None:
             raise ValueError(f"a {self.kind} option has a lifetime, not a term")
+        if self.kind in OWNED_KINDS and self.extension_rent is not None:
+            raise ValueError(f"a {self.kind} option has no extensions (extension_rent is for lease and pavilion)")
         return self
+
+    @property
+    def holder(self) -> str:
+        """The party holding the option's premises (``party``, or its default by kind)."""
+        if self.party is not None:
+            return self.party
+        return "municipality" if self.kind in LEASED_KINDS else "property_company"
 
     @property
     def years_in_service(self) -> int:
@@ -315,8 +405,24 @@ class Budget(Row):
     """The economic frame of one year (blank = no cap)."""
 
     year: YEAR = Field(description="Calendar year.")
-    capex_cap: SEK | None = Field(None, description="Most capex paid in the year, SEK.")
-    opex_cap: SEK | None = Field(None, description="Most operating cost plus rent in the year, SEK.")
+    capex_cap: SEK | None = Field(
+        None, description="Group frame: most capex paid in the year by both parties together, SEK."
+    )
+    opex_cap: SEK | None = Field(
+        None,
+        description="Group frame: most operating cost plus external rent in the year, both parties together, SEK.",
+    )
+    investment_cap: SEK | None = Field(None, description="Most capex the property company pays in the year, SEK.")
+    borrowing_cap: SEK | None = Field(
+        None,
+        description="Most debt the property company holds for the plan's investments at the year's end: its "
+        "capex paid so far less straight-line depreciation so far, SEK.",
+    )
+    operating_cap: SEK | None = Field(
+        None,
+        description="The municipality's operating frame: most it pays in the year in operating cost, external "
+        "rent, internal rent and vacancy cost, SEK.",
+    )
 
 
 class Lock(Row):

@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 import threading
 import time
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
@@ -178,6 +179,21 @@ def solve_model(model: Any, **options: Any) -> SolveOutcome:
     return run(hand_off(model), **options)
 
 
+@dataclass(frozen=True)
+class Progress:
+    """Where a running solve stands, as HiGHS logs it: ``seconds`` since HiGHS started, the best
+    plan's ``objective`` and the ``bound`` (SEK; None before there is one) and their relative ``gap``."""
+
+    seconds: float
+    objective: float | None
+    bound: float | None
+    gap: float | None
+
+
+ProgressCallback = Callable[[Progress], None]
+"""Called with each :class:`Progress` HiGHS logs (one MIP log line, every few seconds)."""
+
+
 def run(
     handoff: HandOff,
     *,
@@ -190,6 +206,7 @@ def run(
     start: StartCallback | None = None,
     stop: StopRequest | None = None,
     settings: FirstPlanSettings = FirstPlanSettings(),
+    progress: ProgressCallback | None = None,
 ) -> SolveOutcome:
     """Solve the model of ``handoff`` and load its best plan into the variables, if any.
 
@@ -202,6 +219,8 @@ def run(
     (:class:`~allocopt.heuristics.handover.StartBeside`, ``settings.concurrent_share``). ``stop``,
     once set, ends HiGHS and the first plan at once: the outcome is ``interrupted``, with the best
     plan so far. ``tee`` prints HiGHS's log as it runs; the outcome holds it either way.
+    ``progress``, if given, is called with each :class:`Progress` HiGHS logs (on HiGHS's thread:
+    keep it short).
     """
     if handoff.failure is not None:
         return SolveOutcome(
@@ -215,9 +234,10 @@ def run(
     phases = {"hand_off": handoff.seconds}
     solver_options = {"random_seed": RANDOM_SEED, "mip_abs_gap": 1e-9, **(options or {})}
     try:
-        res, beside, first = _search(
-            handoff, start, threads, time_limit, mip_gap, tee, solver_options, stop, settings, began, phases
-        )
+        with _reporting(handoff.highs, progress, objective_scale):
+            res, beside, first = _search(
+                handoff, start, threads, time_limit, mip_gap, tee, solver_options, stop, settings, began, phases
+            )
     except Exception as exc:  # the solver layer reports, never raises
         return SolveOutcome(
             "error",
@@ -255,6 +275,7 @@ def run(
         objective_scale=objective_scale,
         stop=stop,
         settings=settings,
+        progress=progress,
     )
     for name, spent in again.phases.items():
         phases[name] = phases.get(name, 0.0) + spent
@@ -464,6 +485,28 @@ def _quiet_pyomo_highs():
         yield
     finally:
         log.setLevel(level)
+
+
+@contextmanager
+def _reporting(highs: highspy.Highs, progress: ProgressCallback | None, scale: float):
+    """Call ``progress`` with each MIP log line of ``highs`` while the block runs. HiGHS calls back
+    once per log line (every few seconds), not inside its loops, so this costs nothing measurable."""
+    if progress is None:
+        yield
+        return
+
+    def logged(event) -> None:
+        out = event.data_out
+        objective = out.mip_primal_bound / scale if math.isfinite(out.mip_primal_bound) else None
+        bound = out.mip_dual_bound / scale if math.isfinite(out.mip_dual_bound) else None
+        gap = out.mip_gap if objective is not None and math.isfinite(out.mip_gap) else None
+        progress(Progress(out.running_time, objective, bound, gap))
+
+    highs.cbMipLogging.subscribe(logged)
+    try:
+        yield
+    finally:
+        highs.cbMipLogging.unsubscribe(logged)
 
 
 class StopWatch:

@@ -808,11 +808,17 @@ def write(size: str, out_dir: str | Path, seed: int = 1) -> Scenario:
     return scenario
 
 
+CAPEX_FRAMES: tuple[str, ...] = ("capex_cap", "investment_cap")
+"""The budget columns that cap capex: the group's and the property company's."""
+
+
 def capex_variant(scenario: Scenario, factor: float) -> Scenario:
-    """``scenario`` with each year's capex cap (SEK) multiplied by ``factor``, rounded to whole
-    MSEK: the budget variants a strategist compares."""
+    """``scenario`` with each year's capex caps (SEK; :data:`CAPEX_FRAMES`) multiplied by ``factor``,
+    rounded to whole MSEK: the budget variants a strategist compares."""
     budget = [
-        b.model_copy(update={"capex_cap": None if b.capex_cap is None else round(b.capex_cap * factor, -6)})
+        b.model_copy(
+            update={c: None if getattr(b, c) is None else round(getattr(b, c) * factor, -6) for c in CAPEX_FRAMES}
+        )
         for b in scenario.budget
     ]
     return scenario.model_copy(update={"budget": budget})

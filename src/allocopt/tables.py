@@ -10,7 +10,8 @@ from __future__ import annotations
 
 TABLE_COLUMNS: dict[str, list[str]] = {
     # One row per decision: an option's modules opening in a year, or a site closing in a year.
-    # action: build | lease | pavilion | expansion | conversion | close | lease_end
+    # action: build | lease | pavilion | expansion | conversion | extend | close | lease_end
+    # (extend: modules of a lease or pavilion kept one more year after their term, `year` that year)
     # (lease_end: a leased site first closed in a year after its lease_end, its lease run out or not
     # renewed, at no closure cost; close: any other closure, a lease broken before its end included)
     # capacity_change (places, nominal, of `service`; negative for a closure: the site's total),
@@ -34,9 +35,11 @@ TABLE_COLUMNS: dict[str, list[str]] = {
     ],
     # Demand and service per district, service and year (places).
     "balance": ["district", "service", "year", "demand", "served", "unmet"],
-    # Costs per year, SEK, undiscounted, except `discounted` (= discount_factor * (capex + opex +
-    # rent + closure_cost - sale + travel + penalty), minus discount_factor_end * residual in the
-    # last year). Their sum over years is the objective. capex_use / opex_use = spend / cap (share).
+    # Costs per year of both parties together (the group), SEK, undiscounted, except `discounted`
+    # (= discount_factor * (capex + opex + rent + closure_cost - sale + vacancy_cost - relet_income +
+    # travel + penalty), minus discount_factor_end * residual in the last year; internal rent cancels
+    # out). Their sum over years is the consolidated NPV, the objective of perspective consolidated.
+    # capex_use / opex_use = spend / cap (share).
     "costs": [
         "year",
         "capex",
@@ -44,6 +47,8 @@ TABLE_COLUMNS: dict[str, list[str]] = {
         "rent",
         "closure_cost",
         "sale",
+        "vacancy_cost",
+        "relet_income",
         "travel",
         "penalty",
         "residual",
@@ -54,6 +59,32 @@ TABLE_COLUMNS: dict[str, list[str]] = {
         "opex_cap",
         "opex_use",
     ],
+    # The same per party (municipality, property_company) and year, SEK: rent is external rent;
+    # internal_rent is paid by the municipality (+) and received by the property company (-).
+    # Σ discounted of a party is its NPV; of the municipality, the objective of perspective municipality.
+    "party_costs": [
+        "year",
+        "party",
+        "capex",
+        "opex",
+        "rent",
+        "internal_rent",
+        "closure_cost",
+        "sale",
+        "vacancy_cost",
+        "relet_income",
+        "travel",
+        "penalty",
+        "residual",
+        "discount_factor",
+        "discounted",
+    ],
+    # Each frame of the budget per year: whose (party: group, municipality, property_company), what
+    # it counts (spend, SEK: capex_cap group capex; opex_cap group opex + external rent;
+    # investment_cap the property company's capex; borrowing_cap its debt at the year's end;
+    # operating_cap the municipality's opex + external rent + internal rent + vacancy cost),
+    # the cap (SEK, blank: none) and use = spend / cap.
+    "frames": ["year", "frame", "party", "spend", "cap", "use"],
     # Capacity use per facility (site or new option), service and year (places; utilisation =
     # served / capacity, nominal). kind: site | build | lease | pavilion. open: 1 if in service.
     "utilisation": [

@@ -260,6 +260,10 @@ def _check_housing(c: _Context) -> None:
             )
     c.duplicate_keys("housing", ("district", "year", "housing_type"))
     c.duplicate_keys("housing_types", ("housing_type", "age_band"))
+    from allocopt.age_bands import age_band_problems
+
+    for table, i, column, message in age_band_problems(c.s):
+        c.r.add(table, i, column, message)
 
 
 def _check_demand(c: _Context) -> None:
@@ -299,24 +303,88 @@ def _check_sites(c: _Context) -> None:
             c.r.add("sites", i, "sale_value", "a leased site cannot be sold (expected 0)")
         if x.close_from is not None and not (c.first <= x.close_from <= c.last + 1):
             c.r.add("sites", i, "close_from", f"year {x.close_from} is outside the horizon {c.first}-{c.last}")
+        _check_site_closing(c, i, x)
     for i, x in enumerate(c.s.site_capacities):
         c.ref("site_capacities", i, "site", x.site, "site")
         c.ref("site_capacities", i, "service", x.service, "service")
     c.duplicate_keys("site_capacities", ("site", "service"))
 
 
+def _check_site_closing(c: _Context, i: int, x) -> None:
+    """What closing does (on_close, relet_rent, vacancy_cost) applies to owned sites; a given
+    internal_rent to property-company sites."""
+    if x.tenure == "leased":
+        if x.on_close != "sell":
+            c.r.add(
+                "sites", i, "on_close", "on_close applies to owned sites: a leased site's lease ends (leave it sell)"
+            )
+        for column in ("relet_rent", "vacancy_cost"):
+            if getattr(x, column) > 0:
+                c.r.add("sites", i, column, f"{column} applies to an owned site (expected 0 for a leased one)")
+    elif x.relet_rent > 0 and x.on_close != "relet":
+        c.r.add(
+            "sites",
+            i,
+            "relet_rent",
+            f"relet_rent is counted only with on_close relet (on_close is {x.on_close})",
+            "warning",
+        )
+    elif x.vacancy_cost > 0 and x.on_close != "vacant":
+        c.r.add(
+            "sites",
+            i,
+            "vacancy_cost",
+            f"vacancy_cost is counted only with on_close vacant (on_close is {x.on_close})",
+            "warning",
+        )
+    if x.internal_rent is not None and x.holder != "property_company":
+        c.r.add(
+            "sites",
+            i,
+            "internal_rent",
+            "internal_rent applies to a property_company site; it is ignored here",
+            "warning",
+        )
+
+
+def _check_host(c: _Context, i: int, o: Option, builds: dict[str, Option], capacity: set) -> None:
+    """An expansion's or conversion's site: an existing site, or a build option (whose service a
+    conversion converts from)."""
+    if o.site in builds:
+        host = builds[o.site]
+        if o.kind == "conversion" and o.from_service != host.service:
+            c.r.add(
+                "options",
+                i,
+                "from_service",
+                f"build option '{o.site}' builds '{host.service}' places; a conversion there converts from "
+                f"'{host.service}', not '{o.from_service}'",
+            )
+        return
+    if o.site is not None and o.site not in c.ids["site"] and o.site in c.ids["option"]:
+        c.r.add(
+            "options",
+            i,
+            "site",
+            f"'{o.site}' is an option but not a build option: only a build can be expanded or converted",
+        )
+        return
+    c.ref("options", i, "site", o.site, "site")
+    if o.kind == "conversion" and o.site in c.ids["site"] and o.from_service in c.ids["service"]:
+        if (o.site, o.from_service) not in capacity:
+            c.r.add("options", i, "from_service", f"site '{o.site}' has no '{o.from_service}' capacity to convert")
+
+
 def _check_options(c: _Context) -> None:
     """Options' references, conversions, and whether each can open within the horizon."""
     capacity = {(x.site, x.service) for x in c.s.site_capacities}
+    builds = {o.option: o for o in c.s.options if o.kind == "build"}
     first, last = c.first, c.last
     for i, o in enumerate(c.s.options):
         c.ref("options", i, "district", o.district, "district")
-        c.ref("options", i, "site", o.site, "site")
         c.ref("options", i, "service", o.service, "service")
         c.ref("options", i, "from_service", o.from_service, "service")
-        if o.kind == "conversion" and o.site in c.ids["site"] and o.from_service in c.ids["service"]:
-            if (o.site, o.from_service) not in capacity:
-                c.r.add("options", i, "from_service", f"site '{o.site}' has no '{o.from_service}' capacity to convert")
+        _check_host(c, i, o, builds, capacity)
         if o.kind == "conversion" and o.from_service == o.service:
             c.r.add("options", i, "from_service", "a conversion must move capacity between two different services")
         if o.earliest_year is not None and o.earliest_year > last:

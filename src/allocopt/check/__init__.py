@@ -11,7 +11,8 @@ of :data:`FAMILIES`. The families of ``models/premises.md`` keep their names; th
 ``opening_year``, ``lock_forbid``, ``lock_keep_open``, ``lock_close``, ``close_from``,
 ``lease_end`` (a non-renewable lease not closed by ``lease_end + 1``), ``reach``,
 ``unmet_forbidden``, the table families ``balance_table``, ``assignments_table``,
-``actions_table``, ``utilisation_table`` and ``costs_table``, and ``objective``.
+``actions_table``, ``utilisation_table``, ``costs_table``, ``party_costs_table`` and
+``frames_table``, and ``objective``.
 
 Which family checks each column of each table (:data:`allocopt.tables.TABLE_COLUMNS`); every
 table family also reports rows for unknown ids or for years that are not planning years, rows
@@ -21,14 +22,19 @@ given twice, rows missing, and blanks where a number is due:
   every constraint family; each row by ``actions_table`` (a known option of that kind in whole
   modules, once per option and year; ``site``, ``district``, ``service``, ``from_service``,
   ``capacity_change``, ``capacity_removed``, ``capex``, ``decision_year``, ``closure_cost``,
-  ``sale_value`` as the scenario gives them, blank where they do not apply); closures by
+  ``sale_value`` as the scenario gives them, blank where they do not apply); ``extend`` rows
+  by ``actions_table`` (a known option, once per option and year) and ``extension_limit``; closures by
   ``stays_closed`` (a known site, in the horizon, closed once).
 - ``balance``: every column by ``balance_table`` (``demand`` as recomputed, ``served`` =
   Σ assignments, ``unmet`` a number ≥ 0); ``unmet`` also by ``demand_balance``,
   ``unmet_forbidden``, ``single_assign`` and, priced, ``costs_table`` (``penalty``).
 - ``costs``: every column by ``costs_table``, per year as recomputed (``capex_cap``,
-  ``capex_use``, ``opex_cap``, ``opex_use`` blank where the budget has no cap); their spending
-  against the caps by ``capex_cap`` and ``opex_cap``; Σ ``discounted`` by ``objective``.
+  ``capex_use``, ``opex_cap``, ``opex_use`` blank where the budget has no cap).
+- ``party_costs``: every column by ``party_costs_table``, per year and party as recomputed;
+  Σ ``discounted`` of the perspective's parties by ``objective``.
+- ``frames``: every column by ``frames_table``, per year and frame as recomputed (``cap`` and
+  ``use`` blank where the budget has no cap); the spend against the caps by ``capex_cap``,
+  ``opex_cap``, ``investment_cap``, ``borrowing_cap`` and ``operating_cap``.
 - ``utilisation``: every column by ``utilisation_table`` (a row per facility, service and year
   with capacity or use; ``kind``, ``district``, ``open``, ``capacity``, ``usable``, ``served``,
   ``utilisation`` as recomputed from the scenario, the actions and the assignments).
@@ -55,11 +61,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from allocopt.check.families import (
+    check_borrowing_cap,
     check_capacity_limit,
     check_capex_cap,
     check_close_from,
     check_conversion_limit,
     check_demand_balance,
+    check_extension_limit,
+    check_investment_cap,
     check_lease_end,
     check_lock_close,
     check_lock_forbid,
@@ -68,6 +77,7 @@ from allocopt.check.families import (
     check_module_limit,
     check_needs_open_site,
     check_opening_year,
+    check_operating_cap,
     check_opex_cap,
     check_reach,
     check_single_assign,
@@ -80,7 +90,9 @@ from allocopt.check.tables import (
     check_assignments_table,
     check_balance_table,
     check_costs_table,
+    check_frames_table,
     check_objective,
+    check_party_costs_table,
     check_utilisation_table,
 )
 from allocopt.check.violations import FAMILIES, Violation
@@ -99,8 +111,12 @@ CHECKS = (
     check_stays_closed,
     check_needs_open_site,
     check_conversion_limit,
+    check_extension_limit,
     check_capex_cap,
     check_opex_cap,
+    check_investment_cap,
+    check_borrowing_cap,
+    check_operating_cap,
     check_lock_force,
     check_single_assign,
     check_opening_year,
@@ -116,6 +132,8 @@ CHECKS = (
     check_actions_table,
     check_utilisation_table,
     check_costs_table,
+    check_party_costs_table,
+    check_frames_table,
     check_objective,
 )
 """The family checks, in the order of :data:`FAMILIES`."""

@@ -64,5 +64,43 @@ def closure_action(site: Site, first_closed_year: int) -> str:
 
 
 def sale_value(site: Site) -> float:
-    """sale_e: the sale value of an owned site; 0 for a leased one."""
-    return site.sale_value if site.tenure == "owned" else 0.0
+    """sale_e: the proceeds of closing an owned site that is sold (on_close sell); 0 otherwise."""
+    return site.sale_value if site.tenure == "owned" and site.on_close == "sell" else 0.0
+
+
+def kept_value(site: Site) -> float:
+    """The value credited at the horizon end of an owned site kept when closed (relet, vacant), open or not."""
+    return site.sale_value if site.tenure == "owned" and site.on_close != "sell" else 0.0
+
+
+def annuity_share(rate: float, years: int) -> float:
+    """Yearly share of a capital that repays it with interest over ``years``: ``r/(1 − (1+r)^−L)``; 1/L at r = 0."""
+    return 1.0 / years if rate == 0 else rate / (1.0 - (1.0 + rate) ** -years)
+
+
+def option_internal_rent(option: Option, settings) -> tuple[float, float]:
+    """(internal rent per module and year in its term, per module and extension year), SEK: for a
+    property-company option with ``cost_based`` internal rent, ``capex_o · annuity(internal_rate, L_o) +
+    rent_o + internal_upkeep · c_o`` and ``extension_rent_o + internal_upkeep · c_o`` (no upkeep for a
+    conversion); else 0."""
+    if option.holder != "property_company" or settings.internal_rent_method != "cost_based":
+        return 0.0, 0.0
+    upkeep = 0.0 if option.kind == "conversion" else settings.internal_upkeep * option.capacity
+    capex = option_capex(option, settings.capex_overrun)
+    term = capex * annuity_share(settings.internal_rate, option.years_in_service) + option.rent + upkeep
+    return term, (option.extension_rent or 0.0) + upkeep
+
+
+def site_internal_rent(site: Site, settings, places: float, year: int) -> float:
+    """irent_e,y, SEK per year: a property-company site's ``internal_rent``, or (blank) ``rent_e,y +
+    internal_upkeep · places`` (its nominal places); 0 for a municipality site or without ``cost_based``."""
+    if site.holder != "property_company" or settings.internal_rent_method != "cost_based":
+        return 0.0
+    if site.internal_rent is not None:
+        return site.internal_rent
+    return site_rent(site, year) + settings.internal_upkeep * places
+
+
+def on_close(site: Site) -> str:
+    """What closing the site does: ``sell``, ``relet`` or ``vacant`` (a leased site: ``sell``, i.e. the lease ends)."""
+    return site.on_close if site.tenure == "owned" else "sell"

@@ -104,26 +104,41 @@ def check_stays_closed(rc: Recomputed) -> list[Violation]:
     return out
 
 
+def _host_standing(rc: Recomputed, host: str, year: int) -> float:
+    """open[e,y] of a site, or active[b,y] (modules standing) of a build option hosting expansions or conversions."""
+    if host in rc.sites:
+        return float(rc.is_open(host, year))
+    return rc.active.get((host, year), 0.0)
+
+
 def check_needs_open_site(rc: Recomputed) -> list[Violation]:
-    """active[o,y] ≤ N_o · open[e,y] for expansions and conversions (amount: modules)."""
-    return [
-        violation(
-            "needs_open_site",
-            rc.active[(o.option, y)],
-            f"{rc.active[(o.option, y)]:g} modules of {o.option} in service at closed site {e}",
-            option=o.option,
-            site=e,
-            year=y,
-        )
-        for e, opts in sorted(rc.site_options.items())
-        for o in opts
-        for y in rc.years
-        if rc.active.get((o.option, y), 0.0) > MODULE_TOL and not rc.is_open(e, y)
-    ]
+    """active[o,y] ≤ N_o · open[e,y] for expansions and conversions at a site, and ≤ N_o · active[b,y]
+    at a build option b: modules in service only where their host stands (more than N_o of them is
+    ``module_limit``'s) (amount: modules)."""
+    out = []
+    for e, opts in sorted(rc.site_options.items()):
+        for o in opts:
+            for y in rc.years:
+                n = rc.active.get((o.option, y), 0.0)
+                standing = _host_standing(rc, e, y)
+                if n > MODULE_TOL and standing < MODULE_TOL:
+                    where = f"closed site {e}" if e in rc.sites else f"{e}, which is not built"
+                    out.append(
+                        violation(
+                            "needs_open_site",
+                            n,
+                            f"{n:g} modules of {o.option} in service at {where}",
+                            option=o.option,
+                            site=e,
+                            year=y,
+                        )
+                    )
+    return out
 
 
 def check_conversion_limit(rc: Recomputed) -> list[Violation]:
-    """Σ_{o conversion at e from s} cf_o·active[o,y] ≤ cap[e,s] (amount: places)."""
+    """Σ_{o conversion at e from s} cf_o·active[o,y] ≤ cap[e,s] at a site, ≤ c_b·active[b,y] at a build
+    option b of service s (amount: places)."""
     groups: dict[tuple[str, str], list[Option]] = defaultdict(list)
     for e, opts in rc.site_options.items():
         for o in opts:
@@ -131,8 +146,12 @@ def check_conversion_limit(rc: Recomputed) -> list[Violation]:
                 groups[(e, o.from_service)].append(o)
     out = []
     for (e, s), opts in sorted(groups.items()):
-        limit = rc.cap.get((e, s), 0.0)
         for y in rc.years:
+            if e in rc.sites:
+                limit = rc.cap.get((e, s), 0.0)
+            else:
+                host = rc.options[e]
+                limit = host.capacity * rc.active.get((e, y), 0.0) if host.service == s else 0.0
             moved = sum(cf(o) * rc.active.get((o.option, y), 0.0) for o in opts)
             if moved > limit + places_tol(limit):
                 out.append(
@@ -145,6 +164,24 @@ def check_conversion_limit(rc: Recomputed) -> list[Violation]:
                         year=y,
                     )
                 )
+    return out
+
+
+def check_extension_limit(rc: Recomputed) -> list[Violation]:
+    """extend[o,y] ≤ extend[o,y−1] + build[o,y−L_o], and only for a lease or pavilion with an
+    extension_rent (amount: modules)."""
+    out = []
+    for (o, y), n in sorted(rc.extend.items()):
+        opt = rc.options[o]
+        if opt.extension_rent is None:
+            allowed, why = 0.0, f"{o} has no extension_rent"
+        else:
+            allowed = rc.extend.get((o, y - 1), 0.0) + rc.build.get((o, y - opt.years_in_service), 0.0)
+            why = f"{allowed:g} of its modules end their term or were kept the year before"
+        if n > allowed + MODULE_TOL:
+            out.append(
+                violation("extension_limit", n - allowed, f"{n:g} modules of {o} kept in {y}: {why}", option=o, year=y)
+            )
     return out
 
 
@@ -161,14 +198,33 @@ def _spend_cap(rc: Recomputed, family: str, spend: pd.Series, column: str) -> li
     return out
 
 
+def _frame(rc: Recomputed, frame: str) -> list[Violation]:
+    return _spend_cap(rc, frame, rc.frames.xs(frame, level="frame")["spend"], frame)
+
+
 def check_capex_cap(rc: Recomputed) -> list[Violation]:
-    """Σ_o Σ_t capex_o·pay[o,t,y]·build[o,t] ≤ capex_cap_y (amount: SEK)."""
-    return _spend_cap(rc, "capex_cap", rc.costs["capex"], "capex_cap")
+    """Both parties' capex paid in the year ≤ capex_cap_y (amount: SEK)."""
+    return _frame(rc, "capex_cap")
 
 
 def check_opex_cap(rc: Recomputed) -> list[Violation]:
-    """Operating cost plus rent of open sites and active modules ≤ opex_cap_y (amount: SEK)."""
-    return _spend_cap(rc, "opex_cap", rc.costs["opex"] + rc.costs["rent"], "opex_cap")
+    """Both parties' operating cost plus external rent ≤ opex_cap_y (amount: SEK)."""
+    return _frame(rc, "opex_cap")
+
+
+def check_investment_cap(rc: Recomputed) -> list[Violation]:
+    """The property company's capex paid in the year ≤ investment_cap_y (amount: SEK)."""
+    return _frame(rc, "investment_cap")
+
+
+def check_borrowing_cap(rc: Recomputed) -> list[Violation]:
+    """The property company's capex so far less depreciation so far ≤ borrowing_cap_y (amount: SEK)."""
+    return _frame(rc, "borrowing_cap")
+
+
+def check_operating_cap(rc: Recomputed) -> list[Violation]:
+    """The municipality's opex + external rent + internal rent + vacancy cost ≤ operating_cap_y (amount: SEK)."""
+    return _frame(rc, "operating_cap")
 
 
 def check_lock_force(rc: Recomputed) -> list[Violation]:

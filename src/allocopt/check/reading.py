@@ -17,9 +17,6 @@ from allocopt.tables import TABLE_COLUMNS
 if TYPE_CHECKING:
     from allocopt.result import Result
 
-COST_COLUMNS: list[str] = ["capex", "opex", "rent", "closure_cost", "sale", "travel", "penalty", "residual"]
-"""Undiscounted SEK per year, as in ``Result.costs``."""
-
 COMPARED_COLUMNS: list[str] = [c for c in TABLE_COLUMNS["costs"] if c != "year"]
 """Every ``Result.costs`` column the checker recomputes and compares."""
 
@@ -33,7 +30,9 @@ def numeric(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     return df
 
 
-TEXT_COLUMNS: frozenset[str] = frozenset({"action", "option", "site", "district", "service", "from_service", "kind"})
+TEXT_COLUMNS: frozenset[str] = frozenset(
+    {"action", "option", "site", "district", "service", "from_service", "kind", "party", "frame"}
+)
 """Result-table columns that hold ids and kinds; every other column holds numbers."""
 
 NUMERIC_COLUMNS: dict[str, list[str]] = {

@@ -23,15 +23,10 @@ import pandas as pd
 
 from allocopt.check.cost_rules import (
     CLOSURE_ACTIONS,
-    capex_payments,
-    closure_cost,
-    discount_factor,
-    option_capex,
-    residual_share,
-    sale_value,
-    site_rent,
 )
-from allocopt.check.reading import COMPARED_COLUMNS, COST_COLUMNS, UTILISATION_KEYS, table, whole
+from allocopt.check.demand import recompute_demand
+from allocopt.check.money import recompute_money
+from allocopt.check.reading import UTILISATION_KEYS, table, whole
 from allocopt.scenario import SITE_KINDS, Option, Scenario
 from allocopt.tables import TABLE_COLUMNS
 
@@ -69,6 +64,14 @@ class Recomputed:
     dist: dict[tuple[str, str], float]
     coords: dict[str, tuple[float, float]]
     costs: pd.DataFrame = None  # type: ignore[assignment]
+    party_costs: pd.DataFrame = None  # type: ignore[assignment]
+    """The party_costs table the plan implies, indexed by (year, party)."""
+    frames: pd.DataFrame = None  # type: ignore[assignment]
+    """The frames table the plan implies, indexed by (year, frame)."""
+    extend: dict = None  # type: ignore[assignment]
+    """(option, year) -> modules kept that year beyond their term (the actions' extend rows)."""
+    in_term: dict = None  # type: ignore[assignment]
+    """(option, year) -> modules in service within their lifetime or term."""
     objective: float = math.nan
     km_of_assignments: pd.Series = None  # type: ignore[assignment]
     """km(d, district of k) per assignments row (:func:`pair_km`)."""
@@ -117,41 +120,6 @@ def cf(o: Option) -> float:
     return o.capacity_from if o.capacity_from is not None else o.capacity
 
 
-def recompute_demand(scenario: Scenario) -> pd.Series:
-    """demand[d,s,y] over every district, service and planning year (places)."""
-    years = scenario.years
-    grid = pd.MultiIndex.from_product(
-        [[d.district for d in scenario.districts], [s.service for s in scenario.services], years],
-        names=["district", "service", "year"],
-    )
-    parts = []
-    cov = scenario.table("coverage")
-    if len(cov):
-        persons = scenario.table("population").groupby(["district", "age_band", "year"])["persons"].sum()
-        new = scenario.table("housing").merge(scenario.table("housing_types"), on="housing_type")
-        if len(new):
-            new["persons"] = new["homes"] * new["persons_per_home"]
-            wide = new.pivot_table(
-                index=["district", "age_band"], columns="year", values="persons", aggfunc="sum", fill_value=0.0
-            )
-            wide = wide.reindex(columns=sorted(set(wide.columns) | set(years)), fill_value=0.0)
-            cum = wide.cumsum(axis=1)[years].stack()
-            cum.index = cum.index.set_names(["district", "age_band", "year"])
-            persons = persons.add(cum, fill_value=0.0)
-        if len(persons):
-            p = persons.rename("persons").reset_index().merge(cov, on="age_band")
-            p["places"] = p["rate"] * p["persons"]
-            parts.append(p.groupby(["district", "service", "year"])["places"].sum())
-    direct = scenario.table("demand")
-    direct = direct[~direct["service"].isin(set(cov["service"]))]
-    if len(direct):
-        parts.append(direct.groupby(["district", "service", "year"])["places"].sum())
-    out = pd.Series(0.0, index=grid)
-    for part in parts:
-        out = out.add(part.astype(float).reindex(grid, fill_value=0.0), fill_value=0.0)
-    return out.rename("demand")
-
-
 def pair_km(rc: Recomputed, districts: pd.Series, facilities: pd.Series) -> pd.Series:
     """km(d, district of k) per row (NaN where k is no facility or k is unreachable from d)."""
     pairs = list(zip(districts.tolist(), facilities.map(rc.facility_district).tolist()))
@@ -167,6 +135,7 @@ def recompute(scenario: Scenario, result: Result) -> Recomputed:
     options = {o.option: o for o in scenario.options}
     actions = table(result, "actions")
     build: dict[tuple[str, int], float] = defaultdict(float)
+    extend: dict[tuple[str, int], float] = defaultdict(float)
     close_year: dict[str, int] = {}
     for row in actions[whole(actions["year"])].to_dict("records"):
         year = row["year"]
@@ -174,13 +143,20 @@ def recompute(scenario: Scenario, result: Result) -> Recomputed:
             if row.get("site") in sites and years[0] <= year <= years[-1]:
                 close_year[row["site"]] = min(int(year), close_year.get(row["site"], int(year)))
         elif row.get("option") in options and not math.isnan(row["modules"]):
-            build[(row["option"], int(year))] += row["modules"]
-    active: dict[tuple[str, int], float] = defaultdict(float)
+            if row.get("action") == "extend":
+                if years[0] <= year <= years[-1]:
+                    extend[(row["option"], int(year))] += row["modules"]
+            else:
+                build[(row["option"], int(year))] += row["modules"]
+    in_term: dict[tuple[str, int], float] = defaultdict(float)
     for (o, t), m in build.items():
         life = options[o].years_in_service
         for y in years:
             if t <= y < t + life:
-                active[(o, y)] += m
+                in_term[(o, y)] += m
+    active: dict[tuple[str, int], float] = defaultdict(float, in_term)
+    for key, m in extend.items():
+        active[key] += m
     cap = {(c.site, c.service): c.capacity for c in scenario.site_capacities}
     site_options: dict[str, list[Option]] = defaultdict(list)
     ks = set(cap)
@@ -218,9 +194,10 @@ def recompute(scenario: Scenario, result: Result) -> Recomputed:
         dist={(d.from_district, d.to_district): d.km for d in scenario.distances},
         coords={d.district: (d.x_km, d.y_km) for d in scenario.districts if d.x_km is not None and d.y_km is not None},
     )
+    rc.extend, rc.in_term = dict(extend), dict(in_term)
     rc.km_of_assignments = pair_km(rc, assignments["district"], assignments["site"])
     rc.implied = recompute_utilisation(rc)
-    rc.costs, rc.objective = recompute_costs(rc)
+    rc.costs, rc.party_costs, rc.frames, rc.objective = recompute_money(rc)
     return rc
 
 
@@ -284,83 +261,6 @@ def utilisation_table(rc: Recomputed) -> pd.DataFrame:
     f = rc.implied
     f = f[np.maximum(f["capacity"].abs(), f["served"]) > 1e-6].reset_index()
     return f[TABLE_COLUMNS["utilisation"]]
-
-
-def recompute_costs(rc: Recomputed) -> tuple[pd.DataFrame, float]:
-    """Costs per year (index ``year``, columns :data:`COMPARED_COLUMNS`) and the objective (SEK).
-
-    Capex payments falling before the first year (only in a plan that opens an option before
-    its lead time allows) are charged in the first year; payments after the last year are not
-    counted.
-    """
-    settings = rc.scenario.settings
-    years, y0, last = rc.years, rc.y0, rc.last
-    cost = {c: dict.fromkeys(years, 0.0) for c in COST_COLUMNS}
-    straight = settings.residual_value == "straight_line"
-    for (o, t), modules in rc.build.items():
-        opt = rc.options[o]
-        capex = option_capex(opt, settings.capex_overrun)
-        for y, share in capex_payments(opt, t, settings.capex_timing).items():
-            if y <= last:
-                cost["capex"][max(y, y0)] += capex * share * modules
-        cost["residual"][last] += capex * residual_share(opt, t, last, settings.residual_value) * modules
-    for (o, y), modules in rc.active.items():
-        cost["opex"][y] += rc.options[o].opex * modules
-        cost["rent"][y] += rc.options[o].rent * modules
-    for e, site in rc.sites.items():
-        for y in years:
-            if rc.is_open(e, y):
-                cost["opex"][y] += site.opex
-                cost["rent"][y] += site_rent(site, y)
-        c = rc.close_year.get(e)
-        if c is not None:
-            cost["closure_cost"][c] += closure_cost(site, c)
-            cost["sale"][c] += sale_value(site)
-        if straight and rc.is_open(e, last):
-            cost["residual"][last] += sale_value(site)
-    frame = pd.DataFrame(cost, index=pd.Index(years, name="year"))
-    a = rc.assignments
-    km = rc.km_of_assignments.fillna(a["km"]).fillna(0.0)  # unreachable: the row's km
-    rate = a["service"].map({s: v.travel_cost for s, v in rc.services.items()})
-    frame["travel"] = _per_year(rc, a["year"], rate * km * a["places"])
-    b = rc.balance
-    rate = b["service"].map({s: rc.scenario.unmet_penalty(s) for s in rc.services}).astype(float)
-    frame["penalty"] = _per_year(rc, b["year"], rate * b["unmet"])
-    frame["discount_factor"] = [discount_factor(settings.discount_rate, y0, y) for y in years]
-    flows = (
-        frame["capex"]
-        + frame["opex"]
-        + frame["rent"]
-        + frame["closure_cost"]
-        - frame["sale"]
-        + frame["travel"]
-        + frame["penalty"]
-    )
-    frame["discounted"] = frame["discount_factor"] * flows
-    frame.loc[last, "discounted"] -= discount_factor(settings.discount_rate, y0, last + 1) * frame.at[last, "residual"]
-    caps = {b.year: b for b in rc.scenario.budget}
-    frame["capex_cap"] = [_cap(caps.get(y), "capex_cap") for y in years]
-    frame["opex_cap"] = [_cap(caps.get(y), "opex_cap") for y in years]
-    frame["capex_use"] = _use(frame["capex"], frame["capex_cap"])
-    frame["opex_use"] = _use(frame["opex"] + frame["rent"], frame["opex_cap"])
-    return frame[COMPARED_COLUMNS], float(frame["discounted"].sum())
-
-
-def _per_year(rc: Recomputed, year: pd.Series, amount: pd.Series) -> pd.Series:
-    """Σ amount per planning year (rows with a blank amount or a year that is not a planning year
-    left out)."""
-    ok = whole(year) & year.isin(rc.years) & amount.notna()
-    return amount[ok].groupby(year[ok].astype(int)).sum().reindex(rc.years, fill_value=0.0).astype(float)
-
-
-def _cap(budget, column: str) -> float:
-    value = getattr(budget, column) if budget is not None else None
-    return math.nan if value is None else float(value)
-
-
-def _use(spend: pd.Series, cap: pd.Series) -> pd.Series:
-    """spend / cap (share); NaN where there is no cap or the cap is 0."""
-    return spend / cap.where(cap > 0)
 
 
 def served_places(rc: Recomputed) -> pd.Series:

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from allocopt.check.cost_rules import CLOSURE_ACTIONS, closure_action, closure_cost, option_capex, sale_value
-from allocopt.check.reading import COMPARED_COLUMNS, UTILISATION_KEYS, table, whole
+from allocopt.check.reading import NUMERIC_COLUMNS, UTILISATION_KEYS, table, whole
 from allocopt.check.recompute import Recomputed, cf, served_places
 from allocopt.check.violations import (
     MODULE_TOL,
@@ -29,7 +29,7 @@ from allocopt.check.violations import (
     row_keys,
     violation,
 )
-from allocopt.scenario import SITE_KINDS, OptionKind
+from allocopt.scenario import PARTIES, SITE_KINDS, OptionKind
 
 
 def in_horizon(rc: Recomputed, years: pd.Series) -> pd.Series:
@@ -197,12 +197,16 @@ def check_actions_table(rc: Recomputed) -> list[Violation]:
     want, rows = [], []
     a = rc.actions
     opening = a["action"].isin(get_args(OptionKind))
-    a = a.assign(_dup=a[opening].duplicated(["option", "year"]).reindex(a.index, fill_value=False))
+    extending = a["action"] == "extend"
+    twice = a[opening].duplicated(["option", "year"]) | a[extending].duplicated(["option", "year"])
+    a = a.assign(_dup=twice.reindex(a.index, fill_value=False))
     for i, row in zip(a.index, a.to_dict("records")):
         act, y = row["action"], row["year"]
         year = int(y) if is_whole(y) else None
         if act in CLOSURE_ACTIONS:
             found = _closure_row(rc, row, year, out)
+        elif act == "extend":
+            found = _extension_row(rc, row, year, out)
         elif act in get_args(OptionKind):
             found = _opening_row(rc, row, year, out)
         else:
@@ -270,6 +274,39 @@ def _closure_row(
     )
 
 
+def _extension_row(
+    rc: Recomputed, row: dict, year: int | None, out: list[Violation]
+) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """The keys and expected cells of an ``extend`` row (modules kept one more year): a known option,
+    whole modules ≥ 1, a whole year, once per option and year (``extension_limit`` checks the rest)."""
+    o, m = rc.options.get(row["option"]), row["modules"]
+    keys = dict(option=row["option"], year=year)
+    if o is None:
+        out.append(violation(ACTIONS, cell_size(m), f"unknown option '{row['option']}'", **keys))
+        return None
+    if not (is_whole(m) and m >= 1) or year is None:
+        out.append(
+            violation(ACTIONS, cell_size(m), f"modules {m} kept in year {row['year']} is not a decision", **keys)
+        )
+        return None
+    if row["_dup"]:
+        out.append(violation(ACTIONS, m, f"a second row extending {o.option} in {year}", **keys))
+    return keys, dict(
+        option=o.option,
+        site=None,
+        district=rc.facility_district.get(o.option),
+        service=o.service,
+        from_service=None,
+        modules=m,
+        capacity_change=0.0,
+        capacity_removed=math.nan,
+        capex=0.0,
+        decision_year=year - 1,
+        closure_cost=math.nan,
+        sale_value=math.nan,
+    )
+
+
 def _opening_row(
     rc: Recomputed, row: dict, year: int | None, out: list[Violation]
 ) -> tuple[dict[str, Any], dict[str, Any]] | None:
@@ -293,7 +330,7 @@ def _opening_row(
     return keys, dict(
         option=o.option,
         site=o.site if o.kind in SITE_KINDS else None,
-        district=o.district or rc.sites[o.site].district,
+        district=o.district or rc.facility_district[o.site],
         service=o.service,
         from_service=o.from_service if conversion else None,
         modules=m,
@@ -371,23 +408,77 @@ def check_utilisation_table(rc: Recomputed) -> list[Violation]:
     return out
 
 
+def _keyed_table(rc: Recomputed, name: str, keys: list[str], want: pd.DataFrame, known: pd.Series) -> list[Violation]:
+    """Result table ``name`` against ``want`` (indexed by ``keys``): one row per key (none twice, none
+    unknown, none missing); each number column as recomputed (relative 1e-6), blank where the
+    recomputation is (amount: SEK or share)."""
+    c, family = table(rc.result, name), f"{name}_table"
+    compared = [col for col in NUMERIC_COLUMNS[name] if col not in ("year",)]
+    amount = c[compared[-1] if name == "costs" else ("discounted" if "discounted" in c else "spend")]
+    known = known(c)
+    out = _bad_rows(rc, family, c, keys, known, amount.abs().fillna(0.0))
+    c = c[known & ~c.duplicated(keys)]
+    index = pd.MultiIndex.from_frame(c[keys].astype({"year": int})) if len(keys) > 1 else c["year"].astype(int)
+    w = want.reindex(index).set_axis(c.index)
+    located = dict(zip(c.index, c[keys].astype({"year": int}).to_dict("records"))).__getitem__
+    for col in compared:
+        if col in keys:
+            continue
+        size = c[col].abs().fillna(0.0)
+        tol = lambda v, size=size: money_tol(np.maximum(np.abs(v), size))  # noqa: E731
+        out += _cells(family, c[col], w[col], tol, located, col)
+    have = set(index)
+    for key in want.index:
+        if key not in have:
+            where = dict(zip(keys, key if isinstance(key, tuple) else (key,)))
+            out.append(violation(family, 0.0, "no row", **where))
+    return out
+
+
 def check_costs_table(rc: Recomputed) -> list[Violation]:
     """The costs table: one row per planning year (none twice, none for another year); each
     column of :data:`~allocopt.check.reading.COMPARED_COLUMNS` as recomputed (relative 1e-6),
     blank where the recomputation is (a cap, or its use, where the budget gives no cap)
     (amount: SEK or share)."""
-    c, family = table(rc.result, "costs"), "costs_table"
-    known = in_horizon(rc, c["year"])
-    out = _bad_rows(rc, family, c, ["year"], known, c["discounted"])
-    c = c[known & ~c.duplicated(["year"])]
-    years = c["year"].astype(int)
-    want = rc.costs.reindex(years).set_axis(c.index)
-    keys = dict(zip(c.index, ({"year": y} for y in years))).__getitem__
-    for col in COMPARED_COLUMNS:
-        size = c[col].abs().fillna(0.0)
-        out += _cells(family, c[col], want[col], lambda w, size=size: money_tol(np.maximum(np.abs(w), size)), keys, col)
-    have = set(years)
-    out += [violation(family, abs(rc.costs.at[y, "discounted"]), "no row", year=y) for y in rc.years if y not in have]
+    return _keyed_table(rc, "costs", ["year"], rc.costs, lambda c: in_horizon(rc, c["year"]))
+
+
+def check_party_costs_table(rc: Recomputed) -> list[Violation]:
+    """The party_costs table: one row per planning year and party; every column as recomputed
+    (amount: SEK)."""
+    return _keyed_table(
+        rc,
+        "party_costs",
+        ["year", "party"],
+        rc.party_costs,
+        lambda c: in_horizon(rc, c["year"]) & c["party"].isin(PARTIES),
+    )
+
+
+def check_frames_table(rc: Recomputed) -> list[Violation]:
+    """The frames table: one row per planning year and frame (party as the frame's); spend, cap and
+    use as recomputed, cap and use blank without a cap (amount: SEK or share)."""
+    out = _keyed_table(
+        rc,
+        "frames",
+        ["year", "frame"],
+        rc.frames[["spend", "cap", "use"]],
+        lambda c: in_horizon(rc, c["year"]) & c["frame"].isin(rc.frames.index.get_level_values("frame")),
+    )
+    f = table(rc.result, "frames")
+    who = rc.frames["party"].droplevel("year").groupby(level=0).first()
+    wrong = f[f["frame"].isin(who.index) & (f["party"] != f["frame"].map(who))]
+    for row in wrong.to_dict("records"):
+        out.append(
+            violation(
+                "frames_table",
+                1,
+                f"party {row['party']}, expected {who[row['frame']]}",
+                year=row["year"],
+                frame=row["frame"],
+                column="party",
+            )
+        )
     return out
 
 

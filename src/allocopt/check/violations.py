@@ -20,8 +20,12 @@ FAMILIES: tuple[str, ...] = (
     "stays_closed",
     "needs_open_site",
     "conversion_limit",
+    "extension_limit",
     "capex_cap",
     "opex_cap",
+    "investment_cap",
+    "borrowing_cap",
+    "operating_cap",
     "lock_force",
     "single_assign",
     "opening_year",
@@ -37,6 +41,8 @@ FAMILIES: tuple[str, ...] = (
     "actions_table",
     "utilisation_table",
     "costs_table",
+    "party_costs_table",
+    "frames_table",
     "objective",
 )
 """Every family the checker reports, in the order :func:`allocopt.check.check_plan` runs them

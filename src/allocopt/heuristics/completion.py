@@ -51,21 +51,41 @@ class Completion:
     """The whole model with the plan's decisions fixed, re-solved warm from plan to plan.
 
     ``lp_only``: every integer column will be fixed, so the copy is solved as an LP;
-    ``time_limit``: seconds per solve (a safety net).
+    ``time_limit``: seconds per solve (a safety net); ``round_up``: integer columns left free
+    that the copy solves as continuous, then rounds up and fixes before solving again (the
+    one-year extensions ``extend``: rounding up keeps ``extension_limit``, and more modules only
+    add capacity).
     """
 
-    def __init__(self, lp: highspy.HighsLp, threads: int, lp_only: bool, time_limit: float):
+    def __init__(
+        self, lp: highspy.HighsLp, threads: int, lp_only: bool, time_limit: float, round_up: Iterable[int] = ()
+    ):
         self.h = quiet_copy(lp, threads, time_limit, relax=lp_only)
+        self.round_up = np.fromiter(round_up, dtype=np.int32)
+        self.upper = np.asarray(lp.col_upper_, dtype=float)[self.round_up]
+        if len(self.round_up) and not lp_only:
+            kind = np.full(len(self.round_up), 0, dtype=np.uint8)  # continuous, rounded by hand
+            self.h.changeColsIntegrality(len(self.round_up), self.round_up, kind)
+
+    def _fix(self, cols: np.ndarray, vals: np.ndarray) -> bool:
+        import highspy
+
+        self.h.changeColsBounds(len(cols), cols, vals, vals)
+        self.h.run()
+        return self.h.getModelStatus() == highspy.HighsModelStatus.kOptimal
 
     def solve(self, values: dict[int, float]) -> Plan | None:
         """Column values and objective (model units) with column ``c`` fixed to ``values[c]``;
         None if no plan completes these decisions."""
-        import highspy
-
         cols = np.fromiter(values, dtype=np.int32, count=len(values))
         vals = np.fromiter(values.values(), dtype=float, count=len(values))
-        self.h.changeColsBounds(len(cols), cols, vals, vals)
-        self.h.run()
-        if self.h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        if len(self.round_up):  # free again from the previous plan's rounding
+            self.h.changeColsBounds(len(self.round_up), self.round_up, np.zeros(len(self.round_up)), self.upper)
+        if not self._fix(cols, vals):
             return None
+        if len(self.round_up):
+            x = np.asarray(self.h.getSolution().col_value)[self.round_up]
+            whole = np.minimum(np.ceil(x - 1e-6), self.upper)
+            if np.any(np.abs(whole - x) > 1e-9) and not self._fix(self.round_up, whole):
+                return None
         return np.asarray(self.h.getSolution().col_value), self.h.getInfo().objective_function_value

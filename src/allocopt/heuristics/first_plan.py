@@ -10,12 +10,13 @@ Steps (models/first_plan.md):
 2. round every option's *cumulative* opened modules by year, ``C_o,y`` (``avail`` for state
    options, the running sum of ``build`` otherwise), up when its fraction is at least ``θ``:
    rounding a non-decreasing sequence keeps it non-decreasing, within ``N_o`` and ``lock_force``;
-3. take back, while a year's ``capex_cap`` is exceeded, the rounded-up opening that the LP
+3. take back, while a year's ``capex_cap`` or ``investment_cap`` is exceeded, the rounded-up opening that the LP
    supported least among those paying in that year;
 4. keep a site open where the LP kept it at least half open, and wherever an expansion or
    conversion at it is in service (``needs_open_site``);
-5. fix those decisions and let HiGHS solve what is left (assignments and unmet demand, an LP;
-   a small MIP where a service assigns each district to a single facility);
+5. fix those decisions and let HiGHS solve what is left (assignments, unmet demand and one-year
+   extensions, an LP whose extensions are then rounded up and fixed; a small MIP where a service
+   assigns each district to a single facility);
 6. where demand is left unmet, open the modules of least cost per place that reach it within
    the capex cap, and go back to 5 (at most ``fill_rounds`` times);
 7. relax and fix over the years (allocopt.heuristics.relax_fix), finished by steps 2-6;
@@ -43,7 +44,7 @@ from allocopt.heuristics.neighbourhood import search_neighbourhood
 from allocopt.heuristics.protocol import ColumnOf, Plan, RowOf
 from allocopt.heuristics.relax_fix import Deadline, decision_years, relax_and_fix
 from allocopt.heuristics.settings import FirstPlanSettings
-from allocopt.scenario import SITE_KINDS
+from allocopt.scenario import PARTIES, SITE_KINDS
 
 if TYPE_CHECKING:
     import highspy
@@ -79,10 +80,21 @@ def _round(pm: PlanModel, lp_cum: dict[str, np.ndarray], theta: float) -> dict[s
     return out
 
 
-def _capex_by_year(pm: PlanModel, cum: dict[str, np.ndarray]) -> dict[int, float]:
+def _capex_frames(pm: PlanModel) -> list[tuple[dict[int, float], tuple[str, ...]]]:
+    """The capex frames a plan must keep: (cap by year, the parties whose capex counts): the
+    group's ``capex_cap`` and the property company's ``investment_cap``."""
+    idx = pm.index
+    frames = [(idx.capex_cap, PARTIES), (idx.investment_cap, ("property_company",))]
+    return [(caps, parties) for caps, parties in frames if caps]
+
+
+def _capex_by_year(pm: PlanModel, cum: dict[str, np.ndarray], parties: tuple[str, ...] = PARTIES) -> dict[int, float]:
+    """Capex paid per year (SEK) by the options of ``parties`` opened as ``cum`` says."""
     paid: dict[int, float] = {}
     for name, r in cum.items():
         o = pm.index.options[name]
+        if o.party not in parties:
+            continue
         opened = np.diff(r, prepend=0.0)
         for t, n in zip(o.years, opened, strict=True):
             if n:
@@ -91,18 +103,28 @@ def _capex_by_year(pm: PlanModel, cum: dict[str, np.ndarray]) -> dict[int, float
     return paid
 
 
-def _repair_capex(pm: PlanModel, cum: dict[str, np.ndarray], lp_cum: dict[str, np.ndarray]) -> None:
-    """Step 3: drop rounded-up openings, least LP-supported first, until every year's cap holds."""
-    caps = pm.index.capex_cap
-    while True:
-        paid = _capex_by_year(pm, cum)
+def _over_frame(pm: PlanModel, cum: dict[str, np.ndarray]) -> tuple[int, tuple[str, ...]] | None:
+    """The first year a capex frame is exceeded, and whose capex that frame counts; None if none is."""
+    for caps, parties in _capex_frames(pm):
+        paid = _capex_by_year(pm, cum, parties)
         over = [y for y, cap in sorted(caps.items()) if paid.get(y, 0.0) > cap * (1 + 1e-9) + 1e-6]
-        if not over:
+        if over:
+            return over[0], parties
+    return None
+
+
+def _repair_capex(pm: PlanModel, cum: dict[str, np.ndarray], lp_cum: dict[str, np.ndarray]) -> None:
+    """Step 3: drop rounded-up openings, least LP-supported first, until every year's capex frames hold."""
+    while True:
+        found = _over_frame(pm, cum)
+        if found is None:
             return
-        year = over[0]
+        year, parties = found
         best = None
         for name, r in cum.items():
             o = pm.index.options[name]
+            if o.party not in parties:
+                continue
             opened = np.diff(r, prepend=0.0)
             for i, t in enumerate(o.years):
                 if opened[i] < 1 or not any(y == year for y, _ in o.pay[t]) or o.capex <= 0:
@@ -181,7 +203,7 @@ class _Filler:
         """Add modules for the first unmet year of each district and service that modules can be added
         for (within reach, ``N_o`` and the capex cap); False if none could be."""
         idx = self.pm.index
-        paid = _capex_by_year(self.pm, cum)
+        frames = [(caps, parties, _capex_by_year(self.pm, cum, parties)) for caps, parties in _capex_frames(self.pm)]
         left = dict(unmet)
         added = False
         filled: set[tuple[str, str]] = set()  # districts and services given modules this round
@@ -200,7 +222,10 @@ class _Filler:
                 i, t = opening[-1]
                 n = min(math.ceil(u / (util * o.capacity) - 1e-9), int(o.max_modules - cum[o.option][-1]))
                 if n < 1 or any(
-                    paid.get(py, 0.0) + n * o.capex * share > idx.capex_cap.get(py, math.inf) for py, share in o.pay[t]
+                    paid.get(py, 0.0) + n * o.capex * share > caps.get(py, math.inf)
+                    for caps, parties, paid in frames
+                    if o.party in parties
+                    for py, share in o.pay[t]
                 ):
                     continue
                 cost = n * module_cost(self.pm, o.option, t) / min(u, n * util * o.capacity)
@@ -211,8 +236,10 @@ class _Filler:
             _cost, o, i, t, n = best
             cum[o.option][i:] += n
             filled.add((d, s))
-            for py, share in o.pay[t]:
-                paid[py] = paid.get(py, 0.0) + n * o.capex * share
+            for _caps, parties, paid in frames:
+                if o.party in parties:
+                    for py, share in o.pay[t]:
+                        paid[py] = paid.get(py, 0.0) + n * o.capex * share
             added = True
             spare = {}  # places of the new modules not yet counted, by year: they serve neighbours too
             for (d2, s2, y2), u2 in sorted(left.items()):
@@ -258,7 +285,12 @@ def first_plan(
         return None
     x = np.asarray(relaxed.getSolution().col_value)
     del relaxed
-    completion = Completion(lp, threads, lp_only=not (pm.pick or pm.unmet_all), time_limit=settings.lp_seconds)
+    # what the plan leaves free is an LP (the one-year extensions rounded up), or a small MIP over
+    # the single-assignment picks
+    extensions = [c for var in pm.extend.values() if (c := col(var)) is not None]
+    completion = Completion(
+        lp, threads, lp_only=not (pm.pick or pm.unmet_all), time_limit=settings.lp_seconds, round_up=extensions
+    )
     rounding = _Rounding(pm, col, completion, settings)
     best = rounding.best(x, deadline)
     if best is None:

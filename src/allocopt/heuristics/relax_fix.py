@@ -61,10 +61,10 @@ class Deadline:
 
 
 def decision_years(pm: PlanModel, col: ColumnOf) -> dict[int, int]:
-    """Column -> year of every integer column HiGHS was handed: ``build[o,t]`` and ``avail[o,t]``
+    """Column -> year of every integer column HiGHS was handed: ``build[o,t]``, ``avail[o,t]`` and ``extend[o,t]``
     (year t), ``open[e,y]``, ``pick[d,k,s,y]`` and ``unmet_all[d,s,y]`` (year y)."""
     out: dict[int, int] = {}
-    for mapping in (pm.build, pm.avail, pm.open, pm.pick, pm.unmet_all):
+    for mapping in (pm.build, pm.avail, pm.extend, pm.open, pm.pick, pm.unmet_all):
         for key, var in mapping.items():
             c = col(var)
             if c is not None:

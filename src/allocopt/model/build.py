@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 import pyomo.environ as pyo
 
 from allocopt.index import OptionInfo, PlanIndex
+from allocopt.model.money import FLOW_TERMS, MUNICIPALITY, Flows, frame_spend, money_flows, party_total, residual
 from allocopt.model.terms import Affine
-from allocopt.scenario import SITE_KINDS
+from allocopt.scenario import PARTIES, SITE_KINDS
 
 MAX_COEFFICIENT = 1e15
 """Largest objective coefficient (model units) allocopt hands HiGHS; HiGHS counts 1e20 as
@@ -37,9 +38,10 @@ def money_scale(index: PlanIndex) -> float:
     """
     figures = [1.0]
     for o in index.options.values():
-        figures += [o.capex, o.opex, o.rent]
+        figures += [o.capex, o.opex, o.rent, o.internal_rent, o.extension_rent or 0.0, o.extension_internal_rent]
     for x in index.sites.values():
-        figures += [x.opex, x.sale_value, *x.rent.values(), *x.closure_cost.values()]
+        figures += [x.opex, x.sale_value, *x.rent.values(), *x.closure_cost.values(), *x.internal_rent.values()]
+        figures += [x.kept_value, x.relet_rent, x.vacancy_cost]
     largest = max(abs(f) for f in figures)
     return 10.0 ** -max(0, math.floor(math.log10(largest)) - 2)
 
@@ -52,6 +54,7 @@ class PlanModel:
     index: PlanIndex
     build: dict = field(default_factory=dict)  # (option, year) -> var (options without `avail`)
     avail: dict = field(default_factory=dict)  # (option, year) -> var: modules in service (state options)
+    extend: dict = field(default_factory=dict)  # (option, year) -> var: modules kept one more year after their term
     open: dict = field(default_factory=dict)  # (site, year) -> var (free years only)
     assign: dict = field(default_factory=dict)  # (district, facility, service, year) -> var (split services)
     pick: dict = field(default_factory=dict)  # (district, facility, service, year) -> var (single services)
@@ -62,6 +65,13 @@ class PlanModel:
     out_of_range: list[str] = field(default_factory=list)  # figures too large for HiGHS (MAX_COEFFICIENT)
     money_scale: float = 1.0  # money rows and the objective are in SEK × money_scale (see money_scale())
     state_options: set = field(default_factory=set)  # options modelled by `avail` state variables
+    _flows: Flows | None = None  # money_flows(self), built once (the variables never change)
+
+    def money(self) -> Flows:
+        """:func:`allocopt.model.money.money_flows` of this model, computed once."""
+        if self._flows is None:
+            self._flows = money_flows(self)
+        return self._flows
 
     # -- expressions of models/premises.md -------------------------------------------------
     def open_term(self, site: str, year: int) -> Affine:
@@ -81,7 +91,16 @@ class PlanModel:
         return Affine().add(self.build[option, year])
 
     def active(self, option: OptionInfo, year: int) -> Affine:
-        """``active[o, y]``: modules of the option in service in ``year``."""
+        """``active[o, y] = term[o, y] + extend[o, y]``: modules of the option in service in ``year``."""
+        return self.in_term(option, year).add_affine(self.extended(option, year))
+
+    def extended(self, option: OptionInfo, year: int) -> Affine:
+        """``extend[o, y]``: modules kept in ``year`` beyond their term (0 where there is no such variable)."""
+        var = self.extend.get((option.option, year))
+        return Affine() if var is None else Affine().add(var)
+
+    def in_term(self, option: OptionInfo, year: int) -> Affine:
+        """``term[o, y]``: modules of the option in service in ``year`` within their lifetime or term."""
         if option.option in self.state_options:
             var = self.avail.get((option.option, year))
             return Affine() if var is None else Affine().add(var)
@@ -104,7 +123,21 @@ class PlanModel:
                     out.add_affine(self.active(o, year), -o.capacity_from)
             return out
         o = idx.options[facility]
-        return Affine().add_affine(self.active(o, year), o.capacity) if o.service == service else Affine()
+        out = Affine().add_affine(self.active(o, year), o.capacity) if o.service == service else Affine()
+        for hosted in idx.site_options(facility):  # expansions and conversions of a new building
+            if hosted.service == service:
+                out.add_affine(self.active(hosted, year), hosted.capacity)
+            if hosted.from_service == service:
+                out.add_affine(self.active(hosted, year), -hosted.capacity_from)
+        return out
+
+    def host_term(self, option: OptionInfo, year: int) -> tuple[Affine, float]:
+        """For an expansion or conversion: (``open[e,y]`` of its site, or ``active[b,y]`` of its build
+        option, and the most that term can be: 1 or ``N_b``)."""
+        if option.host_is_option:
+            host = self.index.options[option.facility]
+            return self.active(host, year), float(host.max_modules)
+        return self.open_term(option.facility, year), 1.0
 
     def may_serve(self, facility: str, service: str, year: int) -> bool:
         """Whether ``facility`` can have capacity for ``service`` in ``year`` at all."""
@@ -116,7 +149,10 @@ class PlanModel:
             if site.capacity.get(service, 0.0) > 0:
                 return True
             return any(o.service == service and o.opened_in_service(year) for o in idx.site_options(facility))
-        return bool(idx.options[facility].opened_in_service(year))
+        o = idx.options[facility]
+        if o.service == service:
+            return bool(o.opened_in_service(year)) or (o.option, year) in self.extend
+        return any(h.service == service and h.opened_in_service(year) for h in idx.site_options(facility))
 
     def unmet_places(self, district: str, service: str, year: int) -> Affine:
         """Places of ``district`` left unmet: ``unmet`` or ``demand · unmet_all`` (none if forbidden)."""
@@ -167,6 +203,32 @@ def add_build(pm: PlanModel, state: bool = True) -> None:
             if o in binary:
                 component[o, t].domain = pyo.Binary
             target[o, t] = component[o, t]
+
+
+def add_extend(pm: PlanModel) -> None:
+    """``extend[o,y]``: integer ``0 … N_o``, modules of a lease or pavilion with ``extension_rent``
+    kept in year ``y`` beyond their term (one-year extensions)."""
+    years = pm.index.years
+    keys = [(o.option, y) for o in pm.index.options.values() for y in o.extension_span(years)]
+    bounds = {o.option: (0, o.max_modules) for o in pm.index.options.values()}
+    pm.model.extend = pyo.Var(keys, within=pyo.NonNegativeIntegers, bounds=lambda m, o, y: bounds[o], dense=True)
+    for k in keys:
+        pm.extend[k] = pm.model.extend[k]
+
+
+def add_extension_limit(pm: PlanModel) -> None:
+    """``extend[o,y] ≤ extend[o,y−1] + build[o,y−L_o]``: a module is kept one more year only if it was
+    in service the year before and its term has ended (it ended last year, or it was kept last year)."""
+    rows = {}
+    for (name, y), var in pm.extend.items():
+        o = pm.index.options[name]
+        body = Affine().add(var)
+        if (name, y - 1) in pm.extend:
+            body.add(pm.extend[name, y - 1], -1.0)
+        if y - o.life in o.years:
+            body.add_affine(pm.build_term(name, y - o.life), -1.0)
+        rows[name, y] = (None, body, 0.0)
+    _constraint(pm, "extension_limit", rows)
 
 
 def add_stays_built(pm: PlanModel) -> None:
@@ -386,7 +448,8 @@ def add_stays_closed(pm: PlanModel) -> None:
 
 
 def add_needs_open_site(pm: PlanModel) -> None:
-    """``active[o,y] ≤ N_o · open[e,y]`` for expansions and conversions at sites that may close."""
+    """``active[o,y] ≤ N_o · open[e,y]`` for expansions and conversions at sites that may close, and
+    ``active[o,y] ≤ N_o · active[b,y]`` for those at a build option ``b`` (it must stand)."""
     rows = {}
     for o in pm.index.options.values():
         if o.kind not in SITE_KINDS:
@@ -395,72 +458,70 @@ def add_needs_open_site(pm: PlanModel) -> None:
             active = pm.active(o, y)
             if active.is_constant:
                 continue
-            site_open = pm.open_term(o.facility, y)
-            if site_open.is_constant and site_open.constant >= 1:
+            host, _most = pm.host_term(o, y)
+            if host.is_constant and host.constant >= 1:
                 continue
-            rows[o.option, y] = (None, active.add_affine(site_open, -float(o.max_modules)), 0.0)
+            rows[o.option, y] = (None, active.add_affine(host, -float(o.max_modules)), 0.0)
     _constraint(pm, "needs_open_site", rows)
 
 
 def add_conversion_limit(pm: PlanModel) -> None:
-    """``Σ_{conversions at e from s} cf_o · active[o,y] ≤ cap[e,s]``."""
+    """``Σ_{conversions at e from s} cf_o · active[o,y] ≤ cap[e,s]`` at a site, and ``≤ c_b · active[b,y]``
+    at a build option ``b`` (the places it has built of ``s``)."""
+    idx = pm.index
     rows: dict = {}
-    for o in pm.index.options.values():
+    for o in idx.options.values():
         if o.kind != "conversion":
             continue
-        for y in pm.index.years:
+        for y in idx.years:
             active = pm.active(o, y)
             if active.is_constant:
                 continue
             key = (o.facility, o.from_service, y)
             if key not in rows:
-                cap = pm.index.sites[o.facility].capacity.get(o.from_service, 0.0)
-                rows[key] = (None, Affine(), cap)
+                if o.host_is_option:
+                    host = idx.options[o.facility]
+                    built = host.capacity if host.service == o.from_service else 0.0
+                    rows[key] = (None, Affine().add_affine(pm.active(host, y), -built), 0.0)
+                else:
+                    rows[key] = (None, Affine(), idx.sites[o.facility].capacity.get(o.from_service, 0.0))
             rows[key][1].add_affine(active, o.capacity_from)
     _constraint(pm, "conversion_limit", rows)
 
 
-def capex_paid(pm: PlanModel) -> dict[int, Affine]:
-    """``capex_y`` (SEK) per year: Σ_o Σ_t capex_o · pay[o,t,y] · build[o,t]."""
-    out: dict[int, Affine] = defaultdict(Affine)
-    for o in pm.index.options.values():
-        for t in o.years:
-            for y, share in o.pay[t]:
-                out[y].add_affine(pm.build_term(o.option, t), o.capex * share)
-    return out
-
-
-def running_cost(pm: PlanModel, year: int) -> tuple[Affine, Affine]:
-    """``(opex_y, rent_y)`` in SEK."""
-    opex, rent = Affine(), Affine()
-    for x in pm.index.sites.values():
-        is_open = pm.open_term(x.site, year)
-        opex.add_affine(is_open, x.opex)
-        rent.add_affine(is_open, x.rent[year])
-    for o in pm.index.options.values():
-        if o.opex or o.rent:
-            active = pm.active(o, year)
-            opex.add_affine(active, o.opex)
-            rent.add_affine(active, o.rent)
-    return opex, rent
+def _frame_cap(pm: PlanModel, frame: str, caps: dict[int, float]) -> None:
+    """Family ``frame``: what the frame counts in a year (:data:`~allocopt.model.money.FRAMES`) ≤ its cap."""
+    if not caps:
+        return
+    spend = frame_spend(pm, pm.money())[frame]
+    k = pm.money_scale
+    _constraint(pm, frame, {y: (None, Affine().add_affine(spend[y], k), cap * k) for y, cap in caps.items()})
 
 
 def add_capex_cap(pm: PlanModel) -> None:
-    """``capex_y ≤ capex_cap_y``."""
-    paid = capex_paid(pm)
-    k = pm.money_scale
-    rows = {y: (None, Affine().add_affine(paid.get(y, Affine()), k), cap * k) for y, cap in pm.index.capex_cap.items()}
-    _constraint(pm, "capex_cap", rows)
+    """``Σ_p capex^p_y ≤ capex_cap_y``: both parties' capex (the group frame)."""
+    _frame_cap(pm, "capex_cap", pm.index.capex_cap)
 
 
 def add_opex_cap(pm: PlanModel) -> None:
-    """``opex_y + rent_y ≤ opex_cap_y``."""
-    rows = {}
-    for y, cap in pm.index.opex_cap.items():
-        opex, rent = running_cost(pm, y)
-        body = Affine().add_affine(opex, pm.money_scale).add_affine(rent, pm.money_scale)
-        rows[y] = (None, body, cap * pm.money_scale)
-    _constraint(pm, "opex_cap", rows)
+    """``Σ_p (opex^p_y + rent^p_y) ≤ opex_cap_y``: operating cost and external rent (the group frame)."""
+    _frame_cap(pm, "opex_cap", pm.index.opex_cap)
+
+
+def add_investment_cap(pm: PlanModel) -> None:
+    """``capex^pc_y ≤ investment_cap_y``: the property company's capex."""
+    _frame_cap(pm, "investment_cap", pm.index.investment_cap)
+
+
+def add_borrowing_cap(pm: PlanModel) -> None:
+    """``Σ_{y' ≤ y} (capex^pc_y' − depreciation_y') ≤ borrowing_cap_y``: the property company's debt."""
+    _frame_cap(pm, "borrowing_cap", pm.index.borrowing_cap)
+
+
+def add_operating_cap(pm: PlanModel) -> None:
+    """``opex^m_y + rent^m_y + internal_rent^m_y + vacancy_cost^m_y ≤ operating_cap_y``: the municipality's
+    operating frame."""
+    _frame_cap(pm, "operating_cap", pm.index.operating_cap)
 
 
 def add_lock_force(pm: PlanModel) -> None:
@@ -476,21 +537,21 @@ def add_lock_force(pm: PlanModel) -> None:
     _constraint(pm, "lock_force", rows)
 
 
+def objective_parties(index: PlanIndex) -> tuple[str, ...]:
+    """The parties whose costs the objective sums: both (``consolidated``) or the municipality."""
+    return PARTIES if index.perspective == "consolidated" else (MUNICIPALITY,)
+
+
 def add_total_cost(pm: PlanModel) -> None:
-    """The objective ``total_cost`` (SEK, discounted), as models/premises.md states it."""
+    """The objective ``total_cost`` (SEK, discounted), as models/premises.md states it: the cash flows
+    of the perspective's parties, travel and the unmet penalty (the municipality's), less the
+    residual value of the parties' assets."""
     idx = pm.index
+    parties = objective_parties(idx)
+    flows = pm.money()
     total = Affine()
-    paid = capex_paid(pm)
-    years = idx.years
-    for y in years:
-        df = idx.discount[y]
-        total.add_affine(paid.get(y, Affine()), df)
-        opex, rent = running_cost(pm, y)
-        total.add_affine(opex, df).add_affine(rent, df)
-        for x in idx.sites.values():
-            before = pm.open_term(x.site, y - 1) if y > years[0] else Affine(1.0)
-            closing = before.add_affine(pm.open_term(x.site, y), -1.0)
-            total.add_affine(closing, df * (x.closure_cost[y] - x.sale_value))
+    for y in idx.years:
+        total.add_affine(party_total(flows, parties, FLOW_TERMS, y), idx.discount[y])
     km = {(d, k, s): dist for d, k, s, dist in idx.reach}
     for key in list(pm.assign) + list(pm.pick):
         d, k, s, y = key
@@ -501,15 +562,9 @@ def add_total_cost(pm: PlanModel) -> None:
         total.add(var, idx.discount[y] * idx.services[s].penalty)
     for (d, s, y), var in pm.unmet_all.items():
         total.add(var, idx.discount[y] * idx.services[s].penalty * idx.demand[d, s, y])
-    if idx.residual_value:
-        last = years[-1]
-        for o in idx.options.values():
-            for t in o.years:
-                if o.residual[t] > 0:
-                    total.add_affine(pm.build_term(o.option, t), -idx.discount_end * o.capex * o.residual[t])
-        for x in idx.sites.values():
-            if x.sale_value:
-                total.add_affine(pm.open_term(x.site, last), -idx.discount_end * x.sale_value)
+    values = residual(pm)
+    for p in parties:
+        total.add_affine(values[p], -idx.discount_end)
     scaled = Affine().add_affine(total, pm.money_scale)
     _check_range(pm, scaled)
     pm.model.total_cost = pyo.Objective(expr=scaled.expr(), sense=pyo.minimize)
@@ -565,8 +620,12 @@ FAMILIES = (
     add_stays_closed,
     add_needs_open_site,
     add_conversion_limit,
+    add_extension_limit,
     add_capex_cap,
     add_opex_cap,
+    add_investment_cap,
+    add_borrowing_cap,
+    add_operating_cap,
     add_lock_force,
 )
 
@@ -600,6 +659,7 @@ def build_model(index: PlanIndex, families=FAMILIES, state: bool = True, scale: 
             money_scale=money_scale(index) if scale is None else scale,
         )
         add_build(pm, state)
+        add_extend(pm)
         add_open(pm)
         add_assign(pm)
         for family in families:

@@ -8,13 +8,13 @@ from those values with the model's own cost expressions (models/premises.md, *Ob
 from __future__ import annotations
 
 import math
-from collections import defaultdict
 
 import numpy as np
 import pandas as pd
 
-from allocopt.model.build import PlanModel, capex_paid, running_cost
-from allocopt.scenario import SITE_KINDS
+from allocopt.model.build import PlanModel
+from allocopt.model.money import FLOW_TERMS, FRAMES, MUNICIPALITY, frame_spend, residual, sign
+from allocopt.scenario import PARTIES, SITE_KINDS
 from allocopt.tables import TABLE_COLUMNS
 
 PLACES_DECIMALS = 6
@@ -23,7 +23,7 @@ PLACES_DECIMALS = 6
 
 def round_decisions(pm: PlanModel) -> None:
     """Snap integer variables to integers and tiny continuous values to zero."""
-    for group in (pm.build, pm.avail, pm.open, pm.pick, pm.unmet_all):
+    for group in (pm.build, pm.avail, pm.extend, pm.open, pm.pick, pm.unmet_all):
         for var in group.values():
             var.set_value(float(round(var.value or 0.0)), skip_validation=True)
     for group in (pm.assign, pm.unmet):
@@ -64,6 +64,28 @@ def actions_table(pm: PlanModel) -> pd.DataFrame:
                 "sale_value": None,
             }
         )
+    for (name, y), var in pm.extend.items():
+        n = int(round(var.value or 0.0))
+        if n > 0:
+            o = idx.options[name]
+            rows.append(
+                {
+                    "year": y,
+                    "action": "extend",
+                    "option": name,
+                    "site": None,
+                    "district": o.district,
+                    "service": o.service,
+                    "from_service": None,
+                    "modules": n,
+                    "capacity_change": 0.0,
+                    "capacity_removed": None,
+                    "capex": 0.0,
+                    "decision_year": y - 1,
+                    "closure_cost": None,
+                    "sale_value": None,
+                }
+            )
     for x in idx.sites.values():
         for y in idx.years:
             if round(pm.open_term(x.site, y).value()) == 0:
@@ -136,7 +158,10 @@ def utilisation_table(pm: PlanModel, assignments: pd.DataFrame) -> pd.DataFrame:
             use = float(served.get((k, s, y), 0.0))
             if cap <= 0 and use <= 0:
                 continue
-            is_open = round(pm.open_term(k, y).value()) if k in idx.sites else int(cap > 0)
+            if k in idx.sites:
+                is_open = round(pm.open_term(k, y).value())
+            else:  # a new building is open while its own modules are in service
+                is_open = int(pm.active(idx.options[k], y).value() > 0.5)
             rows.append(
                 {
                     "site": k,
@@ -154,73 +179,104 @@ def utilisation_table(pm: PlanModel, assignments: pd.DataFrame) -> pd.DataFrame:
     return _frame("utilisation", rows)
 
 
-def costs_table(
+def _travel_and_penalty(
+    pm: PlanModel, assignments: pd.DataFrame, balance: pd.DataFrame, penalty: dict[str, float] | None
+) -> tuple[pd.Series, pd.Series]:
+    """Travel cost and unmet-demand penalty per year (SEK): the municipality's."""
+    idx = pm.index
+    travel = pd.Series(0.0, index=idx.years)
+    if len(assignments):
+        rate = assignments["service"].map({s: v.travel_cost for s, v in idx.services.items()})
+        travel = travel.add(
+            (rate * assignments["km"] * assignments["places"]).groupby(assignments["year"]).sum(), fill_value=0.0
+        )
+    penalty_rate = penalty if penalty is not None else {s: (v.penalty or 0.0) for s, v in idx.services.items()}
+    pen = (balance["unmet"] * balance["service"].map(penalty_rate)).groupby(balance["year"]).sum()
+    return travel.reindex(idx.years, fill_value=0.0), pen.reindex(idx.years, fill_value=0.0).astype(float)
+
+
+def _party_rows(pm: PlanModel, travel: pd.Series, penalty: pd.Series) -> list[dict]:
+    """One row per year and party: every money term (SEK), residual, discount factor, discounted."""
+    idx = pm.index
+    flows = pm.money()
+    values = residual(pm)
+    last = idx.years[-1]
+    rows = []
+    for y in idx.years:
+        for p in PARTIES:
+            row: dict = {"year": y, "party": p}
+            for term in FLOW_TERMS:
+                amount = flows.get((p, term, y))
+                row[term] = amount.value() if amount is not None else 0.0
+            row["travel"] = float(travel[y]) if p == MUNICIPALITY else 0.0
+            row["penalty"] = float(penalty[y]) if p == MUNICIPALITY else 0.0
+            row["residual"] = values[p].value() if y == last else 0.0
+            row["discount_factor"] = idx.discount[y]
+            spend = sum(sign(t) * row[t] for t in FLOW_TERMS) + row["travel"] + row["penalty"]
+            row["discounted"] = idx.discount[y] * spend - idx.discount_end * row["residual"]
+            rows.append(row)
+    return rows
+
+
+def costs_tables(
     pm: PlanModel, assignments: pd.DataFrame, balance: pd.DataFrame, penalty: dict[str, float] | None = None
-) -> pd.DataFrame:
-    """Cost components per year (SEK), the discounted total, and budget use.
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """``costs`` (both parties per year, SEK), ``party_costs`` (per party and year) and ``frames``
+    (each frame's spend against its cap per year).
 
     ``penalty``: SEK per unmet place-year by service (default: the scenario's).
     """
     idx = pm.index
-    years = idx.years
-    paid = capex_paid(pm)
-    travel = defaultdict(float)
-    if len(assignments):
-        rate = assignments["service"].map({s: v.travel_cost for s, v in idx.services.items()})
-        per = (rate * assignments["km"] * assignments["places"]).groupby(assignments["year"]).sum()
-        travel.update(per.to_dict())
-    penalty_rate = penalty if penalty is not None else {s: (v.penalty or 0.0) for s, v in idx.services.items()}
-    pen = (balance["unmet"] * balance["service"].map(penalty_rate)).groupby(balance["year"]).sum()
+    travel, pen = _travel_and_penalty(pm, assignments, balance, penalty)
+    party = _frame("party_costs", _party_rows(pm, travel, pen))
+    spend = frame_spend(pm, pm.money())
+    caps = {f: getattr(idx, f) for f in FRAMES}
+    group = party.groupby("year", sort=True)[
+        [c for c in TABLE_COLUMNS["party_costs"][2:] if c != "discount_factor"]
+    ].sum()
     rows = []
-    for i, y in enumerate(years):
-        opex, rent = running_cost(pm, y)
-        closure = sale = 0.0
-        for x in idx.sites.values():
-            before = pm.open_term(x.site, years[i - 1]).value() if i > 0 else 1.0
-            closing = round(before - pm.open_term(x.site, y).value())
-            closure += closing * x.closure_cost[y]
-            sale += closing * x.sale_value
-        residual = 0.0
-        if idx.residual_value and y == years[-1]:
-            residual = sum(
-                o.capex * o.residual[t] * pm.build_term(o.option, t).value()
-                for o in idx.options.values()
-                for t in o.years
-            )
-            residual += sum(x.sale_value * pm.open_term(x.site, y).value() for x in idx.sites.values())
-        row = {
-            "year": y,
-            "capex": paid[y].value() if y in paid else 0.0,
-            "opex": opex.value(),
-            "rent": rent.value(),
-            "closure_cost": closure,
-            "sale": sale,
-            "travel": float(travel.get(y, 0.0)),
-            "penalty": float(pen.get(y, 0.0)),
-            "residual": residual,
-            "discount_factor": idx.discount[y],
-        }
-        spend = row["capex"] + row["opex"] + row["rent"] + closure - sale + row["travel"] + row["penalty"]
-        row["discounted"] = idx.discount[y] * spend - idx.discount_end * residual
-        cap = idx.capex_cap.get(y)
-        row["capex_cap"] = cap
-        row["capex_use"] = row["capex"] / cap if cap else None
-        ocap = idx.opex_cap.get(y)
-        row["opex_cap"] = ocap
-        row["opex_use"] = (row["opex"] + row["rent"]) / ocap if ocap else None
+    for y in idx.years:
+        row = {"year": y, **{c: float(group.at[y, c]) for c in group.columns}, "discount_factor": idx.discount[y]}
+        for frame in ("capex_cap", "opex_cap"):
+            cap = caps[frame].get(y)
+            row[frame] = cap
+            row[frame.replace("_cap", "_use")] = spend[frame][y].value() / cap if cap else None
         rows.append(row)
-    return _frame("costs", rows)
+    costs = _frame("costs", rows)
+    frames = [
+        {
+            "year": y,
+            "frame": frame,
+            "party": who,
+            "spend": spend[frame][y].value(),
+            "cap": caps[frame].get(y),
+            "use": spend[frame][y].value() / caps[frame][y] if caps[frame].get(y) else None,
+        }
+        for y in idx.years
+        for frame, (who, _parties, _terms) in FRAMES.items()
+    ]
+    return costs, party, _frame("frames", frames)
+
+
+def plan_objective(pm: PlanModel, party_costs: pd.DataFrame) -> float:
+    """The objective of the read-off plan (SEK): Σ ``discounted`` of the perspective's parties."""
+    from allocopt.model.build import objective_parties
+
+    return float(party_costs.loc[party_costs["party"].isin(objective_parties(pm.index)), "discounted"].sum())
 
 
 def read_tables(pm: PlanModel, penalty: dict[str, float] | None = None) -> dict[str, pd.DataFrame]:
-    """Every result table of a solved (or fixed) model (``penalty``: see :func:`costs_table`)."""
+    """Every result table of a solved (or fixed) model (``penalty``: see :func:`costs_tables`)."""
     round_decisions(pm)
     assignments = assignments_table(pm)
     balance = balance_table(pm, assignments)
+    costs, party_costs, frames = costs_tables(pm, assignments, balance, penalty)
     return {
         "actions": actions_table(pm),
         "balance": balance,
-        "costs": costs_table(pm, assignments, balance, penalty),
+        "costs": costs,
+        "party_costs": party_costs,
+        "frames": frames,
         "utilisation": utilisation_table(pm, assignments),
         "assignments": assignments,
     }
