@@ -69,7 +69,7 @@ def test_infeasible_scenario_exits_1_with_the_reason(tmp_path):
     write_scenario(sc, folder)
     res = run("solve", str(folder), "--out", str(tmp_path / "out"))
     assert res.exit_code == 1
-    assert "infeasible" in res.output and "forbidden" in res.output
+    assert "infeasible" in res.output and "capex cap of 2027 is" in res.output and "500 SEK short" in res.output
 
 
 def test_bad_input_exits_2_naming_file_row_and_column(small_folder):

@@ -133,11 +133,16 @@ def test_capex_cap_pushes_the_build_later_and_leaves_demand_unmet():
 
 
 def test_too_tight_frame_with_unmet_forbidden_is_infeasible():
-    """As above, but unmet demand forbidden: no plan serves 2027 — status infeasible, with a reason."""
+    """As above, but unmet demand forbidden: no plan serves 2027 — status infeasible. The elastic
+    re-solve (allocopt.diagnose) names what must give: B's 1 000 SEK, paid in 2027 to open by 2027,
+    against that year's cap of 500: the cap is 500 SEK short."""
     sc = too_tight_frame()
     r = allocopt.solve(sc)
     assert r.status == "infeasible"
-    assert "forbidden" in r.message and "budget" in r.message
+    assert "the capex cap of 2027 is 500 SEK short" in r.message
+    d = r.diagnosis
+    assert d[["family", "key", "amount"]].values.tolist() == [["capex_cap", "2027", pytest.approx(500.0)]]
+    assert r.summary()["diagnosis"][0]["amount"] == pytest.approx(500.0)
     assert r.actions.empty
 
 

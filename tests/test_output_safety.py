@@ -456,13 +456,13 @@ def test_cli_errors_show_user_text_as_text(tmp_path, monkeypatch):
 
 
 def test_no_plan_and_violation_lines_show_user_text_as_text(monkeypatch):
-    import allocopt.cli as cli
+    import allocopt.cli_common as common
 
     console, buffer = _capture()
-    monkeypatch.setattr(cli, "err", console)
-    cli._print_violations([f"option {HOSTILE} breaks [/] the cap"], "[red]check failed: 1 violation(s)[/]")
+    monkeypatch.setattr(common, "err", console)
+    common.print_violations([f"option {HOSTILE} breaks [/] the cap"], "[red]check failed: 1 violation(s)[/]")
     with pytest.raises(SystemExit) as info:
-        cli._exit_without_plan(Result(scenario="s", status="infeasible", message=f"site {HOSTILE} [st]"))
+        common.exit_without_plan(Result(scenario="s", status="infeasible", message=f"site {HOSTILE} [st]"))
     assert info.value.code == 1
     out = buffer.getvalue()
     assert ESC not in out and out.count("[st]") >= 3 and "breaks [/] the cap" in out

@@ -127,7 +127,8 @@ def cap_relaxations(draw):
         return scenario, rebuild(scenario, budget=[])
     i = draw(st.integers(0, len(budget) - 1))
     b = budget[i]
-    column = draw(st.sampled_from([c for c in ("capex_cap", "opex_cap") if getattr(b, c) is not None]))
+    caps = ("capex_cap", "opex_cap", "investment_cap", "borrowing_cap", "operating_cap")
+    column = draw(st.sampled_from([c for c in caps if getattr(b, c) is not None]))
     if how == "raise":
         budget[i] = b.model_copy(update={column: getattr(b, column) + draw(st.integers(1, 100)) * 100.0})
     else:

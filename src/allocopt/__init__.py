@@ -9,7 +9,10 @@ Public API::
     scenario = allocopt.load_scenario("scenarios/sodertalje")   # or an .xlsx workbook
     result = allocopt.solve(scenario, time_limit=60, mip_gap=0.005)
     result.actions, result.balance, result.costs               # pandas DataFrames
+    result.marginal_costs, result.binding_caps                 # what a place costs, which frames bind
     result.save("results/sodertalje")
+    allocopt.compare(result, allocopt.read_result("results/other"))   # plans side by side
+    allocopt.frontier(scenario, [0.8, 1.0, 1.2])               # one plan per capex frame level
 
 Importing the package has no side effects; Pyomo and HiGHS load on the first solve.
 """
@@ -17,6 +20,8 @@ Importing the package has no side effects; Pyomo and HiGHS load on the first sol
 from typing import TYPE_CHECKING
 
 from allocopt.check import Violation, check
+from allocopt.compare import Comparison, compare, read_result
+from allocopt.frontier import Frontier, frontier
 from allocopt.load import load_scenario
 from allocopt.pipeline import evaluate, solve
 from allocopt.result import Result
@@ -29,15 +34,20 @@ if TYPE_CHECKING:
 __version__ = "0.1.0"
 
 __all__ = [
+    "Comparison",
+    "Frontier",
     "Problem",
     "Result",
     "Scenario",
     "ScenarioError",
     "Violation",
     "check",
+    "compare",
     "default_scenario_path",
     "evaluate",
+    "frontier",
     "load_scenario",
+    "read_result",
     "solve",
 ]
 

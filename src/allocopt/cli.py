@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import sys
 import time
-from functools import wraps
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,87 +15,20 @@ import click
 from rich.console import Console
 from rich.text import Text
 
+from allocopt.cli_common import (
+    EXIT_BAD_INPUT,
+    EXIT_NO_PLAN,
+    err,
+    exit_without_plan,
+    friendly,
+    print_violations,
+    scenario_path,
+)
 from allocopt.console import markup_safe, visible
 from allocopt.solver import DEFAULT_MIP_GAP, DEFAULT_THREADS, DEFAULT_TIME_LIMIT
-from allocopt.validate import ScenarioError
 
 if TYPE_CHECKING:
     from allocopt.scenario import Scenario
-
-EXIT_OK, EXIT_NO_PLAN, EXIT_BAD_INPUT = 0, 1, 2
-
-err = Console(stderr=True)
-
-
-def _friendly(func):
-    """Turn bad input into messages with exit code 2, and unexpected errors into exit code 1."""
-
-    @wraps(func)
-    def wrapper(*args, **kwargs):
-        try:
-            return func(*args, **kwargs)
-        except ScenarioError as exc:
-            from allocopt.console import print_problems
-
-            errors = exc.errors
-            err.print(f"[red]The scenario has {len(errors)} problem(s):[/]")
-            print_problems(exc.problems, err)
-            sys.exit(EXIT_BAD_INPUT)
-        except click.exceptions.Exit:
-            raise
-        except click.ClickException:
-            raise
-        except (FileNotFoundError, FileExistsError, PermissionError, IsADirectoryError, NotADirectoryError) as exc:
-            err.print(Text.assemble(("error:", "red"), " ", visible(exc, lines=True)), highlight=False, soft_wrap=True)
-            sys.exit(EXIT_BAD_INPUT)
-        except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM (allocopt.interrupt.Interrupted), outside a solve
-            from allocopt.interrupt import EXIT_CODES
-
-            name = getattr(exc, "signal_name", "SIGINT")
-            err.print(f"[red]interrupted[/] ({name}); nothing written")
-            sys.exit(EXIT_CODES.get(name, 130))
-        except OSError as exc:  # the system, not the input nor a bug: a full disk, a lost network drive
-            err.print(Text.assemble(("error:", "red"), " ", visible(exc, lines=True)), highlight=False, soft_wrap=True)
-            sys.exit(EXIT_NO_PLAN)
-        except Exception as exc:  # a bug: say so plainly, without a traceback
-            err.print(
-                Text.assemble(("internal error:", "red"), f" {type(exc).__name__}: ", visible(exc, lines=True)),
-                highlight=False,
-                soft_wrap=True,
-            )
-            err.print("Please report it with the scenario that caused it.")
-            sys.exit(EXIT_NO_PLAN)
-
-    return wrapper
-
-
-def _print_violations(violations: list[str], head: str, most: int = 50) -> None:
-    """Print ``head`` (rich markup, allocopt's own words) and the first ``most`` violations (user
-    text: shown as it is, control characters visible)."""
-    err.print(head)
-    for v in violations[:most]:
-        err.print(Text("  " + visible(v)), highlight=False, soft_wrap=True)
-    if len(violations) > most:
-        err.print(f"  ... and {len(violations) - most} more (see summary.json)")
-
-
-def _exit_without_plan(result) -> None:
-    """Exit with code 1, saying why, when ``result`` carries no plan."""
-    if not result.has_plan:
-        err.print(
-            Text.assemble((f"no plan: {visible(result.status)}", "red"), " ", visible(result.message, lines=True)),
-            highlight=False,
-            soft_wrap=True,
-        )
-        sys.exit(EXIT_NO_PLAN)
-
-
-def _scenario_path(path: str | None) -> Path:
-    if path is None:
-        from allocopt import default_scenario_path
-
-        return Path(str(default_scenario_path()))
-    return Path(path)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -112,20 +44,20 @@ def cli() -> None:
 
 @cli.command()
 @click.argument("path", required=False, type=click.Path())
-@_friendly
+@friendly
 def validate(path: str | None) -> None:
     """Check a scenario (folder or .xlsx) without solving: every problem, with file, row and column."""
     from allocopt.console import print_problems
     from allocopt.load import validate_path
 
-    problems = validate_path(_scenario_path(path))
+    problems = validate_path(scenario_path(path))
     errors = [p for p in problems if p.severity == "error"]
     if problems:
         print_problems(problems, err)
     if errors:
         err.print(f"[red]{len(errors)} error(s), {len(problems) - len(errors)} warning(s)[/]")
         sys.exit(EXIT_BAD_INPUT)
-    click.echo(f"valid: {visible(_scenario_path(path))} ({len(problems)} warning(s))")
+    click.echo(f"valid: {visible(scenario_path(path))} ({len(problems)} warning(s))")
 
 
 def _shown(flag: str, kind, default, text: str):
@@ -183,7 +115,7 @@ def _shown(flag: str, kind, default, text: str):
 )
 @click.option("--no-excel", is_flag=True, help="Skip result.xlsx.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only the status line.")
-@_friendly
+@friendly
 def solve(
     path, out, time_limit, mip_gap, threads, first_plan, run_check, save_interrupted, failure_record, no_excel, quiet
 ) -> None:
@@ -194,7 +126,7 @@ def solve(
     from allocopt.report import check_writable, results_folder
 
     start = time.perf_counter()
-    scenario = allocopt.load_scenario(_scenario_path(path))
+    scenario = allocopt.load_scenario(scenario_path(path))
     load_seconds = time.perf_counter() - start
     target = Path(out) if out else results_folder(scenario.settings.name)
     check_writable(target)  # before the solve: a folder that cannot take the result fails now, not later
@@ -219,7 +151,7 @@ def solve(
             err.print(f"the reason is recorded in {markup_safe(record)}", highlight=False)
         err.print(f"nothing written to {markup_safe(target)} (an earlier result there is kept)", highlight=False)
         if result.violations:
-            _print_violations(result.violations, f"[red]check failed: {len(result.violations)} violation(s)[/]")
+            print_violations(result.violations, f"[red]check failed: {len(result.violations)} violation(s)[/]")
         err.print(f"[red]no plan: {result.status}[/] {markup_safe(result.message)}", highlight=False)
         sys.exit(EXIT_NO_PLAN)
 
@@ -313,14 +245,29 @@ def _umask() -> int:
 )
 @click.option("--threads", type=click.IntRange(min=1), default=1, show_default=True, help="Solver threads.")
 @click.option("--no-excel", is_flag=True, help="Skip result.xlsx.")
-@_friendly
-def evaluate(path, plan, out, threads, no_excel) -> None:
+@click.option(
+    "--against",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="A result folder (e.g. of allocopt solve) to compare the plan with, printed after the evaluation.",
+)
+@friendly
+def evaluate(path, plan, out, threads, no_excel, against) -> None:
     """Price a given plan: its decisions fixed, demand assigned at least cost, every breach named."""
     import allocopt
     from allocopt.console import print_result
     from allocopt.report import check_writable, results_folder
 
-    scenario = allocopt.load_scenario(_scenario_path(path))
+    reference = None
+    if against is not None:  # read before the evaluation: a missing or broken folder fails now
+        from allocopt.compare import read_result
+
+        reference = read_result(against)
+        if not reference.has_plan:
+            raise click.BadParameter(
+                f"{visible(against)} holds no plan ({visible(reference.status)})", param_hint="--against"
+            )
+    scenario = allocopt.load_scenario(scenario_path(path))
     target = Path(out) if out else results_folder(f"{scenario.settings.name}-evaluated")
     check_writable(target)  # before the evaluation: a folder that cannot take the result fails now
     result = allocopt.evaluate(scenario, Path(plan), threads=threads)
@@ -328,8 +275,12 @@ def evaluate(path, plan, out, threads, no_excel) -> None:
     print_result(result, Console())
     click.echo(f"results written to {visible(target)}")
     if result.violations:
-        _print_violations(result.violations, f"[yellow]the plan breaks {len(result.violations)} rule(s):[/]")
-    _exit_without_plan(result)
+        print_violations(result.violations, f"[yellow]the plan breaks {len(result.violations)} rule(s):[/]")
+    exit_without_plan(result)
+    if reference is not None:
+        from allocopt.cli_compare import print_against
+
+        print_against(reference, result, Path(against), Console())
 
 
 def _write_imported(scenario: Scenario, out_dir: str) -> None:
@@ -359,7 +310,7 @@ def _write_imported(scenario: Scenario, out_dir: str) -> None:
     help="Capacity of every warehouse, places: required for capa/capb/capc, whose files hold the "
     "word 'capacity' instead; not accepted for files that state capacities.",
 )
-@_friendly
+@friendly
 def import_orlib(file: str, out_dir: str, capacity: float | None) -> None:
     """Turn an OR-Library capacitated warehouse location file (cap41.txt ... capc.txt) into a scenario folder."""
     from allocopt.importers import read_orlib
@@ -370,12 +321,22 @@ def import_orlib(file: str, out_dir: str, capacity: float | None) -> None:
 @cli.command("import-holmberg")
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.argument("out_dir", type=click.Path(file_okay=False))
-@_friendly
+@friendly
 def import_holmberg(file: str, out_dir: str) -> None:
     """Turn a Holmberg single-source facility location file (p1 ... p71) into a scenario folder."""
     from allocopt.importers import read_holmberg
 
     _write_imported(read_holmberg(Path(file)), out_dir)
+
+
+from allocopt.cli_frontier import frontier  # noqa: E402
+
+cli.add_command(frontier)
+
+
+from allocopt.cli_compare import compare  # noqa: E402
+
+cli.add_command(compare)
 
 
 def main() -> None:

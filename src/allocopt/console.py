@@ -155,16 +155,48 @@ def budget_per_year(result: Result) -> Table:
 
 
 def unmet_by_service(result: Result) -> Table | None:
+    """Unmet place-years per service and district, with why (``Result.unmet_reasons``: the reason
+    of most of its place-years)."""
     bal = result.balance
     if not len(bal) or bal["unmet"].sum() <= 0:
         return None
     table = Table(title="Unmet demand (place-years)", title_justify="left")
-    table.add_column("service")
-    table.add_column("district")
+    table.add_column("service", overflow="fold")
+    table.add_column("district", overflow="fold")
     table.add_column("place-years", justify="right")
+    table.add_column("why (most place-years)", overflow="fold")
+    reasons = result.unmet_reasons
     grouped = bal[bal["unmet"] > 0].groupby(["service", "district"])["unmet"].sum()
     for (service, district), value in grouped.items():
-        table.add_row(plain(service), plain(district), f"{value:,.0f}")
+        mine = reasons[(reasons["service"] == service) & (reasons["district"] == district)] if len(reasons) else reasons
+        why = mine.groupby("reason")["unmet"].sum().idxmax() if len(mine) else ""
+        table.add_row(plain(service), plain(district), f"{value:,.0f}", plain(why))
+    return table
+
+
+def dearest_places(result: Result) -> Table | None:
+    """The five district-years where one more place costs most with the chosen premises
+    (``Result.marginal_costs``), and each frame that binds with its shadow price."""
+    from allocopt.marginal import five_dearest
+
+    if not len(result.marginal_costs):
+        return None
+    table = Table(title="What one more place costs with the chosen premises (SEK, that year)", title_justify="left")
+    for col in ("district", "service", "year", "SEK per place", "cheapest new module", "SEK per place-year"):
+        table.add_column(col, justify="right" if col[0].isupper() or col == "year" else "left", overflow="fold")
+    for row in five_dearest(result.marginal_costs).itertuples(index=False):
+        module = row.cheapest_module_option if isinstance(row.cheapest_module_option, str) else "–"
+        per = "–" if pd.isna(row.cheapest_module_sek_per_place) else f"{row.cheapest_module_sek_per_place:,.0f}"
+        table.add_row(
+            plain(row.district), plain(row.service), str(row.year), f"{row.sek_per_place:,.0f}", plain(module), per
+        )
+    binding = result.binding_caps[result.binding_caps["binding"].astype(bool)] if len(result.binding_caps) else None
+    if binding is not None and len(binding):
+        caps = ", ".join(
+            f"{f} {y} ({d:+.2f} SEK per SEK)"
+            for f, y, d in zip(binding["frame"], binding["year"], binding["dual_sek_per_sek"])
+        )
+        table.caption = f"binding frames: {caps}"
     return table
 
 
@@ -175,9 +207,9 @@ def print_result(result: Result, console: Console | None = None) -> None:
     if result.has_plan:
         console.print(actions_per_year(result))
         console.print(budget_per_year(result))
-        unmet = unmet_by_service(result)
-        if unmet is not None:
-            console.print(unmet)
+        for extra in (unmet_by_service(result), dearest_places(result)):
+            if extra is not None:
+                console.print(extra)
 
 
 def print_problems(problems: list[Problem], console: Console | None = None) -> None:

@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     from allocopt.heuristics.protocol import StartCallback
     from allocopt.index import PlanIndex
     from allocopt.model.build import PlanModel
-    from allocopt.solver import ProgressCallback
+    from allocopt.solver import HandOff, ProgressCallback
 
 T = TypeVar("T")
 
@@ -154,9 +154,10 @@ def solve(
         return Result(status="infeasible", message=refused, **fields)
     start = _first_plan(pm, FIRST_PLAN) if first_plan else None
     stop = stop or StopRequest()
+    handed: list[HandOff] = []  # the hand-off, kept for the LPs around the plan (allocopt.marginal)
     outcome = run_stoppable(
         lambda: run(
-            hand_off(pm.model),
+            _kept(hand_off(pm.model), handed),
             time_limit=time_limit,
             mip_gap=mip_gap,
             threads=threads,
@@ -176,13 +177,28 @@ def solve(
         bound=outcome.bound,
         gap=outcome.gap,
         stopped_by=outcome.stopped_by,
-        message=_explain_infeasible(scen) if outcome.status == "infeasible" else outcome.message,
+        message=outcome.message,
     )
+    if outcome.status == "infeasible":
+        fields.update(_timed(timings, "diagnose", _diagnosed, scen, index, time_limit, threads))
     if not outcome.has_plan:
         return Result(**fields)
     tables = _timed(timings, "results", read_tables, pm)
     verdict = _timed(timings, "check", _verdict, scen, Result(**fields, **tables), outcome.reported, mip_gap)
+    tables.update(_timed(timings, "marginal", _explained, pm, handed[0] if handed else None))
     return Result(**{**fields, **verdict}, **tables)
+
+
+def _kept(handoff: HandOff, into: list) -> HandOff:
+    into.append(handoff)
+    return handoff
+
+
+def _explained(pm: PlanModel, handoff: HandOff | None) -> dict[str, pd.DataFrame]:
+    """What a place costs, which frames bind, why demand goes unmet (:func:`allocopt.marginal.marginal_tables`)."""
+    from allocopt.marginal import marginal_tables
+
+    return marginal_tables(pm, handoff)
 
 
 def _build(index: PlanIndex, formulation: str) -> PlanModel:
@@ -247,6 +263,25 @@ def _verdict(scenario: Scenario, plan: Result, reported: float | None, mip_gap: 
     }
 
 
+DIAGNOSIS_SECONDS = (10.0, 60.0)
+"""The least and most seconds the elastic re-solve of an infeasible scenario gets (within them, the
+solve's own time limit)."""
+
+
+def _diagnosed(scenario: Scenario, index: PlanIndex, time_limit: float, threads: int) -> dict[str, Any]:
+    """What must give for a plan to exist (:func:`allocopt.diagnose.diagnose`, the elastic re-solve):
+    the ``message`` in words and the ``diagnosis`` table; the usual culprits where it finds none."""
+    from allocopt.diagnose import diagnose
+
+    least, most = DIAGNOSIS_SECONDS
+    found = diagnose(scenario, time_limit=min(most, max(least, time_limit)), threads=threads, index=index)
+    words = "; ".join(found.messages)
+    return {
+        "message": f"no plan satisfies every constraint: {words}" if words else _explain_infeasible(scenario),
+        "diagnosis": found.table,
+    }
+
+
 def _explain_infeasible(scenario: Scenario) -> str:
     """Say why no plan exists, where it can be found cheaply: the usual culprits are listed."""
     hints = ["no plan satisfies every constraint"]
@@ -303,6 +338,7 @@ def evaluate(
         return Result(status=outcome.status, message=outcome.message, **fields)
     penalty = {s: info.penalty or 0.0 for s, info in index.services.items()}  # as the scenario prices unmet demand
     tables = _timed(timings, "results", read_tables, pm, penalty=penalty)
+    tables.update(_timed(timings, "marginal", _explained, pm, None))
     fields.update(status="evaluated", objective=plan_objective(pm, tables["party_costs"]))
     violations = [str(v) for v in _timed(timings, "check", check, scen, Result(**fields, **tables))]
     message = f"the plan breaks {len(violations)} rule(s): see violations" if violations else ""

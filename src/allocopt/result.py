@@ -71,6 +71,10 @@ class Result:
     frames: pd.DataFrame = field(default_factory=lambda: _empty("frames"))
     utilisation: pd.DataFrame = field(default_factory=lambda: _empty("utilisation"))
     assignments: pd.DataFrame = field(default_factory=lambda: _empty("assignments"))
+    diagnosis: pd.DataFrame | None = None  # infeasible: what must give (allocopt.diagnose), else None
+    marginal_costs: pd.DataFrame = field(default_factory=lambda: _empty("marginal_costs"))
+    binding_caps: pd.DataFrame = field(default_factory=lambda: _empty("binding_caps"))
+    unmet_reasons: pd.DataFrame = field(default_factory=lambda: _empty("unmet_reasons"))
 
     @property
     def has_plan(self) -> bool:
@@ -111,6 +115,8 @@ class Result:
             out["npv_by_party"] = {p: float(v) for p, v in dict(by_party).items()}
         if self.violations:
             out["violations"] = list(self.violations)
+        if self.diagnosis is not None and len(self.diagnosis):
+            out["diagnosis"] = self.diagnosis.astype(object).where(self.diagnosis.notna(), None).to_dict("records")
         if self.stopped_by is not None:
             out["stopped_by"] = self.stopped_by
         return _no_negative_zero(out)

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from allocopt.heuristics.handover import StartBeside, hand_start, split_threads
 from allocopt.heuristics.protocol import ColumnOf, RowOf, StartCallback
 from allocopt.heuristics.settings import FirstPlanSettings
+from allocopt.highs_threads import HIGHS_THREADS
 from allocopt.interrupt import StopRequest
 
 if TYPE_CHECKING:
@@ -94,26 +95,6 @@ def within_gap(gap: float | None, mip_gap: float) -> bool:
     when it holds the plan; the case that needs this is a first plan made beside HiGHS that is
     the result (HiGHS stopped by its time limit before taking it), checked against HiGHS's bound."""
     return gap is not None and gap <= mip_gap * (1 + 1e-9)
-
-
-class HighsThreads:
-    """The thread count of HiGHS's pool. HiGHS keeps one thread pool per process, sized at its
-    first run, and it must be reset before a run with another count; this object mirrors that
-    process-wide state (:data:`HIGHS_THREADS`, the one piece of process state allocopt keeps)."""
-
-    def __init__(self) -> None:
-        self.count: int | None = None
-
-    def use(self, threads: int) -> None:
-        """Make HiGHS's next run (and the first plan's copies) use ``threads`` threads."""
-        if self.count is not None and self.count != threads:
-            import highspy
-
-            highspy.Highs.resetGlobalScheduler(True)
-        self.count = threads
-
-
-HIGHS_THREADS = HighsThreads()
 
 
 # ---------------------------------------------------------------- the hand-off
@@ -305,7 +286,7 @@ def _search(
     plan made beside HiGHS (None: none was) and the objective (model units) of the plan made
     before it. Records the phases' times in ``phases``."""
     highs_threads, beside_highs = split_threads(threads, start is not None)
-    HIGHS_THREADS.use(highs_threads)  # one count per process (the first plan's copies use it too)
+    HIGHS_THREADS.use(highs_threads)  # the pool of this thread (the first plan made before HiGHS uses it too)
     beside = watch = first = None
     try:
         if beside_highs:

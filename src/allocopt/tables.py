@@ -101,7 +101,29 @@ TABLE_COLUMNS: dict[str, list[str]] = {
     ],
     # Places of each district's demand served at each facility (site or option id), with km.
     "assignments": ["district", "site", "service", "year", "places", "km"],
+    # What one more place of demand costs with the chosen premises (allocopt.marginal): the dual of
+    # demand_balance in the fixed LP, SEK per place in the year's money and discounted, and the
+    # cheapest additional module within reach, SEK per usable place and year in service.
+    "marginal_costs": [
+        "district",
+        "service",
+        "year",
+        "sek_per_place",
+        "sek_per_place_discounted",
+        "cheapest_module_option",
+        "cheapest_module_sek_per_place",
+    ],
+    # Each capped frame and year: spend, cap and slack (SEK), whether it binds, and a binding
+    # frame's shadow price in the LP relaxation (SEK of NPV per SEK of frame; 0 where it has slack).
+    "binding_caps": ["frame", "year", "spend", "cap", "slack", "binding", "dual_sek_per_sek"],
+    # Why places go unmet, per district, service and year with unmet places: reason (no facility
+    # within reach | capacity within reach exhausted | cheaper to pay the penalty) and a detail.
+    "unmet_reasons": ["district", "service", "year", "unmet", "reason", "detail"],
 }
+
+ANALYSIS_TABLES: tuple[str, ...] = ("marginal_costs", "binding_caps", "unmet_reasons")
+"""Tables that explain a plan rather than state it (allocopt.marginal, from LPs around the plan):
+the checker does not recompute them, and a result folder written before them is read without."""
 
 RESULT_FILES: tuple[str, ...] = tuple(f"{t}.csv" for t in TABLE_COLUMNS) + ("result.xlsx", "summary.json")
 """Files :func:`allocopt.report.save` writes into a result folder."""

@@ -31,7 +31,20 @@ def numeric(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
 
 
 TEXT_COLUMNS: frozenset[str] = frozenset(
-    {"action", "option", "site", "district", "service", "from_service", "kind", "party", "frame"}
+    {
+        "action",
+        "option",
+        "site",
+        "district",
+        "service",
+        "from_service",
+        "kind",
+        "party",
+        "frame",
+        "cheapest_module_option",
+        "reason",
+        "detail",
+    }
 )
 """Result-table columns that hold ids and kinds; every other column holds numbers."""
 

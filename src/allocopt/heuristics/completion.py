@@ -24,6 +24,9 @@ def quiet_copy(lp: highspy.HighsLp, threads: int, time_limit: float, relax: bool
     limit of ``time_limit`` seconds."""
     import highspy
 
+    from allocopt.highs_threads import HIGHS_THREADS
+
+    HIGHS_THREADS.use(threads)  # HiGHS's pool is per calling thread: size it before the run
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("threads", threads)
