@@ -21,7 +21,7 @@ Two solves, in this order (lexicographic where it matters, weighted where it doe
    share of the plan's cost (``total_cost``, off by default) may pick among equally violating
    ones. In effect: honour the locks, serve all the demand that some plan can serve, then find the
    least money above the frames. Locks that contradict each other (the index's
-   :class:`allocopt.index.LockConflict`) are reported as the index words them.
+   :class:`allocopt.locks.LockConflict`) are reported as the index words them.
 2. **Locks giving instead** (only when step 1 found something and the scenario has locks): the
    model of the scenario without locks, frames and forbidden unmet hard, one binary per lock that
    may drop it; the fewest locks whose dropping alone lets a plan exist (:func:`_without_locks`).

@@ -1,7 +1,7 @@
 """What the solve refuses before it starts, as problems located by file, row and column.
 
 :func:`allocopt.solve` builds the index and the model and does not hand HiGHS a model that
-cannot have a plan: locks that conflict (:class:`allocopt.index.LockConflict`), rows without
+cannot have a plan: locks that conflict (:class:`allocopt.locks.LockConflict`), rows without
 variables that cannot hold (``PlanModel.conflicts``), and demand that no facility can reach
 while unmet demand is forbidden (``PlanModel.unreachable``); and an objective coefficient too large
 for the solver (``PlanModel.out_of_range``). :func:`refusal_problems` turns them
