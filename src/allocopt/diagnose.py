@@ -39,7 +39,7 @@ import pyomo.environ as pyo
 
 from allocopt.index import PlanIndex, build_index
 from allocopt.model.build import FAMILIES, PlanModel, build_model
-from allocopt.model.money import FRAMES, MUNICIPALITY, frame_spend
+from allocopt.model.money import FRAMES, MUNICIPALITY
 from allocopt.model.terms import Affine
 from allocopt.scenario import SITE_KINDS, Scenario
 from allocopt.validate import locate
@@ -239,7 +239,7 @@ def _elastic_model(
     pm = build_model(replace(index, services=services), families=FAMILIES)
     elastic = _Elastic(pm, forbidden, kept_open, settings, scenario)
     m, k = pm.model, pm.money_scale
-    spend = frame_spend(pm, pm.money())
+    spend = pm.spend()
     caps = {frame: getattr(index, frame) for frame in FRAMES}
     keys = [(frame, y) for frame, by_year in caps.items() for y in by_year]
     m.frame_slack = pyo.Var(keys, within=pyo.NonNegativeReals, dense=True)
@@ -489,7 +489,7 @@ def _frame_rows(elastic: _Elastic) -> list[dict]:
     pm = elastic.pm
     k = pm.money_scale
     per_unit, unit = money_unit(k)
-    spend = frame_spend(pm, pm.money())
+    spend = pm.spend()
     rows = []
     for (frame, y), var in elastic.frame_slack.items():
         slack = var.value or 0.0

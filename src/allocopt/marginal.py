@@ -141,17 +141,14 @@ def five_dearest(marginal_costs: pd.DataFrame) -> pd.DataFrame:
 
 
 def _solve_lp(lp) -> np.ndarray | None:
-    """``row_dual`` of the LP ``lp`` (a highspy ``HighsLp``, solved as it is), or None without an optimum."""
+    """``row_dual`` of ``lp`` (a highspy ``HighsLp``) solved without its integrality, or None
+    without an optimum."""
     import highspy
 
+    from allocopt.heuristics.completion import quiet_copy
     from allocopt.highs_threads import HIGHS_THREADS
 
-    threads = HIGHS_THREADS.count or 1  # HiGHS's pool is per thread: keep its size
-    HIGHS_THREADS.use(threads)
-    highs = highspy.Highs()
-    highs.setOptionValue("output_flag", False)
-    highs.setOptionValue("threads", threads)
-    highs.passModel(lp)
+    highs = quiet_copy(lp, HIGHS_THREADS.count or 1, math.inf, relax=True)  # this thread's pool size
     highs.run()
     if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal or not highs.getInfo().dual_solution_status:
         return None
@@ -171,7 +168,6 @@ def _lp_duals(pm: PlanModel, handoff=None) -> tuple[dict | None, dict | None]:
     if handoff.highs is None:
         return None, None
     relaxed = handoff.highs.getLp()
-    relaxed.integrality_ = []
     lp = handoff.highs.getLp()
     lower, upper = np.array(lp.col_lower_, dtype=float), np.array(lp.col_upper_, dtype=float)
     for group in (pm.build, pm.avail, pm.extend, pm.open, pm.pick, pm.unmet_all):
@@ -180,7 +176,6 @@ def _lp_duals(pm: PlanModel, handoff=None) -> tuple[dict | None, dict | None]:
             if col is not None:
                 lower[col] = upper[col] = float(round(var.value or 0.0))
     lp.col_lower_, lp.col_upper_ = lower, upper
-    lp.integrality_ = []
     row_lower, row_upper = np.array(lp.row_lower_, dtype=float), np.array(lp.row_upper_, dtype=float)
     for con in _constraints(pm, IMPLIED_FAMILIES):
         row = handoff.row(con)
@@ -333,10 +328,9 @@ def _single_place_cost(pm: PlanModel, plan: _PlanView, duals: dict | None, key: 
 
 
 def _binding_caps(pm: PlanModel, duals: dict | None) -> pd.DataFrame:
-    from allocopt.model.money import frame_spend
 
     idx = pm.index
-    spend = frame_spend(pm, pm.money())
+    spend = pm.spend()
     rows = []
     for frame in FRAME_FAMILIES:
         if getattr(pm.model, frame, None) is None:

@@ -66,12 +66,19 @@ class PlanModel:
     money_scale: float = 1.0  # money rows and the objective are in SEK × money_scale (see money_scale())
     state_options: set = field(default_factory=set)  # options modelled by `avail` state variables
     _flows: Flows | None = None  # money_flows(self), built once (the variables never change)
+    _spend: dict | None = None  # frame_spend(self, self.money()), built once
 
     def money(self) -> Flows:
         """:func:`allocopt.model.money.money_flows` of this model, computed once."""
         if self._flows is None:
             self._flows = money_flows(self)
         return self._flows
+
+    def spend(self) -> dict[str, dict[int, Affine]]:
+        """:func:`allocopt.model.money.frame_spend` of this model (SEK per frame and year), computed once."""
+        if self._spend is None:
+            self._spend = frame_spend(self, self.money())
+        return self._spend
 
     # -- expressions of models/premises.md -------------------------------------------------
     def open_term(self, site: str, year: int) -> Affine:
@@ -493,7 +500,7 @@ def _frame_cap(pm: PlanModel, frame: str, caps: dict[int, float]) -> None:
     """Family ``frame``: what the frame counts in a year (:data:`~allocopt.model.money.FRAMES`) ≤ its cap."""
     if not caps:
         return
-    spend = frame_spend(pm, pm.money())[frame]
+    spend = pm.spend()[frame]
     k = pm.money_scale
     _constraint(pm, frame, {y: (None, Affine().add_affine(spend[y], k), cap * k) for y, cap in caps.items()})
 

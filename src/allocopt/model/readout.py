@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from allocopt.model.build import PlanModel
-from allocopt.model.money import FLOW_TERMS, FRAMES, MUNICIPALITY, frame_spend, residual, sign
+from allocopt.model.money import FLOW_TERMS, FRAMES, MUNICIPALITY, residual, sign
 from allocopt.scenario import PARTIES, SITE_KINDS
 from allocopt.tables import TABLE_COLUMNS
 
@@ -229,7 +229,7 @@ def costs_tables(
     idx = pm.index
     travel, pen = _travel_and_penalty(pm, assignments, balance, penalty)
     party = _frame("party_costs", _party_rows(pm, travel, pen))
-    spend = frame_spend(pm, pm.money())
+    spend = pm.spend()
     caps = {f: getattr(idx, f) for f in FRAMES}
     group = party.groupby("year", sort=True)[
         [c for c in TABLE_COLUMNS["party_costs"][2:] if c != "discount_factor"]
