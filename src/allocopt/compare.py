@@ -25,7 +25,7 @@ import pandas as pd
 
 from allocopt.check.reading import NUMERIC_COLUMNS, TEXT_COLUMNS, numeric
 from allocopt.result import Result
-from allocopt.tables import ANALYSIS_TABLES, TABLE_COLUMNS
+from allocopt.tables import OPTIONAL_TABLES, TABLE_COLUMNS
 from allocopt.writers import escape_formula, excel_value, mark_text_cells, replace_folder, unescape_formula
 
 NPV_PARTS: dict[str, int] = {
@@ -314,7 +314,17 @@ def read_result(folder: str | os.PathLike) -> Result:
     except (ValueError, UnicodeDecodeError) as exc:
         raise CompareError(f"cannot read {summary_path}: {exc}") from None
     tables = {name: _read_table(folder, name) for name in TABLE_COLUMNS}
-    keys = ("objective", "bound", "gap", "message", "solve_seconds", "timings", "model_size", "settings")
+    keys = (
+        "objective",
+        "bound",
+        "gap",
+        "message",
+        "solve_seconds",
+        "timings",
+        "model_size",
+        "settings",
+        "scenario_settings",
+    )
     return Result(
         scenario=str(summary.get("scenario", folder.name)),
         status=summary["status"],
@@ -327,7 +337,7 @@ def read_result(folder: str | os.PathLike) -> Result:
 
 def _read_table(folder: Path, name: str) -> pd.DataFrame:
     path = folder / f"{name}.csv"
-    if not path.is_file() and name in ANALYSIS_TABLES:  # a folder written before allocopt explained plans
+    if not path.is_file() and name in OPTIONAL_TABLES:  # a folder written by an earlier allocopt
         return pd.DataFrame(columns=TABLE_COLUMNS[name])
     if not path.is_file():
         raise FileNotFoundError(f"{folder} is not a whole result folder: {path.name} is missing")

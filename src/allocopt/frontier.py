@@ -40,6 +40,7 @@ import pandas as pd
 from allocopt.interrupt import StopRequest
 from allocopt.result import PLAN_STATUSES, Result
 from allocopt.scenario import Budget, Scenario
+from allocopt.scenario_facts import facts
 from allocopt.solver import DEFAULT_MIP_GAP, DEFAULT_TIME_LIMIT
 
 if TYPE_CHECKING:
@@ -241,7 +242,9 @@ def frontier(
     stop = stop or StopRequest()
     if refused is not None:  # no plan at the loosest level: none at the tighter ones either
         for i in range(len(values)):
-            results[i] = Result(scenario=index.name, status="infeasible", message=refused, settings=settings)
+            results[i] = Result(
+                scenario=index.name, status="infeasible", message=refused, settings=settings, **facts(scenarios[i])
+            )
     else:
         handoff = hand_off(pm.model)
         timings["hand_off"] = handoff.seconds
@@ -252,6 +255,7 @@ def frontier(
                 "scenario": index.name,
                 "model_size": size,
                 "settings": {**settings, "frame": frame, "unit": unit, "level": values[i]},
+                **facts(scenarios[i]),
             }
             if stop.is_set():
                 results[i] = Result(status="interrupted", message="the frontier was stopped", **fields)

@@ -34,6 +34,7 @@ from allocopt.interrupt import StopRequest, run_stoppable
 from allocopt.plan_reader import GivenPlan, read_plan
 from allocopt.result import Result
 from allocopt.scenario import Scenario
+from allocopt.scenario_facts import facts
 from allocopt.solver import DEFAULT_MIP_GAP, DEFAULT_THREADS, DEFAULT_TIME_LIMIT, SolveOutcome
 from allocopt.validate import ScenarioError
 
@@ -146,7 +147,13 @@ def solve(
     index = _timed(timings, "index", build_index, scen)
     pm = _timed(timings, "build", _build, index, formulation)
     size = _timed(timings, "count", model_size, pm.model)  # walking the model for its size: not free on large models
-    fields: dict[str, Any] = {"scenario": index.name, "timings": timings, "model_size": size, "settings": settings}
+    fields: dict[str, Any] = {
+        "scenario": index.name,
+        "timings": timings,
+        "model_size": size,
+        "settings": settings,
+        **facts(scen),
+    }
     refused = _refusal(index, pm)
     if refused is not None:
         return Result(status="infeasible", message=refused, **fields)
@@ -330,6 +337,7 @@ def evaluate(
         "scenario": index.name,
         "timings": timings,
         "model_size": size,
+        **facts(scen),
         **_solved(outcome, timings),
     }
     if not outcome.has_plan:

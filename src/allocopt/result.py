@@ -15,6 +15,7 @@ from typing import Literal
 import pandas as pd
 
 from allocopt import report
+from allocopt.headline import key_figures
 from allocopt.tables import TABLE_COLUMNS
 
 Status = Literal["optimal", "time_limit", "interrupted", "unverified", "infeasible", "error", "evaluated"]
@@ -47,7 +48,9 @@ class Result:
     ``objective`` and ``bound`` are discounted total cost in SEK; ``gap`` is the relative gap
     ``|objective - bound| / max(|objective|, 1)``; ``solve_seconds`` is the solver's wall time.
     ``timings`` holds phase wall times in seconds (load, build, solve, results, write);
-    ``settings`` how it was solved (time limit in seconds, gap, threads, first plan, formulation).
+    ``settings`` how it was solved (time limit in seconds, gap, threads, first plan, formulation);
+    ``scenario_settings`` and the ``locations`` table what the reports need of the scenario
+    (:mod:`allocopt.scenario_facts`).
     ``solver_log`` is the solver's log of the solve (text; in no result file).
     """
 
@@ -61,6 +64,7 @@ class Result:
     timings: dict[str, float] = field(default_factory=dict)
     model_size: dict[str, int] = field(default_factory=dict)
     settings: dict = field(default_factory=dict)
+    scenario_settings: dict = field(default_factory=dict)  # the scenario's own settings (allocopt.scenario_facts)
     violations: list[str] = field(default_factory=list)
     stopped_by: str | None = None  # what interrupted the solve: SIGINT, SIGTERM or caller
     solver_log: str = field(default="", repr=False)
@@ -75,6 +79,7 @@ class Result:
     marginal_costs: pd.DataFrame = field(default_factory=lambda: _empty("marginal_costs"))
     binding_caps: pd.DataFrame = field(default_factory=lambda: _empty("binding_caps"))
     unmet_reasons: pd.DataFrame = field(default_factory=lambda: _empty("unmet_reasons"))
+    locations: pd.DataFrame = field(default_factory=lambda: _empty("locations"))
 
     @property
     def has_plan(self) -> bool:
@@ -105,12 +110,16 @@ class Result:
             "timings": {k: round(v, 3) for k, v in self.timings.items()},
             "model_size": dict(self.model_size),
             "settings": dict(self.settings),
+            "scenario_settings": dict(self.scenario_settings),
         }
         if self.has_plan:
             out["unmet_place_years"] = float(self.balance["unmet"].sum()) if len(self.balance) else 0.0
             out["actions"] = int(len(self.actions))
             out["capex_total"] = float(self.costs["capex"].sum()) if len(self.costs) else 0.0
             out["npv_consolidated"] = float(self.costs["discounted"].sum()) if len(self.costs) else 0.0
+            figures = key_figures(self)
+            out["npv_real_money"] = figures.npv_real_money
+            out["penalty_npv"] = figures.penalty_npv
             by_party = self.party_costs.groupby("party")["discounted"].sum() if len(self.party_costs) else {}
             out["npv_by_party"] = {p: float(v) for p, v in dict(by_party).items()}
         if self.violations:

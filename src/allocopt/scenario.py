@@ -148,6 +148,12 @@ class Settings(Row):
         "through the age bands (age bands written 'a-b', 'a' or 'a+'; no births, moves or deaths after arrival).",
     )
 
+    language: Literal["en", "sv"] = Field(
+        "en",
+        description="Language of the reports (HTML report and workbook): 'en' (English) or 'sv' (Swedish); "
+        "a command's --lang overrides it.",
+    )
+
     @model_validator(mode="after")
     def _years_ordered(self) -> Settings:
         if self.last_year < self.first_year:

@@ -119,11 +119,23 @@ TABLE_COLUMNS: dict[str, list[str]] = {
     # Why places go unmet, per district, service and year with unmet places: reason (no facility
     # within reach | capacity within reach exhausted | cheaper to pay the penalty) and a detail.
     "unmet_reasons": ["district", "service", "year", "unmet", "reason", "detail"],
+    # Where the scenario's districts, sites and options are, copied from the scenario for the reports
+    # (allocopt.scenario_facts): kind (district | site | build | lease | pavilion | expansion |
+    # conversion), id, display name, district, and the district centre's coordinates (km; blank
+    # where the scenario gives none).
+    "locations": ["kind", "id", "name", "district", "x_km", "y_km"],
 }
 
 ANALYSIS_TABLES: tuple[str, ...] = ("marginal_costs", "binding_caps", "unmet_reasons")
 """Tables that explain a plan rather than state it (allocopt.marginal, from LPs around the plan):
 the checker does not recompute them, and a result folder written before them is read without."""
+
+SCENARIO_TABLES: tuple[str, ...] = ("locations",)
+"""Tables copied from the scenario rather than read from the plan: the checker does not read them,
+and a result folder written before them is read without."""
+
+OPTIONAL_TABLES: tuple[str, ...] = ANALYSIS_TABLES + SCENARIO_TABLES
+"""Tables a result folder may lack (written by an earlier allocopt): read as empty tables."""
 
 RESULT_FILES: tuple[str, ...] = tuple(f"{t}.csv" for t in TABLE_COLUMNS) + ("result.xlsx", "summary.json")
 """Files :func:`allocopt.report.save` writes into a result folder."""

@@ -44,6 +44,8 @@ TEXT_COLUMNS: frozenset[str] = frozenset(
         "cheapest_module_option",
         "reason",
         "detail",
+        "id",
+        "name",
     }
 )
 """Result-table columns that hold ids and kinds; every other column holds numbers."""
