@@ -13,6 +13,7 @@ from allocopt.cli import cli
 from allocopt.compare import COMPARISON_FILES, NPV_PARTS, CompareError, compare, locks_cost, read_result
 from allocopt.load import write_scenario
 from allocopt.result import Result
+from allocopt.scenario import Budget
 from cases import BUILD, LEASE, Lock, Option, Site, SiteCapacity, build_or_lease, flat, new_building, run, tiny
 
 
@@ -175,6 +176,20 @@ def test_a_result_read_back_compares_equal(tmp_path):
     c = compare(result, back)
     assert c.changes.empty
     assert c.npv.filter(like="_diff").abs().to_numpy().max() == pytest.approx(0.0, abs=1e-9)
+
+
+def test_every_table_reads_back_as_it_was_saved(tmp_path):
+    """Every table of a saved result, read back, writes the same CSV: flags (a cap's ``binding``)
+    stay True/False, never blank, and the scenario's locations come back too."""
+    base = named_build_or_lease("B", "L")
+    scenario = base.model_copy(update={"budget": [Budget(year=2026, capex_cap=2000.0)]})
+    result = solved(scenario)
+    back = read_result(result.save(tmp_path / "r", excel=False))
+    assert len(result.binding_caps) and len(result.locations)
+    assert back.binding_caps["binding"].tolist() == result.binding_caps["binding"].tolist()
+    for name, table in result.tables().items():
+        assert back.tables()[name].to_csv(index=False) == table.to_csv(index=False), name
+    assert back.scenario_settings == result.scenario_settings
 
 
 def test_save_writes_the_tables_and_a_workbook(tmp_path):

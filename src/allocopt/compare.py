@@ -346,7 +346,11 @@ def _read_table(folder: Path, name: str) -> pd.DataFrame:
     for column in raw.columns:
         if column in TEXT_COLUMNS or column not in NUMERIC_COLUMNS[name]:
             table[column] = raw[column].map(lambda v: unescape_formula(v) if v != "" else None)
-    for column in ("year", "modules", "decision_year"):
+    if "binding" in raw:  # written True/False
+        table["binding"] = (
+            raw["binding"].str.strip().str.lower().map({"true": True, "false": False, "1": True, "0": False})
+        )
+    for column in ("year", "modules", "decision_year", "open"):
         if column in table:
             table[column] = table[column].astype("Int64") if table[column].isna().any() else table[column].astype(int)
     return table

@@ -19,6 +19,8 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from allocopt.headline import key_figures, place_years
+
 if TYPE_CHECKING:
     from allocopt.result import Result
     from allocopt.validate import Problem
@@ -61,6 +63,18 @@ def _msek(x) -> str:
     return f"{x / MSEK:,.1f}" if abs(x) >= 0.1 * MSEK or x == 0 else f"{x / MSEK:.4g}"
 
 
+def id_column(table: Table, header: str, ids) -> None:
+    """Add a column of ids to ``table`` that is never cut or folded: as wide as its longest id."""
+    longest = max((len(visible(i)) for i in ids if isinstance(i, str)), default=1)
+    table.add_column(header, no_wrap=True, min_width=min(longest, 60))
+
+
+def _places(x: float) -> str:
+    """Places or place-years as :func:`allocopt.headline.place_years` rounds them: one decimal under
+    10, whole numbers above, 0 only when below 0.05."""
+    return "0" if x < 0.05 else f"{x:,.1f}" if x < 10 else f"{x:,.0f}"
+
+
 def _pct(x) -> str:
     return "–" if x is None or pd.isna(x) else f"{100 * x:.0f} %"
 
@@ -76,6 +90,13 @@ def headline(result: Result) -> Table:
     table.add_row("status", status)
     if result.objective is not None:
         table.add_row("NPV of cost", f"{_msek(result.objective)} MSEK (discounted)")
+    figures = key_figures(result)
+    if figures.npv_real_money is not None and figures.penalty_npv:
+        table.add_row(
+            "of which",
+            f"real money {_msek(figures.npv_real_money)} MSEK, unmet-demand penalty (notional, never paid) "
+            f"{_msek(figures.penalty_npv)} MSEK",
+        )
     if result.has_plan and len(result.party_costs):
         npv = result.party_costs.groupby("party")["discounted"].sum()
         table.add_row(
@@ -95,25 +116,56 @@ def headline(result: Result) -> Table:
         )
     if result.has_plan:
         unmet = float(result.balance["unmet"].sum()) if len(result.balance) else 0.0
-        table.add_row("unmet demand", f"{unmet:,.0f} place-years")
+        table.add_row("unmet demand", place_years(unmet))
     return table
 
 
-def actions_per_year(result: Result) -> Table:
+ACTION_COLUMNS: tuple[str, ...] = (
+    "year",
+    "action",
+    "option / site",
+    "district",
+    "service",
+    "modules",
+    "places",
+    "capex MSEK",
+)
+NUMBER_COLUMNS: frozenset[str] = frozenset({"year", "modules", "places", "capex MSEK"})
+
+
+def _action_cells(row) -> list[str]:
+    return [
+        str(row.year),
+        visible(row.action),
+        visible(row.option if isinstance(row.option, str) else row.site),
+        visible(row.district),
+        visible(row.service if isinstance(row.service, str) else ""),
+        "" if pd.isna(row.modules) else f"{int(row.modules)}",
+        f"{row.capacity_change:+,.0f}",
+        _msek(row.capex),
+    ]
+
+
+def actions_per_year(result: Result, width: int = 120) -> Table:
+    """The plan's actions, one row each. Ids are never cut: where the full table does not fit in
+    ``width`` columns, each action is one line of text under its year and kind, wrapped between
+    words (an id is one word)."""
+    rows = [_action_cells(r) for r in result.actions.itertuples(index=False)]
+    widths = [max([len(c) for c in column] + [len(h)]) for h, column in zip(ACTION_COLUMNS, zip(*rows) or [()] * 8)]
     table = Table(title="Actions per year", title_justify="left")
-    for col in ("year", "action", "option / site", "district", "service", "modules", "places", "capex MSEK"):
-        table.add_column(col, justify="right" if col in ("modules", "places", "capex MSEK", "year") else "left")
-    for row in result.actions.itertuples(index=False):
-        table.add_row(
-            str(row.year),
-            plain(row.action),
-            plain(row.option if isinstance(row.option, str) else row.site),
-            plain(row.district),
-            plain(row.service if isinstance(row.service, str) else ""),
-            "" if pd.isna(row.modules) else f"{int(row.modules)}",
-            f"{row.capacity_change:+,.0f}",
-            _msek(row.capex),
-        )
+    if sum(widths) + 3 * len(widths) + 1 <= width:
+        for head, size in zip(ACTION_COLUMNS, widths):
+            table.add_column(head, justify="right" if head in NUMBER_COLUMNS else "left", no_wrap=True, min_width=size)
+        for cells in rows:
+            table.add_row(*map(Text, cells))  # Text: user ids are never read as markup
+        return table
+    table.add_column("year", justify="right", no_wrap=True)
+    table.add_column("action", no_wrap=True, min_width=max([len(r[1]) for r in rows] + [6]))
+    table.add_column("option or site · district · service · ×modules · places · capex", overflow="fold")
+    for year, action, ident, district, service, modules, places, capex in rows:
+        what = [ident, district, service] + ([f"×{modules}"] if modules else [])
+        line = " · ".join([w for w in what if w] + [f"{places} places", f"{capex} MSEK"])
+        table.add_row(year, Text(action), Text(line))
     return table
 
 
@@ -150,27 +202,36 @@ def budget_per_year(result: Result) -> Table:
             cells.append(_msek(g.at[f, "spend"]))
             if f in capped:
                 cells += [_msek(g.at[f, "cap"]), _pct(g.at[f, "use"])]
-        table.add_row(str(y), *cells, f"{unmet.get(y, 0.0):,.0f}")
+        table.add_row(str(y), *cells, _places(unmet.get(y, 0.0)))
     return table
 
 
-def unmet_by_service(result: Result) -> Table | None:
+def unmet_by_service(result: Result, width: int = 120) -> Table | None:
     """Unmet place-years per service and district, with why (``Result.unmet_reasons``: the reason
-    of most of its place-years)."""
+    of most of its place-years). Service and district share one column, wrapped between them, where
+    two columns of whole ids would not leave room for the reason in ``width`` columns."""
     bal = result.balance
     if not len(bal) or bal["unmet"].sum() <= 0:
         return None
     table = Table(title="Unmet demand (place-years)", title_justify="left")
-    table.add_column("service", overflow="fold")
-    table.add_column("district", overflow="fold")
-    table.add_column("place-years", justify="right")
-    table.add_column("why (most place-years)", overflow="fold")
-    reasons = result.unmet_reasons
     grouped = bal[bal["unmet"] > 0].groupby(["service", "district"])["unmet"].sum()
+    services, districts = grouped.index.get_level_values(0), grouped.index.get_level_values(1)
+    longest = max(len(visible(s)) for s in services) + max(len(visible(d)) for d in districts)
+    apart = longest + 40 <= width
+    if apart:
+        id_column(table, "service", services)
+        id_column(table, "district", districts)
+    else:
+        widest = max(len(visible(i)) for i in [*services, *districts])
+        table.add_column("service · district", min_width=min(widest + 2, 60))
+    table.add_column("place-years", justify="right")
+    table.add_column("why (most place-years)")
+    reasons = result.unmet_reasons
     for (service, district), value in grouped.items():
         mine = reasons[(reasons["service"] == service) & (reasons["district"] == district)] if len(reasons) else reasons
         why = mine.groupby("reason")["unmet"].sum().idxmax() if len(mine) else ""
-        table.add_row(plain(service), plain(district), f"{value:,.0f}", plain(why))
+        where = [plain(service), plain(district)] if apart else [plain(f"{visible(service)} · {visible(district)}")]
+        table.add_row(*where, _places(value), plain(why))
     return table
 
 
@@ -182,34 +243,64 @@ def dearest_places(result: Result) -> Table | None:
     if not len(result.marginal_costs):
         return None
     table = Table(title="What one more place costs with the chosen premises (SEK, that year)", title_justify="left")
-    for col in ("district", "service", "year", "SEK per place", "cheapest new module", "SEK per place-year"):
-        table.add_column(col, justify="right" if col[0].isupper() or col == "year" else "left", overflow="fold")
-    for row in five_dearest(result.marginal_costs).itertuples(index=False):
+    dearest = five_dearest(result.marginal_costs)
+    id_column(table, "district", dearest["district"])
+    id_column(table, "service", dearest["service"])
+    table.add_column("year", justify="right", no_wrap=True)
+    table.add_column("SEK per place", justify="right")
+    id_column(table, "cheapest new module", dearest["cheapest_module_option"].fillna("–"))
+    table.add_column("SEK per place-year", justify="right")
+    for row in dearest.itertuples(index=False):
         module = row.cheapest_module_option if isinstance(row.cheapest_module_option, str) else "–"
         per = "–" if pd.isna(row.cheapest_module_sek_per_place) else f"{row.cheapest_module_sek_per_place:,.0f}"
         table.add_row(
             plain(row.district), plain(row.service), str(row.year), f"{row.sek_per_place:,.0f}", plain(module), per
         )
-    binding = result.binding_caps[result.binding_caps["binding"].astype(bool)] if len(result.binding_caps) else None
-    if binding is not None and len(binding):
-        caps = ", ".join(
-            f"{f} {y} ({d:+.2f} SEK per SEK)"
-            for f, y, d in zip(binding["frame"], binding["year"], binding["dual_sek_per_sek"])
-        )
+    caps = binding_caps_in_words(result.binding_caps)
+    if caps:
         table.caption = f"binding frames: {caps}"
     return table
+
+
+def binding_caps_in_words(caps: pd.DataFrame) -> str:
+    """The binding frames, each with its years as ranges and its shadow prices (SEK of NPV per SEK
+    of frame, the range over those years): ``investment_cap 2026–2028, 2031 (−0.12 to −0.03 SEK
+    per SEK)``; empty when none binds."""
+    if not len(caps):
+        return ""
+    binding = caps[caps["binding"].map(lambda b: b is True or b == 1 or str(b).lower() == "true")]
+    parts = []
+    for frame, rows in binding.groupby("frame", sort=False):
+        years, duals = sorted(int(y) for y in rows["year"]), rows["dual_sek_per_sek"].astype(float)
+        low, high = duals.min(), duals.max()
+        price = f"{low:+.2f}" if abs(high - low) < 0.005 else f"{low:+.2f} to {high:+.2f}"
+        parts.append(f"{visible(frame)} {_year_ranges(years)} ({price} SEK per SEK)")
+    return "; ".join(parts)
+
+
+def _year_ranges(years: list[int]) -> str:
+    """``[2026, 2027, 2028, 2031]`` as ``2026–2028, 2031``."""
+    runs: list[list[int]] = []
+    for y in years:
+        if runs and y == runs[-1][-1] + 1:
+            runs[-1].append(y)
+        else:
+            runs.append([y])
+    return ", ".join(str(r[0]) if len(r) == 1 else f"{r[0]}–{r[-1]}" for r in runs)
 
 
 def print_result(result: Result, console: Console | None = None) -> None:
     """Print the summary of ``result``."""
     console = console or Console()
-    console.print(headline(result))
+    tables = [headline(result)]
     if result.has_plan:
-        console.print(actions_per_year(result))
-        console.print(budget_per_year(result))
-        for extra in (unmet_by_service(result), dearest_places(result)):
-            if extra is not None:
-                console.print(extra)
+        tables += [actions_per_year(result, console.width), budget_per_year(result)]
+        tables += [t for t in (unmet_by_service(result, console.width), dearest_places(result)) if t is not None]
+    for table in tables:
+        for column in table.columns:  # headers and figures wrap on a narrow terminal, never end in '…'
+            if not column.no_wrap:
+                column.overflow = "fold"
+        console.print(table)
 
 
 def print_problems(problems: list[Problem], console: Console | None = None) -> None:

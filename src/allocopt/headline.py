@@ -67,6 +67,7 @@ def _finite(x: float | None) -> float | None:
 def number(x: float, lang: Language = "en", decimals: int = 1) -> str:
     """``x`` with a (narrow no-break) space between thousands and the language's decimal mark:
     ``2 759.5`` in English, ``2 759,5`` in Swedish."""
+    x = round(x, decimals) + 0.0  # -0.04 at one decimal is 0.0, never -0.0
     text = f"{x:,.{decimals}f}".replace(",", "\u202f")
     return text.replace(".", ",") if lang == "sv" else text
 
