@@ -5,8 +5,10 @@
 Both approaches solve the same budget variants: the default scenario with every year's capex
 caps multiplied by each factor of ``--scale`` (start:stop:count, inclusive):
 
-- frontier: ``allocopt.frontier.frontier`` (one model, one hand-off, the levels from the tightest,
-  each started from the best plan of the tighter ones), ``--time-limit`` per level;
+- frontier: ``allocopt.frontier.frontier`` (one model, one hand-off; the tightest level, the
+  loosest, then the others, each started from the cheapest plan found that fits it, and decided
+  without a solve where that plan is within the gap of a looser level's bound), ``--time-limit``
+  per level;
 - independent: ``allocopt.solve`` of each variant (``allocopt.synthetic.capex_variant``: the caps
   rounded to whole MSEK; the factors of 0.8:1.5:8 give whole MSEK anyway), with the same limit.
 
@@ -30,7 +32,7 @@ from record import DASH, fmt_gap, fmt_msek, fmt_s, table
 def main(argv: list[str] | None = None) -> None:
     import allocopt
     from allocopt.cli_frontier import parse_scale
-    from allocopt.frontier import frontier
+    from allocopt.frontier import ADOPTED, BRACKETED, frontier
     from allocopt.synthetic import capex_variant
 
     raw = sys.argv[1:] if argv is None else argv
@@ -70,14 +72,15 @@ def main(argv: list[str] | None = None) -> None:
                 fmt_msek(f.objective),
                 fmt_gap(f.gap),
                 fmt_s(front.levels.at[i, "seconds"], 1),
+                {BRACKETED: "bracketed", ADOPTED: "adopted"}.get(f.message, "solved" if f.solver_log else DASH),
                 a.status,
                 fmt_msek(a.objective),
                 fmt_gap(a.gap),
                 fmt_s(alone_wall[i], 1),
             ]
         )
-    rows.append(["total", DASH, DASH, DASH, f"{front_wall:.1f}", DASH, DASH, DASH, f"{sum(alone_wall):.1f}"])
-    head = ["capex frame ×", "frontier status", "objective MSEK", "gap", "s"]
+    rows.append(["total", DASH, DASH, DASH, f"{front_wall:.1f}", DASH, DASH, DASH, DASH, f"{sum(alone_wall):.1f}"])
+    head = ["capex frame ×", "frontier status", "objective MSEK", "gap", "s", "how"]
     head += ["solve status", "objective MSEK", "gap", "s"]
     better = sum(
         f.objective is not None and (a.objective is None or f.objective < a.objective - 0.5e6)
@@ -95,7 +98,9 @@ def main(argv: list[str] | None = None) -> None:
             table(head, rows),
             "",
             f"The frontier's plan is better (by more than 0.5 MSEK) at {better} level(s), worse at {worse}; "
-            "frontier seconds per level are the level's solve, its total includes load, index, build and hand-off.",
+            "frontier seconds per level are the level's solve, its total includes load, index, build and hand-off. "
+            "how: solved by HiGHS; bracketed: a plan found at a tighter level, or the loosest, within the gap of a "
+            "looser level's bound, so not solved; adopted: a cheaper plan of another level that fits this frame.",
             "",
         ]
     )

@@ -10,7 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 import allocopt
-from allocopt.frontier import LEVEL_COLUMNS, frame_columns, frontier, level_scenario
+from allocopt.frontier import BRACKETED, frame_columns, frontier, level_scenario
+from allocopt.frontier_levels import LEVEL_COLUMNS
 from allocopt.load import write_scenario
 from cases import Budget, Option, flat, run, tiny
 from strategies import scenarios
@@ -34,7 +35,11 @@ def test_hand_worked_capex_frontier():
     1000) it opens in 2027: 1000 − 1000·(1 − 3/10) = 300, nothing unmet. The frame over the horizon
     is 4 × 500 × level: from × 1 (2000) to × 2 (4000) the NPV falls by 299 700 for 2000 SEK, i.e.
     −299 700 / 0.002 = −149 850 000 per MSEK, and unmet demand by 300 / 0.002 = 150 000 place-years
-    per MSEK."""
+    per MSEK.
+
+    The levels are taken × 0.5, × 3 (its bound, 300, holds for every level), × 1, × 2. At × 2 the
+    plan of × 3 (the build: capex 1000 in 2027, within the cap of 1000) costs 300, the bound of × 3:
+    decided without a solve."""
     sc = build_or_unmet(budget=[Budget(year=y, capex_cap=500.0) for y in range(2026, 2030)])
     seen = []
     f = frontier(sc, [2, 0.5, 3, 1], mip_gap=0.0, progress=lambda i, n, r: seen.append((i, n, r.status)))
@@ -60,6 +65,8 @@ def test_hand_worked_capex_frontier():
         assert allocopt.check(level_scenario(sc, level), result) == []
     assert [r.actions["option"].tolist() for r in f.results] == [["B"], [], ["B"], []]
     assert f.results[0].costs["capex_cap"].tolist() == pytest.approx([1000.0] * 4)  # the level's own caps
+    assert t["message"].tolist()[0] == BRACKETED and BRACKETED not in t["message"].tolist()[1:]
+    assert f.results[0].solver_log == ""  # no solve
 
 
 def test_levels_in_msek_set_capex_cap_where_the_scenario_has_none():

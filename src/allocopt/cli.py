@@ -21,6 +21,7 @@ from allocopt.cli_common import (
     err,
     exit_without_plan,
     friendly,
+    lang_option,
     print_violations,
     scenario_path,
 )
@@ -114,10 +115,24 @@ def _shown(flag: str, kind, default, text: str):
     help="When no plan is saved (infeasible, error, unverified), write the reason to <out>.failed.json beside --out.",
 )
 @click.option("--no-excel", is_flag=True, help="Skip result.xlsx.")
+@click.option("--report", "html_report", is_flag=True, help="Also write the HTML report, report.html, into --out.")
+@lang_option
 @click.option("--quiet", "-q", is_flag=True, help="Print only the status line.")
 @friendly
 def solve(
-    path, out, time_limit, mip_gap, threads, first_plan, run_check, save_interrupted, failure_record, no_excel, quiet
+    path,
+    out,
+    time_limit,
+    mip_gap,
+    threads,
+    first_plan,
+    run_check,
+    save_interrupted,
+    failure_record,
+    no_excel,
+    html_report,
+    lang,
+    quiet,
 ) -> None:
     """Solve a scenario (folder or .xlsx) and write the plan to --out."""
     import allocopt
@@ -142,6 +157,10 @@ def solve(
         print_result(result, Console())
     if saved:
         click.echo(f"results written to {visible(target)}")
+        if html_report:
+            from allocopt.board import REPORT_NAME, plan_report, write_report
+
+            click.echo(f"report written to {visible(write_report(plan_report(result, lang), target / REPORT_NAME))}")
     if result.status == "interrupted":
         _report_interrupted(result, target, saved)
         sys.exit(EXIT_CODES.get(result.stopped_by or "", EXIT_CODES["SIGINT"]))
@@ -333,10 +352,19 @@ from allocopt.cli_frontier import frontier  # noqa: E402
 
 cli.add_command(frontier)
 
+from allocopt.cli_report import report  # noqa: E402
+
+cli.add_command(report)
+
 
 from allocopt.cli_compare import compare  # noqa: E402
 
 cli.add_command(compare)
+
+
+from allocopt.cli_template import template  # noqa: E402
+
+cli.add_command(template)
 
 
 def main() -> None:

@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.text import Text
 
 from allocopt.console import visible
+from allocopt.headline import LANGUAGES
 from allocopt.validate import ScenarioError
 
 EXIT_OK, EXIT_NO_PLAN, EXIT_BAD_INPUT = 0, 1, 2
@@ -93,3 +94,12 @@ def scenario_path(path: str | None) -> Path:
 
         return Path(str(default_scenario_path()))
     return Path(path)
+
+
+lang_option = click.option(
+    "--lang",
+    type=click.Choice(LANGUAGES),
+    default=None,
+    help="Language of the HTML report [default: the scenario's language setting, else en].",
+)
+"""The ``--lang`` option of every command that writes an HTML report."""

@@ -22,7 +22,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from allocopt.cli_common import EXIT_NO_PLAN, err, friendly, scenario_path
+from allocopt.cli_common import EXIT_NO_PLAN, err, friendly, lang_option, scenario_path
 from allocopt.compare import CompareError, Comparison, locks_cost, read_result
 from allocopt.compare import compare as compare_plans
 from allocopt.console import plain, visible
@@ -74,8 +74,15 @@ def _named_plan(value: str) -> tuple[str, Path]:
     show_default=True,
     help="Time limit of each solve of the scenario, seconds.",
 )
+@click.option(
+    "--report",
+    "html_report",
+    is_flag=True,
+    help="Also write the comparison's HTML report, report.html, into --out (default: ./results/comparison).",
+)
+@lang_option
 @friendly
-def compare(paths, plans, without_locks, names, out, time_limit) -> None:
+def compare(paths, plans, without_locks, names, out, time_limit, html_report, lang) -> None:
     """Compare plans, the first the reference: result folders (PATHS: two or more), or the optimum of
     the scenario PATH with --plan NAME=FILE ... and/or --without-locks."""
 
@@ -111,8 +118,17 @@ def compare(paths, plans, without_locks, names, out, time_limit) -> None:
     print_comparison(comparison, console)
     if without_locks:
         print_locks_cost(results[0], results[1], console)
+    if html_report and not out:
+        from allocopt.report import results_folder
+
+        out = results_folder("comparison")
     if out:
         click.echo(f"comparison written to {visible(comparison.save(out))}")
+    if html_report:
+        from allocopt.board import REPORT_NAME, comparison_report, write_report
+
+        written = write_report(comparison_report(comparison, results, labels, lang), Path(out) / REPORT_NAME)
+        click.echo(f"report written to {visible(written)}")
 
 
 def _from_scenario(path, plans, without_locks, time_limit, console):

@@ -14,7 +14,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from allocopt.cli_common import EXIT_NO_PLAN, friendly, scenario_path
+from allocopt.cli_common import EXIT_NO_PLAN, friendly, lang_option, scenario_path
 from allocopt.console import visible
 from allocopt.solver import DEFAULT_MIP_GAP, DEFAULT_THREADS, DEFAULT_TIME_LIMIT
 
@@ -104,10 +104,23 @@ def _levels(
     "--mip-gap", type=click.FloatRange(min=0), default=DEFAULT_MIP_GAP, show_default=True, help="Relative gap."
 )
 @click.option("--threads", type=click.IntRange(min=1), default=DEFAULT_THREADS, show_default=True, help="Threads.")
+@click.option("--report", "html_report", is_flag=True, help="Also write the HTML report, report.html, into --out.")
+@lang_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar, table nor chart: one line per level.")
 @friendly
 def frontier(
-    path, capex_scale, capex_levels, opex_scale, opex_levels, out, time_limit, mip_gap, threads, quiet
+    path,
+    capex_scale,
+    capex_levels,
+    opex_scale,
+    opex_levels,
+    out,
+    time_limit,
+    mip_gap,
+    threads,
+    html_report,
+    lang,
+    quiet,
 ) -> None:
     """Solve a scenario at several levels of its capex (or opex) frame: what the next MSEK buys."""
     import allocopt
@@ -137,6 +150,10 @@ def frontier(
     else:
         _print(front, Console(), chart)
     click.echo(f"frontier written to {visible(target)}")
+    if html_report:
+        from allocopt.board import REPORT_NAME, frontier_report, write_report
+
+        click.echo(f"report written to {visible(write_report(frontier_report(front, lang), target / REPORT_NAME))}")
     stopped = next((r.stopped_by for r in front.results if r.stopped_by), None)
     if stopped is not None:
         from allocopt.interrupt import EXIT_CODES
@@ -195,7 +212,7 @@ def _print(front, console: Console, chart: Path | None) -> None:
     """The levels as a table, and NPV per level as a sparkline where no ``chart`` (frontier.png) was written."""
     import pandas as pd
 
-    from allocopt.frontier import sparkline
+    from allocopt.frontier_levels import sparkline
 
     what = "× caps" if front.unit == "factor" else "MSEK/yr"
     table = Table(title=f"{front.frame} frame frontier")

@@ -87,6 +87,9 @@ COLUMNS: dict[str, list[str]] = {
 COMPARISON_FILES: tuple[str, ...] = tuple(f"{t}.csv" for t in COLUMNS) + ("comparison.xlsx",)
 """Files :meth:`Comparison.save` writes into its folder."""
 
+COMPARISON_FOLDER_FILES: tuple[str, ...] = COMPARISON_FILES + ("report.html",)
+"""What a comparison folder may hold and a new comparison replaces: its files and the HTML report."""
+
 CLOSURES = ("close", "lease_end")
 """Actions that close a site (matched by site); every other action opens modules (matched by option)."""
 
@@ -114,7 +117,7 @@ class Comparison:
         ``comparison.xlsx`` (one sheet per table, money shown in MSEK, shares as percentages) into
         ``directory``, filled beside it and swapped into place in one step
         (:func:`allocopt.writers.replace_folder`). Returns the folder."""
-        return replace_folder(Path(directory), self._write, COMPARISON_FILES, "comparison")
+        return replace_folder(Path(directory), self._write, COMPARISON_FOLDER_FILES, "comparison")
 
     def _write(self, folder: Path) -> None:
         for name, table in self.tables().items():

@@ -15,13 +15,19 @@ The frame (``frame``) is ``capex`` (the budget columns ``capex_cap`` and ``inves
 
 One model is built, from the loosest level's scenario, and handed to HiGHS once. Each level
 changes only the right-hand sides of the frame's rows in the model HiGHS holds (Pyomo's model
-keeps the loosest caps; each level's tables and check use the level's own scenario). Levels are
-solved from the tightest to the loosest, and each is handed the best plan found at any tighter
-level as its start: a plan within a tighter frame is within a looser one, so the objective never
-rises as the frame grows (monotone by construction). When HiGHS returns a costlier plan than the
-one carried (a time limit), the carried plan is the level's. Every level's plan is checked by the
-independent checker (:func:`allocopt.check.check_plan`) against the level's scenario: a plan it
-does not confirm is ``unverified``.
+keeps the loosest caps; each level's tables and check use the level's own scenario).
+
+The levels bracket each other: a plan within a tighter frame is within a looser one, and a looser
+frame never costs more, so a looser level's proven bound holds for a tighter one. Levels are taken
+tightest first (its plan fits every level), then the loosest (its bound holds for every level),
+then the others from tight to loose. Each level starts from the cheapest plan found so far that
+fits its frame; a level whose cheapest fitting plan is already within the gap of the best bound of
+the levels solved at it or looser is decided without a solve (message :data:`BRACKETED`). When all
+are taken, every level takes the cheapest plan found at any level that fits its frame (message
+:data:`ADOPTED` where that is another level's): the objective never rises as the frame grows
+(monotone by construction). Every level's plan is checked by the independent checker
+(:func:`allocopt.check.check_plan`) against the level's own scenario: a plan it does not confirm
+is ``unverified`` and never carried to another level.
 """
 
 from __future__ import annotations
@@ -37,11 +43,12 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
+from allocopt.frontier_levels import MSEK, levels_table, write_chart
 from allocopt.interrupt import StopRequest
 from allocopt.result import PLAN_STATUSES, Result
 from allocopt.scenario import Budget, Scenario
 from allocopt.scenario_facts import facts
-from allocopt.solver import DEFAULT_MIP_GAP, DEFAULT_TIME_LIMIT
+from allocopt.solver import DEFAULT_MIP_GAP, DEFAULT_TIME_LIMIT, relative_gap, within_gap
 
 if TYPE_CHECKING:
     from allocopt.model.build import PlanModel
@@ -55,36 +62,6 @@ FRAME_COLUMNS: dict[str, tuple[str, str]] = {
     "opex": ("opex_cap", "operating_cap"),
 }
 """The budget columns a frame's levels set: the group's frame first, then the party's."""
-
-MSEK = 1e6
-
-LEVEL_COLUMNS = [
-    "level",
-    "frame_total",
-    "status",
-    "objective",
-    "bound",
-    "gap",
-    "unmet_place_years",
-    "capex_total",
-    "npv_real",
-    "actions_changed",
-    "d_npv_per_msek",
-    "d_npv_per_msek_low",
-    "d_npv_per_msek_high",
-    "d_unmet_per_msek",
-    "seconds",
-    "message",
-]
-"""Columns of :attr:`Frontier.levels` (and frontier.csv), in the order given by the caller:
-``level`` (factor or MSEK per year), ``frame_total`` (SEK: the frame over the horizon, each year
-the tightest of the frame's columns), ``objective``/``bound`` (SEK), ``gap`` (relative),
-``unmet_place_years``, ``capex_total`` (SEK, undiscounted), ``npv_real`` (objective less the
-discounted unmet-demand penalty: the money the plan costs), ``actions_changed`` (action rows in
-this level's plan and not in the previous level's, or the other way round), and per MSEK of
-``frame_total`` from the previous (tighter) level: ``d_npv_per_msek`` (SEK of objective; negative:
-the level saves), its interval ``_low``/``_high`` from the two levels' bounds and objectives where
-either is not proven, ``d_unmet_per_msek`` (place-years). ``seconds``: the level's solve."""
 
 
 @dataclass
@@ -249,28 +226,127 @@ def frontier(
         handoff = hand_off(pm.model)
         timings["hand_off"] = handoff.seconds
         rows = _cap_rows(pm, handoff, columns)
-        carried: _Carried | None = None
-        for n, i in enumerate(order, 1):
-            fields = {
+        known: list[_Known] = []  # every checked plan found so far, at any level
+        bounds: dict[int, float] = {}  # each solved level's proven bound (SEK)
+        level_fields: dict[int, dict[str, Any]] = {}
+        for n, i in enumerate(_sequence(order), 1):
+            fields = level_fields[i] = {
                 "scenario": index.name,
                 "model_size": size,
                 "settings": {**settings, "frame": frame, "unit": unit, "level": values[i]},
                 **facts(scenarios[i]),
             }
+            at = time.perf_counter()
+            best = _best_known(known, scenarios[i], columns)
+            bound = _best_bound(bounds, values, values[i])
             if stop.is_set():
                 results[i] = Result(status="interrupted", message="the frontier was stopped", **fields)
-            else:
-                at = time.perf_counter()
-                results[i], carried = _level(
+            elif best is not None and bound is not None and within_gap(relative_gap(best.objective, bound), mip_gap):
+                results[i] = _adopt(pm, handoff, rows, scenarios[i], best, bound, fields, mip_gap, BRACKETED)
+            if results[i] is None or results[i].status == "unverified":
+                carried = None if best is None else _Carried(best.values, best.objective)
+                results[i], plan = _level(
                     pm, handoff, rows, scenarios[i], carried, fields, time_limit, mip_gap, threads, first_plan, stop
                 )
-                seconds[i] = time.perf_counter() - at
-                results[i].timings = {**(timings if n == 1 else {}), **results[i].timings}
+                if results[i].bound is not None and results[i].status != "unverified":
+                    bounds[i] = results[i].bound
+                if plan is not None:
+                    known.append(_Known(plan, results[i].objective, _spend(results[i], columns)))
+            seconds[i] = time.perf_counter() - at
+            results[i].timings = {**(timings if n == 1 else {}), **results[i].timings}
             if progress is not None:
                 progress(n, len(values), results[i])
             handoff = replace(handoff, seconds=0.0)  # the hand-off counts against the first level's time only
-    table = _levels_table(values, [frame_total(s, columns) for s in scenarios], results, seconds, order)
+        for i in order:  # a plan found at another level that fits this one's frame, and is cheaper
+            best, mine = _best_known(known, scenarios[i], columns), results[i]
+            if best is None or not mine.has_plan or best.objective >= mine.objective - 1e-9 * abs(mine.objective):
+                continue
+            bound = _best_bound(bounds, values, values[i])
+            better = _adopt(pm, handoff, rows, scenarios[i], best, bound, level_fields[i], mip_gap, ADOPTED)
+            if better.status != "unverified":
+                better.timings = mine.timings
+                results[i] = better
+    table = levels_table(values, [frame_total(s, columns) for s in scenarios], results, seconds, order)
     return Frontier(frame, unit, table, results, time.perf_counter() - began)
+
+
+BRACKETED = "proven by the bound of a looser level: a plan of this or a tighter level is within the gap of it"
+ADOPTED = "the plan of another level, within this level's frame and cheaper than the plan found here"
+
+
+@dataclass(frozen=True)
+class _Known:
+    """A plan found at some level and confirmed by the checker: its column values in the model
+    HiGHS holds, its objective (SEK) and its spend in the frame's budget columns by (column, year)
+    (SEK): it fits any level whose caps are at least that."""
+
+    values: np.ndarray
+    objective: float
+    spend: dict[tuple[str, int], float]
+
+
+def _sequence(order: list[int]) -> list[int]:
+    """The order levels are taken in: the tightest (its plan fits every level), the loosest (its
+    bound holds for every level), then the others from tight to loose."""
+    return order if len(order) <= 2 else [order[0], order[-1], *order[1:-1]]
+
+
+def _spend(result: Result, columns: Sequence[str]) -> dict[tuple[str, int], float]:
+    frames = result.frames
+    mine = frames[frames["frame"].isin(columns)]
+    return {(f, int(y)): float(v) for f, y, v in zip(mine["frame"], mine["year"], mine["spend"])}
+
+
+def _fits(plan: _Known, level: Scenario, columns: Sequence[str]) -> bool:
+    """Whether ``plan`` keeps within every cap of ``level`` in the frame's columns (the levels differ
+    in nothing else); the tolerance is HiGHS's feasibility tolerance on the scaled row."""
+    for column in columns:
+        for year, cap in caps(level, column).items():
+            if plan.spend.get((column, year), 0.0) > cap + 1e-6 * max(1.0, abs(cap)):
+                return False
+    return True
+
+
+def _best_known(known: list[_Known], level: Scenario, columns: Sequence[str]) -> _Known | None:
+    """The cheapest known plan that fits ``level`` (None when none does)."""
+    fitting = [plan for plan in known if _fits(plan, level, columns)]
+    return min(fitting, key=lambda plan: plan.objective) if fitting else None
+
+
+def _best_bound(bounds: dict[int, float], values: list[float], value: float) -> float | None:
+    """The best bound for a level of ``value``: the highest proven bound of the levels solved at
+    ``value`` or looser (a looser frame never costs more, so its bound holds for a tighter one)."""
+    valid = [b for j, b in bounds.items() if values[j] >= value]
+    return max(valid) if valid else None
+
+
+def _adopt(
+    pm: PlanModel,
+    handoff: HandOff,
+    rows: list,
+    level: Scenario,
+    plan: _Known,
+    bound: float | None,
+    fields: dict[str, Any],
+    mip_gap: float,
+    message: str,
+) -> Result:
+    """``plan`` as the plan of ``level``, without solving: its tables read under the level's caps,
+    its gap from ``bound``, and the checker's verdict under the level's own scenario."""
+    from allocopt.model.readout import read_tables
+    from allocopt.pipeline import _verdict
+
+    at = time.perf_counter()
+    _set_caps(pm, handoff, rows, level)
+    _load(pm, handoff, plan.values)
+    tables = read_tables(pm)
+    bound = None if bound is None else min(bound, plan.objective)
+    gap = relative_gap(plan.objective, bound)
+    status = "optimal" if within_gap(gap, mip_gap) else "time_limit"
+    figures = {"status": status, "objective": plan.objective, "bound": bound, "gap": gap, "message": message}
+    verdict = _verdict(level, Result(**fields, **figures, **tables), plan.objective, mip_gap)
+    timings = {"results": time.perf_counter() - at}
+    return Result(**{**fields, **figures, **verdict, "timings": timings}, **tables)
 
 
 def _cap_rows(pm: PlanModel, handoff: HandOff, columns: Sequence[str]) -> list[tuple[str, int, Any, int, float, float]]:
@@ -322,9 +398,10 @@ def _level(
     threads: int,
     first_plan: bool,
     stop: StopRequest,
-) -> tuple[Result, _Carried | None]:
+) -> tuple[Result, np.ndarray | None]:
     """Solve one level: its caps into HiGHS's rows, the carried plan (or the first plan) as the
-    start, HiGHS, the better of its plan and the carried one, the tables and the check."""
+    start, HiGHS, the better of its plan and the carried one, the tables and the check. Returns the
+    level's result and its plan's column values (None when there is no plan the checker confirms)."""
     from allocopt.heuristics.completion import set_start
     from allocopt.interrupt import run_stoppable
     from allocopt.model.readout import read_tables
@@ -364,12 +441,12 @@ def _level(
         objective = reported = carried.objective
         if bound is not None and bound > objective:
             bound = objective  # HiGHS's bound of a time-limited search is never above a plan it has
-        from allocopt.solver import relative_gap, within_gap
-
         gap = relative_gap(objective, bound)
         proven = status == "optimal" or within_gap(gap, mip_gap)
         status = "interrupted" if status == "interrupted" else ("optimal" if proven else "time_limit")
-        message = "the plan of a tighter level, no worse than HiGHS's" + (f" ({message})" if message else "")
+        message = "a plan of another level that fits this frame, no worse than HiGHS's" + (
+            f" ({message})" if message else ""
+        )
     fields = {
         **fields,
         "timings": timings,
@@ -383,7 +460,7 @@ def _level(
         "stopped_by": outcome.stopped_by,
     }
     if objective is None:
-        return Result(**fields), carried
+        return Result(**fields), None
     at = time.perf_counter()
     tables = read_tables(pm)
     timings["results"] = time.perf_counter() - at
@@ -392,9 +469,8 @@ def _level(
     timings["check"] = time.perf_counter() - at
     result = Result(**{**fields, **verdict}, **tables)
     if verdict or handoff.highs is None:
-        return result, carried  # a plan the checker does not confirm is never carried on
-    plan = _Carried(_values(pm, handoff), objective)
-    return result, plan if carried is None or plan.objective <= carried.objective else carried
+        return result, None  # a plan the checker does not confirm is never carried on
+    return result, _values(pm, handoff)
 
 
 def _values(pm: PlanModel, handoff: HandOff) -> np.ndarray:
@@ -417,114 +493,3 @@ def _load(pm: PlanModel, handoff: HandOff, values: np.ndarray) -> None:
         c = handoff.column(var)
         if c is not None:
             var.set_value(float(values[c]), skip_validation=True)
-
-
-# ---------------------------------------------------------------- the figures
-
-
-def _figures(result: Result) -> dict[str, float | None]:
-    """A level's unmet place-years, capex and real NPV (None without a plan)."""
-    if not result.has_plan:
-        return {"unmet_place_years": None, "capex_total": None, "npv_real": None}
-    costs = result.costs
-    penalty = float((costs["penalty"] * costs["discount_factor"]).sum()) if len(costs) else 0.0
-    return {
-        "unmet_place_years": float(result.balance["unmet"].sum()) if len(result.balance) else 0.0,
-        "capex_total": float(costs["capex"].sum()) if len(costs) else 0.0,
-        "npv_real": None if result.objective is None else result.objective - penalty,
-    }
-
-
-def _action_rows(result: Result) -> set[tuple]:
-    if not result.has_plan or result.actions.empty:
-        return set()
-    return set(result.actions.astype(str).itertuples(index=False, name=None))
-
-
-def _levels_table(
-    values: list[float], totals: list[float], results: list[Result], seconds: list[float], order: list[int]
-) -> pd.DataFrame:
-    """:data:`LEVEL_COLUMNS`, one row per level in the order given; the differences between each
-    level and the next tighter one (by ``order``)."""
-    rows: dict[int, dict] = {}
-    previous: int | None = None
-    for i in order:
-        r = results[i]
-        row = {
-            "level": values[i],
-            "frame_total": totals[i],
-            "status": r.status,
-            "objective": r.objective,
-            "bound": r.bound,
-            "gap": r.gap,
-            **_figures(r),
-            "seconds": seconds[i],
-            "message": r.message,
-        }
-        if previous is not None:
-            p = rows[previous]
-            row["actions_changed"] = len(_action_rows(r) ^ _action_rows(results[previous])) if r.has_plan else None
-            row.update(_per_msek(p, row))
-        else:
-            row["actions_changed"] = len(_action_rows(r)) if r.has_plan else None
-        rows[i] = row
-        previous = i
-    table = pd.DataFrame([rows[i] for i in range(len(values))])
-    return table.reindex(columns=LEVEL_COLUMNS)
-
-
-def _per_msek(tighter: dict, looser: dict) -> dict[str, float | None]:
-    """What the MSEK between two levels buys: the change in objective and unmet demand per MSEK of
-    frame, and an interval for the change in objective from the bounds (objective ≥ bound, so the
-    true optimum of each level lies in [bound, objective])."""
-    msek = (looser["frame_total"] - tighter["frame_total"]) / MSEK
-    out = dict.fromkeys(("d_npv_per_msek", "d_npv_per_msek_low", "d_npv_per_msek_high", "d_unmet_per_msek"))
-    if msek <= 0 or tighter["objective"] is None or looser["objective"] is None:
-        return out
-    out["d_npv_per_msek"] = (looser["objective"] - tighter["objective"]) / msek
-    out["d_unmet_per_msek"] = (looser["unmet_place_years"] - tighter["unmet_place_years"]) / msek
-    lo_t = tighter["bound"] if tighter["bound"] is not None else -math.inf
-    lo_l = looser["bound"] if looser["bound"] is not None else -math.inf
-    if tighter["status"] == "optimal" and looser["status"] == "optimal":
-        lo_t, lo_l = tighter["objective"], looser["objective"]  # proven within the gap: the point value
-    low = (min(lo_l, looser["objective"]) - tighter["objective"]) / msek
-    high = (looser["objective"] - min(lo_t, tighter["objective"])) / msek
-    out["d_npv_per_msek_low"] = low if math.isfinite(low) else None
-    out["d_npv_per_msek_high"] = min(0.0, high) if math.isfinite(high) else 0.0
-    return out
-
-
-def write_chart(front: Frontier, path: Path) -> bool:
-    """NPV (MSEK) by level, with each level's bound, as a PNG at ``path``; False (nothing written)
-    when matplotlib is not installed (it is no dependency of allocopt)."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        return False
-    t = front.levels.sort_values("level", kind="stable")
-    fig, ax = plt.subplots(figsize=(7, 4))
-    ax.plot(t["level"], t["objective"].astype(float) / MSEK, marker="o", label="NPV (plan)")
-    ax.plot(t["level"], t["bound"].astype(float) / MSEK, linestyle=":", label="bound")
-    ax.set_xlabel(f"{front.frame} frame ({'× caps' if front.unit == 'factor' else 'MSEK per year'})")
-    ax.set_ylabel("MSEK")
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return True
-
-
-def sparkline(values: Sequence[float | None]) -> str:
-    """A one-line chart of ``values`` (blank where None): for a terminal without matplotlib."""
-    bars = "▁▂▃▄▅▆▇█"
-    known = [v for v in values if v is not None and math.isfinite(v)]
-    if not known:
-        return " " * len(values)
-    lo, hi = min(known), max(known)
-    span = hi - lo or 1.0
-    return "".join(
-        " " if v is None or not math.isfinite(v) else bars[round((v - lo) / span * (len(bars) - 1))] for v in values
-    )

@@ -1,9 +1,9 @@
 """Writing a result: its files, the folder they go in, and saving them there in one step.
 
-Files: one CSV per table, ``result.xlsx`` (one sheet per table plus ``summary``) and
-``summary.json`` (:data:`allocopt.tables.RESULT_FILES`). The same result gives byte-identical
-files: fixed column order, ``\\n`` line ends, the workbook's timestamps pinned, and -0.0 written
-as 0.
+Files: one CSV per table (raw SEK, for machines), ``result.xlsx`` (a ``summary`` sheet, then
+one formatted sheet per table, for people: :mod:`allocopt.workbook`) and ``summary.json``
+(:data:`allocopt.tables.RESULT_FILES`). The same result gives byte-identical files: fixed column
+order, ``\\n`` line ends, the workbook's timestamps pinned, and -0.0 written as 0.
 
 Text is never taken for a formula (OWASP CSV injection): in the CSVs a text cell whose first
 character (after any single quotes) is ``=``, ``+``, ``-``, ``@``, a tab or a CR gets a single
@@ -14,31 +14,22 @@ the workbook every text cell is stored as text, exactly as it is.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
-import io
 import json
 import os
 import re
 import time
 import unicodedata
-import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from allocopt.tables import RESULT_FILES
-from allocopt.writers import (
-    check_replaceable,
-    escape_formula,
-    excel_text,
-    mark_text_cells,
-    not_stored_as_text,
-    probe_writable,
-    replace_folder,
-)
+from allocopt.tables import RESULT_FOLDER_FILES
+from allocopt.workbook import FIXED_TIME as FIXED_TIME  # re-exported: other workbooks pin their times with it
+from allocopt.workbook import write_result_workbook
+from allocopt.writers import check_replaceable, escape_formula, probe_writable, replace_folder
 
 if TYPE_CHECKING:
     from allocopt.result import Result
@@ -46,12 +37,9 @@ if TYPE_CHECKING:
 VOLATILE_SUMMARY_KEYS = ("timings", "solve_seconds")
 """Summary figures that measure time: the only content that differs between identical runs."""
 
-FIXED_TIME = dt.datetime(2000, 1, 1)
-"""Timestamp written into workbooks, so that identical results give identical files."""
-
 
 def save(result: Result, directory: str | os.PathLike, *, excel: bool = True) -> Path:
-    """Write every table as CSV, a workbook ``result.xlsx`` (one sheet per table) and
+    """Write every table as CSV, a workbook ``result.xlsx`` (:mod:`allocopt.workbook`) and
     ``summary.json`` into ``directory``.
 
     Files are written to a new folder beside ``directory`` (a unique hidden name) which then
@@ -62,7 +50,7 @@ def save(result: Result, directory: str | os.PathLike, *, excel: bool = True) ->
     raised and nothing is touched. Returns the folder.
     """
     return replace_folder(
-        Path(directory).resolve(), lambda tmp: write_tables(result, tmp, excel=excel), RESULT_FILES, "results"
+        Path(directory).resolve(), lambda tmp: write_tables(result, tmp, excel=excel), RESULT_FOLDER_FILES, "results"
     )
 
 
@@ -84,28 +72,6 @@ def write_tables(result: Result, folder: Path, *, excel: bool = True) -> None:
 def write_summary(result: Result, path: Path) -> None:
     """Write ``summary.json`` (sorted keys, fixed float formatting: identical input, identical file)."""
     path.write_text(json.dumps(result.summary(), indent=2, sort_keys=True) + "\n", encoding="utf-8")
-
-
-def write_result_workbook(result: Result, path: Path) -> None:
-    """One sheet per table, plus a ``summary`` sheet of key figures; deterministic bytes (the
-    timings, which differ run to run, are in summary.json only). Every text cell is stored as
-    text, never as a formula; -0.0 as 0."""
-    summary = result.summary()
-    flat = [(k, v) for k, v in summary.items() if not isinstance(v, (dict, list)) and k not in VOLATILE_SUMMARY_KEYS]
-    tables = {name: _no_negative_zero(table) for name, table in result.tables().items()}
-    buffer = io.BytesIO()
-    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-        _escape_text(pd.DataFrame(flat, columns=["key", "value"]), excel_text).to_excel(
-            writer, sheet_name="summary", index=False
-        )
-        mark_text_cells(writer.sheets["summary"])
-        for name, table in tables.items():
-            table = _escape_text(table, excel_text)
-            table.to_excel(writer, sheet_name=name, index=False)
-            mark_text_cells(writer.sheets[name], _not_text_columns(table))
-        writer.book.properties.created = FIXED_TIME
-        writer.book.properties.modified = FIXED_TIME
-    _pin_zip_times(buffer.getvalue(), path)
 
 
 def _no_negative_zero(table: pd.DataFrame) -> pd.DataFrame:
@@ -135,36 +101,8 @@ def _escape_text(table: pd.DataFrame, escape: Callable[[str], str]) -> pd.DataFr
     return out
 
 
-def _not_text_columns(table: pd.DataFrame) -> list[int]:
-    """1-based numbers of the columns holding a text openpyxl would not store as text."""
-    return [
-        j + 1
-        for j, column in enumerate(table.columns)
-        if _may_hold_text(table[column]) and any(map(not_stored_as_text, pd.unique(table[column])))
-    ]
-
-
 def _may_hold_text(values: pd.Series) -> bool:
     return pd.api.types.is_object_dtype(values.dtype) or pd.api.types.is_string_dtype(values.dtype)
-
-
-def _pin_zip_times(data: bytes, path: Path) -> None:
-    """Rewrite the workbook's zip entries with a fixed date and the core properties' time pinned."""
-    src = zipfile.ZipFile(io.BytesIO(data))
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            content = src.read(info.filename)
-            if info.filename == "docProps/core.xml":
-                content = _pin_core_times(content)
-            entry = zipfile.ZipInfo(info.filename, date_time=(2000, 1, 1, 0, 0, 0))
-            entry.compress_type = zipfile.ZIP_DEFLATED
-            entry.external_attr = info.external_attr
-            dst.writestr(entry, content)
-
-
-def _pin_core_times(xml: bytes) -> bytes:
-    stamp = FIXED_TIME.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
-    return re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)", rb"\g<1>" + stamp + rb"\g<2>", xml)
 
 
 # ---------------------------------------------------------------- where results go
@@ -221,7 +159,7 @@ def check_writable(target: str | os.PathLike) -> None:
       ``os.access`` answers yes to root even on a read-only file system.
     """
     target = Path(target).absolute()
-    check_replaceable(target, RESULT_FILES, "results")
+    check_replaceable(target, RESULT_FOLDER_FILES, "results")
     existing = next(p for p in (target.parent, *target.parent.parents) if os.path.lexists(p))
     if not existing.is_dir():
         raise NotADirectoryError(f"cannot write the results to {target}: {existing} is a file, not a folder")

@@ -37,13 +37,18 @@ SETTINGS_KEPT: tuple[str, ...] = (
 
 def locations(scenario: Scenario) -> pd.DataFrame:
     """Districts, sites and options with their names and coordinates (km, the district centre's:
-    sites and options stand in their district; blank where the scenario gives no coordinates), in
+    sites and options stand in their district, an expansion or conversion in its site's; blank
+    where the scenario gives no coordinates), in
     the scenario's order: districts, then sites, then options. ``kind`` is ``district``, ``site``
     or the option's kind (build, lease, pavilion, expansion, conversion)."""
     where = {d.district: (d.x_km, d.y_km) for d in scenario.districts}
+    home = {s.site: s.district for s in scenario.sites}  # an expansion or conversion stands at its site,
+    home.update({o.option: o.district for o in scenario.options if o.district})  # or at the build it extends
     rows = [("district", d.district, d.name, d.district, d.x_km, d.y_km) for d in scenario.districts]
     rows += [("site", s.site, s.name, s.district, *where.get(s.district, (None, None))) for s in scenario.sites]
-    rows += [(o.kind, o.option, o.name, o.district, *where.get(o.district, (None, None))) for o in scenario.options]
+    for o in scenario.options:
+        district = o.district or home.get(o.site or "")
+        rows.append((o.kind, o.option, o.name, district, *where.get(district, (None, None))))
     table = pd.DataFrame(rows, columns=["kind", "id", "name", "district", "x_km", "y_km"])
     table["x_km"] = pd.to_numeric(table["x_km"], errors="coerce")
     table["y_km"] = pd.to_numeric(table["y_km"], errors="coerce")

@@ -139,3 +139,7 @@ OPTIONAL_TABLES: tuple[str, ...] = ANALYSIS_TABLES + SCENARIO_TABLES
 
 RESULT_FILES: tuple[str, ...] = tuple(f"{t}.csv" for t in TABLE_COLUMNS) + ("result.xlsx", "summary.json")
 """Files :func:`allocopt.report.save` writes into a result folder."""
+
+RESULT_FOLDER_FILES: tuple[str, ...] = RESULT_FILES + ("report.html",)
+"""Files a result folder may hold: :data:`RESULT_FILES` and the HTML report (``allocopt report``,
+``allocopt solve --report``), so that saving a result again replaces a folder holding a report."""
