@@ -255,8 +255,17 @@ def test_comparison_report(solved):
     other = allocopt.solve(town(penalty=10.0), mip_gap=0.0)
     comparison = compare(solved, other, names=["optimum", HOSTILE])
     html = comparison_report(comparison, [solved, other], ["optimum", HOSTILE])
-    assert re.findall(r'<section id="([^"]+)">', html) == ["headline", "npv", "frames", "unmet", "changes", "settings"]
-    assert chart_ids(html) == ["chart-npv", "chart-frames", "chart-unmet"]
+    assert re.findall(r'<section id="([^"]+)">', html) == [
+        "headline",
+        "npv",
+        "frames",
+        "unmet",
+        "changes",
+        "side_by_side",
+        "settings",
+    ]
+    side = ["chart-pressure-1", "chart-map-1", "chart-pressure-2", "chart-map-2"]
+    assert chart_ids(html) == ["chart-npv", "chart-frames", "chart-unmet", *side]
     assert "<script>alert" not in html
     assert html == comparison_report(comparison, [solved, other], ["optimum", HOSTILE])
     assert "Planer jämförda" in comparison_report(comparison, [solved, other], ["optimum", "b"], "sv")

@@ -53,7 +53,8 @@ def test_comparison_in_a_browser(small, tmp_path):
         comparison_report(comparison, [small, other], ["optimum", "cheap penalty"], "sv"), tmp_path / "c.html"
     )
     seen = browser.look(page, tmp_path / "comparison.png")
-    assert seen.chart_ids == ["chart-npv", "chart-frames", "chart-unmet"]
+    side = ["chart-pressure-1", "chart-map-1", "chart-pressure-2", "chart-map-2"]
+    assert seen.chart_ids == ["chart-npv", "chart-frames", "chart-unmet", *side]
     assert_clean_and_drawn(seen, seen.chart_ids)
 
 

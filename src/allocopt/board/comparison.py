@@ -10,8 +10,9 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from allocopt.board import data
+from allocopt.board import charts, data
 from allocopt.board.charts import FRAME_ORDER, MSEK
+from allocopt.board.map import map_chart
 from allocopt.board.page import Section, caption, chart, document, esc, table
 from allocopt.board.plan import settings_body
 from allocopt.board.style import PLAN_COLOURS, saying, styled
@@ -46,10 +47,27 @@ def comparison_report(
             caption(w["unmet_compare_caption"]) + chart(unmet_chart(comparison, chosen), "chart-unmet"),
         ),
         Section("changes", w["changes"], changes_table(comparison, chosen)),
+        Section("side_by_side", w["side_by_side"], side_by_side(results, names, chosen)),
         Section("settings", w["settings"], settings_body(results[0], chosen)),
     ]
     title = f"{w['title_comparison']}: {', '.join(str(n) for n in names)}"
     return document(title, str(results[0].scenario_settings.get("description") or ""), sections, chosen)
+
+
+def side_by_side(results: Sequence[Result], names: Sequence[str], lang: Language) -> str:
+    """Each plan's demand-against-capacity heat map and map (the charts of its own report), two
+    plans to a row (``chart-pressure-<i>``, ``chart-map-<i>``, ``i`` from 1 in the given order). The
+    grid's columns are fixed, so that each chart is drawn at its column's width as the page loads."""
+    w = WORDS[lang]
+    cells = []
+    for i, (name, result) in enumerate(zip(names, results), start=1):
+        if not result.has_plan:
+            words = status_in_words(result.status, result.gap, lang)
+            cells.append(f"<div><h3>{esc(name)}</h3>{caption(words)}</div>")
+            continue
+        pressure = chart(charts.pressure_chart(result, lang), f"chart-pressure-{i}")
+        cells.append(f"<div><h3>{esc(name)}</h3>{pressure}{chart(map_chart(result, lang), f'chart-map-{i}')}</div>")
+    return caption(w["side_by_side_caption"]) + f'<div class="side">{"".join(cells)}</div>'
 
 
 def headline_table(comparison: Comparison, results: Sequence[Result], names: Sequence[str], lang: Language) -> str:

@@ -37,7 +37,7 @@ h3 {{ font-size: 1.05rem; margin: 1.2em 0 0.3em; }}
 p.lead {{ color: #52606d; margin: 0 0 1em; max-width: 70em; }}
 p.caption {{ color: #52606d; font-size: 0.92rem; max-width: 75em; margin: 0.2em 0 0.6em; }}
 nav {{ font-size: 0.9rem; margin: 0.6em 0 1em; }}
-nav a {{ margin-right: 1.1em; color: #2d5b8a; text-decoration: none; white-space: nowrap; }}
+nav a {{ margin-right: 0.8em; display: inline-block; color: #2d5b8a; text-decoration: none; white-space: nowrap; }}
 .cards {{ display: grid; grid-template-columns: repeat(auto-fit, minmax(220px, 1fr)); gap: 12px; margin: 1em 0; }}
 .card {{ border: 1px solid #d9e2ec; border-radius: 8px; padding: 12px 14px; background: #fbfcfd; }}
 .card .label {{ font-size: 0.85rem; color: #52606d; }}
@@ -51,6 +51,8 @@ th {{ background: #f0f4f8; font-weight: 600; }}
 td.num {{ text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }}
 .scroll {{ max-height: 460px; overflow: auto; }}
 .chart {{ margin: 0.4em 0 1em; }}
+.side {{ display: grid; grid-template-columns: repeat(2, minmax(0, 1fr)); gap: 18px; }}
+.side > div {{ min-width: 0; }}
 .disclaimer {{ background: #f0f4f8; border-left: 4px solid #829ab1; padding: 10px 14px; max-width: 75em; }}
 @media print {{ body {{ background: white; }} main {{ padding: 0; }} .scroll {{ max-height: none; }}
   .chart {{ break-inside: avoid; }} nav {{ display: none; }} }}
@@ -140,7 +142,7 @@ def table(
 def document(title: str, subtitle: str, sections: Sequence[Section], lang: Language, *, charts: bool = True) -> str:
     """The whole page: ``title``, a ``subtitle`` line (none when empty), a table of contents and ``sections``; plotly.js
     inlined once in the head when the page has ``charts``."""
-    nav = "".join(f'<a href="#{esc(s.key)}">{esc(s.title)}</a>' for s in sections)
+    nav = " ".join(f'<a href="#{esc(s.key)}">{esc(s.title)}</a>' for s in sections)
     body = "".join(f'<section id="{esc(s.key)}"><h2>{esc(s.title)}</h2>{s.body}</section>' for s in sections)
     script = f'<script type="text/javascript">{plotly_js()}</script>' if charts else ""
     lead = f'<p class="lead">{esc(subtitle)}</p>\n' if subtitle else ""

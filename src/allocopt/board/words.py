@@ -105,6 +105,11 @@ WORDS: dict[str, dict[str, str]] = {
         "no_unmet": "No plan leaves demand unmet.",
         "changes": "Decisions that differ from the first plan",
         "no_changes": "Every plan takes the same decisions as the first.",
+        "side_by_side": "Each plan: demand against capacity and the map",
+        "side_by_side_caption": (
+            "The charts of each plan's own report, side by side: demand of the district's residents over the "
+            "places standing in it, per service and year (red above 100 %), and the map of what the plan does."
+        ),
         "frontier_caption": (
             "The plan's cost and unmet demand at each level of the {frame} frame. A vertical bar shows how much "
             "cheaper the best possible plan could be where a level is not proven optimal (objective down to the "
@@ -225,6 +230,11 @@ WORDS: dict[str, dict[str, str]] = {
         "no_unmet": "Ingen plan lämnar efterfrågan otillgodosedd.",
         "changes": "Beslut som skiljer sig från den första planen",
         "no_changes": "Alla planer fattar samma beslut som den första.",
+        "side_by_side": "Varje plan: efterfrågan mot kapacitet och kartan",
+        "side_by_side_caption": (
+            "Diagrammen ur varje plans egen rapport, sida vid sida: efterfrågan från stadsdelens invånare mot "
+            "platserna i den, per verksamhet och år (rött över 100 %), och kartan över vad planen gör."
+        ),
         "frontier_caption": (
             "Planens kostnad och brist på platser vid varje nivå av {frame}-ramen. Ett lodrätt streck visar hur "
             "mycket billigare den bästa möjliga planen kan vara där en nivå inte är bevisat optimal (målvärdet ned "
