@@ -356,6 +356,10 @@ from allocopt.cli_report import report  # noqa: E402
 
 cli.add_command(report)
 
+from allocopt.cli_sweep import sweep  # noqa: E402
+
+cli.add_command(sweep)
+
 
 from allocopt.cli_compare import compare  # noqa: E402
 
