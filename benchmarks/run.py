@@ -9,7 +9,8 @@ measured through ``allocopt.solve``: the function ``allocopt solve`` calls, with
 Each size and instance seed (``--seeds 1,2,3``: three instances of every size; the gap reached
 depends much on when a good plan is found, so one instance is an anecdote) runs in a fresh
 Python process, so that its memory peak is its own. In it, each formulation (``allocopt``, the
-default, and ``textbook``, the plain formulation without the strengthening rows) runs what
+default, split services served district to district; ``facility``, the same served facility by
+facility; ``textbook``, facility by facility without the strengthening rows) runs what
 ``allocopt solve FOLDER --out DIR`` runs, timed:
 
 - ``load``: ``allocopt.load_scenario`` (reading, row validation and the cross-table checks);
@@ -363,7 +364,9 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--time-limit", type=float, default=600.0, help="seconds per solve [600]")
     parser.add_argument("--threads", type=int, default=DEFAULT_THREADS, help=f"threads [{DEFAULT_THREADS}]")
     parser.add_argument("--mip-gap", type=float, default=DEFAULT_MIP_GAP, help=f"relative gap [{DEFAULT_MIP_GAP}]")
-    parser.add_argument("--formulations", default=",".join(FORMULATIONS), help="[allocopt,textbook]")
+    parser.add_argument(
+        "--formulations", default=",".join(FORMULATIONS), help="allocopt, facility, textbook [allocopt,textbook]"
+    )
     parser.add_argument("--no-first-plan", action="store_true", help="as allocopt solve --no-first-plan")
     parser.add_argument("--no-reference", action="store_true", help="skip the numpy reference hand-off")
     parser.add_argument(

@@ -140,7 +140,7 @@ def test_build_index(benchmark, scenario):
     assert all(v > 0 for v in idx.demand.values()) and len(idx.demand) == 15 * 4 * 15
 
 
-@pytest.mark.parametrize("formulation", ["allocopt", "textbook"])
+@pytest.mark.parametrize("formulation", ["allocopt", "facility", "textbook"])
 def test_build_model(benchmark, index, formulation):
     """Row and column counts of the families that can be counted from the index alone."""
     from allocopt.model.build import FORMULATIONS, build_model
@@ -160,7 +160,15 @@ def test_build_model(benchmark, index, formulation):
     for d, k, s, _km in index.reach:
         reach[d, s].add(k)
     assert all(k in reach[d, s] for d, k, s, _y in pm.assign)
-    if formulation == "allocopt":
+    home = {x.site: x.district for x in index.sites.values()} | {o.option: o.district for o in index.options.values()}
+    reached = {(d, home[k], s) for d, k, s, _km in index.reach}
+    assert all((d, to, s) in reached for d, to, s, _y in pm.flow)  # a district's demand flows only within reach
+    if formulation == "allocopt":  # demand flows district to district: no per-facility assignment
+        assert pm.flow and not pm.assign
+        assert len(m.capacity_cover) == len(index.services) * len(index.years)
+        assert len(m.flow_link) > 0
+    elif formulation == "facility":
+        assert pm.assign and not pm.flow
         assert len(m.capacity_cover) == len(index.services) * len(index.years)
         assert len(m.assign_link) > 0
     else:

@@ -2,13 +2,13 @@
 
 The fixed LP is the model of the plan with every integer decision (``build``, ``avail``, ``extend``,
 ``open``, ``pick``, ``unmet_all``) fixed at the plan's value and made continuous; only the
-assignment of demand to the chosen premises (``assign``) and the unmet places (``unmet``) are
+assignment of demand to the chosen premises (``assign``, or ``flow`` by district) and the unmet places (``unmet``) are
 free. It is a copy: the model is handed to a fresh HiGHS (:func:`allocopt.solver.hand_off`), the
 copy's integer columns get the plan's values as both bounds, and the Pyomo variables are never
 touched (the plan's values stay as the readout left them).
 
-The strengthening rows (``assign_link``, ``capacity_cover``, ``district_group_cover``) are
-implied by ``demand_balance`` and ``capacity_limit`` once the integer decisions are fixed; their
+The strengthening rows (``assign_link``, ``flow_link``, ``capacity_cover``, ``district_group_cover``) are
+implied by ``demand_balance`` and ``capacity_limit`` (``district_capacity``) once the integer decisions are fixed; their
 bounds are lifted in the copy, so that a place's price shows on its own ``demand_balance`` row and
 not spread over rows that say the same thing.
 
@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 FRAME_FAMILIES = ("capex_cap", "opex_cap", "investment_cap", "borrowing_cap", "operating_cap")
 """The frame families of models/premises.md whose rows :func:`marginal_tables` reports."""
 
-IMPLIED_FAMILIES = ("assign_link", "capacity_cover", "district_group_cover")
+IMPLIED_FAMILIES = ("assign_link", "flow_link", "capacity_cover", "district_group_cover")
 """Strengthening families, implied once the integer decisions are fixed: lifted in the fixed LP."""
 
 PLACE_TOL = 1e-6
@@ -230,8 +230,8 @@ class _PlanView:
         self.reach = idx.reach_of()
         self.km = {(d, k, s): dist for d, k, s, dist in idx.reach}
         self.load: dict = {}
-        for d, k, s, y in list(pm.assign) + list(pm.pick):
-            self.load[k, s, y] = self.load.get((k, s, y), 0.0) + pm.served(d, k, s, y).value()
+        for (_d, k, s, y), places in pm.placed().items():
+            self.load[k, s, y] = self.load.get((k, s, y), 0.0) + places
         self.built = {  # modules the plan opens (a state option's telescope to those in service at the end)
             o.option: sum(round(pm.build_term(o.option, t).value()) for t in o.years) for o in idx.options.values()
         }

@@ -118,8 +118,9 @@ def solve(
     ``scenario``: a :class:`Scenario` or a path (folder or .xlsx). ``time_limit`` in seconds;
     ``mip_gap`` the relative optimality gap at which a plan counts as optimal (0.005 = 0.5 %);
     ``threads``: threads in all (default 2; give 1 to runs made side by side); ``formulation``:
-    ``"allocopt"`` (default, with strengthening rows) or ``"textbook"`` (the plain formulation,
-    for benchmarks); ``first_plan``: hand HiGHS a first plan, the LP relaxation rounded and
+    ``"allocopt"`` (default: demand assigned district to district, with strengthening rows),
+    ``"facility"`` (the same rows, demand assigned to each facility) or ``"textbook"`` (the plain
+    formulation, for benchmarks); ``first_plan``: hand HiGHS a first plan, the LP relaxation rounded and
     re-planned year by year (allocopt.heuristics.first_plan), made beside HiGHS with two threads
     or more and before it with one (default on; it never changes the optimum); ``stop``: a
     :class:`~allocopt.interrupt.StopRequest` another thread may set to end the solve early (in

@@ -26,7 +26,7 @@ def round_decisions(pm: PlanModel) -> None:
     for group in (pm.build, pm.avail, pm.extend, pm.open, pm.pick, pm.unmet_all):
         for var in group.values():
             var.set_value(float(round(var.value or 0.0)), skip_validation=True)
-    for group in (pm.assign, pm.unmet):
+    for group in (pm.assign, pm.flow, pm.unmet):
         for var in group.values():
             v = round(var.value or 0.0, PLACES_DECIMALS)
             var.set_value(v if v > 0 else 0.0, skip_validation=True)
@@ -115,12 +115,12 @@ def actions_table(pm: PlanModel) -> pd.DataFrame:
 
 
 def assignments_table(pm: PlanModel) -> pd.DataFrame:
-    """Places served per district, facility, service and year (non-zero only), with km."""
+    """Places served per district, facility, service and year (non-zero only), with km; a
+    district-to-district ``flow`` split over the receiving district's facilities (:meth:`PlanModel.placed`)."""
     km = {(d, k, s): dist for d, k, s, dist in pm.index.reach}
     rows = []
-    for key in list(pm.assign) + list(pm.pick):
-        d, k, s, y = key
-        places = round(pm.served(d, k, s, y).value(), PLACES_DECIMALS)
+    for (d, k, s, y), served in pm.placed().items():
+        places = round(served, PLACES_DECIMALS)
         if places > 0:
             rows.append({"district": d, "site": k, "service": s, "year": y, "places": places, "km": km[d, k, s]})
     out = _frame("assignments", rows)
