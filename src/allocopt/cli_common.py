@@ -103,3 +103,38 @@ lang_option = click.option(
     help="Language of the HTML report [default: the scenario's language setting, else en].",
 )
 """The ``--lang`` option of every command that writes an HTML report."""
+
+
+class CountBar:
+    """A rich progress bar over counted items (a frontier's levels, a sweep's points) with a line
+    on the last one; nothing when the console is no terminal (or quiet). A context manager."""
+
+    def __init__(self, console: Console, what: str, total: int | None = None):
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.progress = None
+        if console.is_terminal and not console.quiet:
+            self.progress = Progress(
+                TextColumn(what),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                TextColumn("{task.fields[last]}"),
+                console=console,
+                transient=True,
+            )
+            self.task = self.progress.add_task(what, total=total, last="")
+
+    def update(self, done: int, total: int, last: str) -> None:
+        """``done`` of ``total`` items, the last one said as ``last``."""
+        if self.progress is not None:
+            self.progress.update(self.task, completed=done, total=total, last=last)
+
+    def __enter__(self) -> CountBar:
+        if self.progress is not None:
+            self.progress.__enter__()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.progress is not None:
+            self.progress.__exit__(*exc)

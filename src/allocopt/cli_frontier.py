@@ -14,7 +14,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from allocopt.cli_common import EXIT_NO_PLAN, friendly, lang_option, scenario_path
+from allocopt.cli_common import EXIT_NO_PLAN, CountBar, friendly, lang_option, scenario_path
 from allocopt.console import visible
 from allocopt.solver import DEFAULT_MIP_GAP, DEFAULT_THREADS, DEFAULT_TIME_LIMIT
 
@@ -164,41 +164,16 @@ def frontier(
         sys.exit(EXIT_NO_PLAN)
 
 
-class _Bar:
-    """A rich progress bar over the levels, with the last level's status and gap; nothing when the
-    console is no terminal (or quiet)."""
+class _Bar(CountBar):
+    """The progress bar over the levels, with the last level's status and gap."""
 
     def __init__(self, console: Console, total: int):
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-        self.progress = None
-        if console.is_terminal and not console.quiet:
-            self.progress = Progress(
-                TextColumn("frontier"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeElapsedColumn(),
-                TextColumn("{task.fields[last]}"),
-                console=console,
-                transient=True,
-            )
-            self.task = self.progress.add_task("levels", total=total, last="")
+        super().__init__(console, "frontier", total)
 
     def __call__(self, done: int, total: int, result) -> None:
-        if self.progress is None:
-            return
         gap = "" if result.gap is None else f", gap {100 * result.gap:.2f} %"
         level = result.settings.get("level", done)
-        self.progress.update(self.task, completed=done, last=f"level {level:g}: {result.status}{gap}")
-
-    def __enter__(self) -> _Bar:
-        if self.progress is not None:
-            self.progress.__enter__()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        if self.progress is not None:
-            self.progress.__exit__(*exc)
+        self.update(done, total, f"level {level:g}: {result.status}{gap}")
 
 
 def _num(x, fmt: str, scale: float = 1.0) -> str:

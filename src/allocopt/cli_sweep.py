@@ -13,7 +13,7 @@ import click
 from rich.console import Console
 from rich.text import Text
 
-from allocopt.cli_common import EXIT_BAD_INPUT, EXIT_NO_PLAN, err, friendly
+from allocopt.cli_common import EXIT_BAD_INPUT, EXIT_NO_PLAN, CountBar, err, friendly
 from allocopt.console import visible
 
 
@@ -79,36 +79,11 @@ def sweep(spec, out, scheduler, workers, time_limit, quiet) -> None:
         sys.exit(EXIT_NO_PLAN)
 
 
-class _Bar:
-    """A rich progress bar over the points, with the last point's id and status; nothing when the
-    console is no terminal (or quiet)."""
+class _Bar(CountBar):
+    """The progress bar over the points, with the last point's id and status."""
 
     def __init__(self, console: Console):
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-        self.progress = None
-        if console.is_terminal and not console.quiet:
-            self.progress = Progress(
-                TextColumn("sweep"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeElapsedColumn(),
-                TextColumn("{task.fields[last]}"),
-                console=console,
-                transient=True,
-            )
-            self.task = self.progress.add_task("points", total=None, last="")
+        super().__init__(console, "sweep")
 
     def __call__(self, done: int, total: int, row: dict) -> None:
-        if self.progress is None:
-            return
-        self.progress.update(self.task, completed=done, total=total, last=f"{row['point']}: {row['status']}")
-
-    def __enter__(self) -> _Bar:
-        if self.progress is not None:
-            self.progress.__enter__()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        if self.progress is not None:
-            self.progress.__exit__(*exc)
+        self.update(done, total, f"{row['point']}: {row['status']}")

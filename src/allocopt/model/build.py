@@ -748,28 +748,6 @@ def _check_range(pm: PlanModel, objective: Affine) -> None:
     )
 
 
-FACILITY_FAMILIES = (
-    add_stays_built,
-    add_demand_balance,
-    add_capacity_limit,
-    add_assign_link,
-    add_capacity_cover,
-    add_district_group_cover,
-    add_module_limit,
-    add_stays_closed,
-    add_needs_open_site,
-    add_conversion_limit,
-    add_extension_limit,
-    add_capex_cap,
-    add_opex_cap,
-    add_investment_cap,
-    add_borrowing_cap,
-    add_operating_cap,
-    add_lock_force,
-)
-"""Split services served facility by facility (``assign``, ``capacity_limit``, ``assign_link``): the
-``facility`` formulation."""
-
 FAMILIES = (
     add_stays_built,
     add_demand_balance,
@@ -794,6 +772,12 @@ FAMILIES = (
 ``district_capacity``, ``flow_link``); ``capacity_limit`` is left to single services. On the
 default scenario 8 124 columns and 3 020 rows against the ``facility`` formulation's 14 381 and
 4 416, the same optimum (benchmarks/RESULTS.md)."""
+
+FACILITY_FAMILIES = tuple(
+    add_assign_link if f is add_district_capacity else f for f in FAMILIES if f is not add_flow_link
+)
+"""Split services served facility by facility (``assign``, ``capacity_limit``, ``assign_link``): the
+``facility`` formulation."""
 
 TEXTBOOK_FAMILIES = tuple(
     f for f in FACILITY_FAMILIES if f not in (add_assign_link, add_capacity_cover, add_district_group_cover)
