@@ -77,6 +77,19 @@ def test_travel_prices_a_place_while_capacity_remains():
     assert tables["unmet_reasons"].empty and tables["binding_caps"].empty
 
 
+def test_an_lp_out_of_time_leaves_the_prices_blank_and_the_reasons_whole():
+    """The LPs around the plan get a time budget (lp_seconds: 10 % of the solve's limit, 10 s at
+    least); one that does not finish gives no duals: blank prices, the same rows, and the reasons
+    (which need no LP) as they are."""
+    from allocopt.marginal import lp_seconds
+
+    assert lp_seconds(60.0) == 10.0 and lp_seconds(1200.0) == 120.0
+    pm = solved(travel_case(50.0))
+    timed_out = marginal_tables(pm, seconds=1e-9)["marginal_costs"]
+    assert len(timed_out) == 2 and timed_out["sek_per_place"].isna().all()
+    assert marginal_tables(pm)["marginal_costs"]["sek_per_place"].tolist() == pytest.approx([30.0, 30.0])
+
+
 def test_penalty_prices_a_place_once_capacity_is_exhausted():
     """120 places, S holds 100: 20 unmet at 1000 SEK each; one more place is one more unmet: 1000
     SEK (r = 0). No option exists: the reason is exhausted capacity, S named full."""

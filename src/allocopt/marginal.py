@@ -56,7 +56,20 @@ COLUMNS = {name: TABLE_COLUMNS[name] for name in ("marginal_costs", "binding_cap
 """The columns of each table :func:`marginal_tables` returns."""
 
 
-def marginal_tables(pm: PlanModel, handoff=None) -> dict[str, pd.DataFrame]:
+LP_SECONDS_SHARE = 0.1
+"""Share of the solve's time limit each LP around the plan may take (the fixed LP, the relaxation)."""
+
+LP_SECONDS_MIN = 10.0
+"""Seconds each LP around the plan may take at least, however short the time limit."""
+
+
+def lp_seconds(time_limit: float) -> float:
+    """Seconds each LP around a plan solved within ``time_limit`` seconds may take: an LP that does not
+    finish in them gives no duals (the price columns blank) rather than holding the run."""
+    return max(LP_SECONDS_MIN, LP_SECONDS_SHARE * time_limit)
+
+
+def marginal_tables(pm: PlanModel, handoff=None, seconds: float = math.inf) -> dict[str, pd.DataFrame]:
     """The tables ``marginal_costs``, ``binding_caps`` and ``unmet_reasons`` of the solved plan in ``pm``.
 
     ``pm``: a solved :class:`~allocopt.model.build.PlanModel` whose variables hold the plan (integers
@@ -98,7 +111,8 @@ def marginal_tables(pm: PlanModel, handoff=None) -> dict[str, pd.DataFrame]:
     modules in service, debt), so with those fixed a frame row holds fixed columns only and its
     dual is 0 even when it binds.
     ``handoff``: the solve's :class:`~allocopt.solver.HandOff`, whose HiGHS model is copied (not
-    changed); without it the model is handed to HiGHS again.
+    changed); without it the model is handed to HiGHS again. ``seconds``: the time each of the two
+    LPs may take (:func:`lp_seconds`); one that does not finish in it gives no duals (NaN).
 
     ``unmet_reasons``, one row per (district, service, year) with unmet places above
     :data:`PLACE_TOL` in the plan: ``unmet`` (places) and ``reason``:
@@ -118,7 +132,7 @@ def marginal_tables(pm: PlanModel, handoff=None) -> dict[str, pd.DataFrame]:
     and ``detail``, a sentence naming the facilities and options behind the reason.
     """
     idx = pm.index
-    duals, frame_duals = _lp_duals(pm, handoff)
+    duals, frame_duals = _lp_duals(pm, handoff, seconds)
     plan = _PlanView(pm)
     cheapest = {key: plan.cheapest_module(*key) for key in idx.demand}
     caps = _binding_caps(pm, frame_duals)
@@ -140,22 +154,22 @@ def five_dearest(marginal_costs: pd.DataFrame) -> pd.DataFrame:
 # ---------------------------------------------------------------- the fixed LP
 
 
-def _solve_lp(lp) -> np.ndarray | None:
-    """``row_dual`` of ``lp`` (a highspy ``HighsLp``) solved without its integrality, or None
-    without an optimum."""
+def _solve_lp(lp, seconds: float = math.inf) -> np.ndarray | None:
+    """``row_dual`` of ``lp`` (a highspy ``HighsLp``) solved without its integrality within
+    ``seconds``, or None without an optimum in them."""
     import highspy
 
     from allocopt.heuristics.completion import quiet_copy
     from allocopt.highs_threads import HIGHS_THREADS
 
-    highs = quiet_copy(lp, HIGHS_THREADS.count or 1, math.inf, relax=True)  # this thread's pool size
+    highs = quiet_copy(lp, HIGHS_THREADS.count or 1, seconds, relax=True)  # this thread's pool size
     highs.run()
     if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal or not highs.getInfo().dual_solution_status:
         return None
     return np.asarray(highs.getSolution().row_dual)
 
 
-def _lp_duals(pm: PlanModel, handoff=None) -> tuple[dict | None, dict | None]:
+def _lp_duals(pm: PlanModel, handoff=None, seconds: float = math.inf) -> tuple[dict | None, dict | None]:
     """``row_dual`` by Pyomo constraint (``id`` of its data object) of the **fixed LP** (the demand
     rows) and of the **LP relaxation** (the frame rows), or None where there is no LP to solve or
     HiGHS found no optimum. ``handoff``: the :class:`~allocopt.solver.HandOff` the plan was solved
@@ -184,7 +198,7 @@ def _lp_duals(pm: PlanModel, handoff=None) -> tuple[dict | None, dict | None]:
     lp.row_lower_, lp.row_upper_ = row_lower, row_upper
     out = []
     for model, families in ((lp, ("demand_balance",)), (relaxed, FRAME_FAMILIES)):
-        row_dual = _solve_lp(model)
+        row_dual = _solve_lp(model, seconds)
         if row_dual is None:
             out.append(None)
             continue

@@ -191,7 +191,7 @@ def solve(
         return Result(**fields)
     tables = _timed(timings, "results", read_tables, pm)
     verdict = _timed(timings, "check", _verdict, scen, Result(**fields, **tables), outcome.reported, mip_gap)
-    tables.update(_timed(timings, "marginal", _explained, pm, handed[0] if handed else None))
+    tables.update(_timed(timings, "marginal", _explained, pm, handed[0] if handed else None, time_limit))
     return Result(**{**fields, **verdict}, **tables)
 
 
@@ -200,11 +200,12 @@ def _kept(handoff: HandOff, into: list) -> HandOff:
     return handoff
 
 
-def _explained(pm: PlanModel, handoff: HandOff | None) -> dict[str, pd.DataFrame]:
-    """What a place costs, which frames bind, why demand goes unmet (:func:`allocopt.marginal.marginal_tables`)."""
-    from allocopt.marginal import marginal_tables
+def _explained(pm: PlanModel, handoff: HandOff | None, time_limit: float) -> dict[str, pd.DataFrame]:
+    """What a place costs, which frames bind, why demand goes unmet (:func:`allocopt.marginal.marginal_tables`),
+    each LP within its share of ``time_limit`` (:func:`allocopt.marginal.lp_seconds`)."""
+    from allocopt.marginal import lp_seconds, marginal_tables
 
-    return marginal_tables(pm, handoff)
+    return marginal_tables(pm, handoff, lp_seconds(time_limit))
 
 
 def _build(index: PlanIndex, formulation: str) -> PlanModel:
@@ -345,7 +346,7 @@ def evaluate(
         return Result(status=outcome.status, message=outcome.message, **fields)
     penalty = {s: info.penalty or 0.0 for s, info in index.services.items()}  # as the scenario prices unmet demand
     tables = _timed(timings, "results", read_tables, pm, penalty=penalty)
-    tables.update(_timed(timings, "marginal", _explained, pm, None))
+    tables.update(_timed(timings, "marginal", _explained, pm, None, time_limit))
     fields.update(status="evaluated", objective=plan_objective(pm, tables["party_costs"]))
     violations = [str(v) for v in _timed(timings, "check", check, scen, Result(**fields, **tables))]
     message = f"the plan breaks {len(violations)} rule(s): see violations" if violations else ""
