@@ -371,6 +371,12 @@ from allocopt.cli_template import template  # noqa: E402
 cli.add_command(template)
 
 
+from allocopt.cli_robust import regret, robust  # noqa: E402
+
+cli.add_command(robust)
+cli.add_command(regret)
+
+
 def main() -> None:
     """Entry point of the ``allocopt`` command: SIGTERM stops it as Ctrl-C does (cleanup runs,
     nothing half-written stays, exit code 143; 130 for Ctrl-C)."""

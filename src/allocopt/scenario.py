@@ -39,6 +39,7 @@ from allocopt.units import (
     TRAVEL_COST,
     YEAR,
     YEARS_IN_SERVICE,
+    number,
 )
 
 OptionKind = Literal["build", "lease", "pavilion", "expansion", "conversion"]
@@ -469,6 +470,51 @@ class Lock(Row):
         return self
 
 
+DEMAND_SCALE = number(0, 100, "factor")
+"""A forecast variant's factor on demand (1 = the base forecast)."""
+HOUSING_DELAY = number(0, 30, "years", integer=True)
+"""Years a forecast variant's housing plan slips."""
+
+
+class Forecast(Row):
+    """A forecast variant: one way the demand forecast may turn out (allocopt robust).
+
+    A variant is the base demand with its housing plan delayed and its demand scaled; the rows of
+    one ``forecast`` together say how. A scenario without forecasts has one variant, the base
+    forecast, with probability 1. Each row applies to the demand (``demand_scale``) or the housing
+    plan (``housing_delay``) of its ``service``, ``district`` and ``year`` (blank: every one);
+    where several rows of a forecast apply to the same demand their factors multiply, and their
+    delays add up.
+    """
+
+    forecast: str = Field(description="Forecast variant id (e.g. base, high, late_housing).", min_length=1)
+    probability: POSITIVE_SHARE | None = Field(
+        None,
+        description="Probability of the variant (0.25 = 25 %); give it on at least one of the forecast's rows, "
+        "the same on every row that gives it. The variants' probabilities sum to 1.",
+    )
+    service: str | None = Field(None, description="Service whose demand the row scales (blank: every service).")
+    district: str | None = Field(
+        None, description="District whose demand or housing plan the row changes (blank: every district)."
+    )
+    year: YEAR | None = Field(
+        None,
+        description="Year of the demand the row scales, or completion year of the housing the row delays "
+        "(blank: every year).",
+    )
+    demand_scale: DEMAND_SCALE = Field(
+        1.0,
+        description="Factor on the demand (places) of the row's service, district and year in this variant, "
+        "applied after the housing delay (1.2 = 20 % more; blank: 1).",
+    )
+    housing_delay: HOUSING_DELAY = Field(
+        0,
+        description="Years the housing plan of the row's district (and completion year) slips in this variant: "
+        "homes completed in t count from t + delay (after the last year: not at all); blank: 0. Leave service "
+        "blank on a row with a delay.",
+    )
+
+
 TABLES: dict[str, type[Row]] = {
     "districts": District,
     "services": Service,
@@ -483,6 +529,7 @@ TABLES: dict[str, type[Row]] = {
     "distances": Distance,
     "budget": Budget,
     "locks": Lock,
+    "forecasts": Forecast,
 }
 """Every scenario table, by its name (also its CSV file stem and Excel sheet name)."""
 
@@ -512,6 +559,7 @@ class Scenario(BaseModel):
     distances: list[Distance] = []
     budget: list[Budget] = []
     locks: list[Lock] = []
+    forecasts: list[Forecast] = []
 
     @model_validator(mode="after")
     def _cross_checks(self, info: ValidationInfo) -> Scenario:

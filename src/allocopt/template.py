@@ -40,6 +40,7 @@ from allocopt.scenario import (
     Demand,
     Distance,
     District,
+    Forecast,
     Housing,
     HousingType,
     Lock,
@@ -120,6 +121,10 @@ def example_scenario() -> Scenario:
         distances=[Distance(from_district="north", to_district="south", km=5.0)],
         budget=[Budget(year=2028, capex_cap=50_000_000.0)],
         locks=[Lock(target="site", id="north_centre", rule="keep_open")],
+        forecasts=[
+            Forecast(forecast="base", probability=0.7),
+            Forecast(forecast="late_housing", probability=0.3, district="south", housing_delay=2),
+        ],
     )
 
 

@@ -6,6 +6,7 @@ was expected. Checks collect all problems; :class:`ScenarioError` carries them t
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -166,6 +167,7 @@ def cross_check(scenario: Scenario, sources: Sources | None = None, partial: Par
         _check_budget,
         _check_locks,
         _check_coordinates,
+        _check_forecasts,
     ):
         check(c)
     return c.r.problems
@@ -456,3 +458,58 @@ def _check_coordinates(c: _Context) -> None:
                     "coordinates (x_km, y_km) are needed when no distances table is given",
                     "warning",
                 )
+
+
+FORECAST_PROBABILITY_TOLERANCE = 1e-9
+"""How far the forecast variants' probabilities may sum from 1."""
+
+
+def _check_forecasts(c: _Context) -> None:
+    """The forecast variants (:mod:`allocopt.forecasts`): ids exist, years in the horizon, each
+    forecast's probability given and the same on every row that gives it, no service on a row with a
+    housing delay, and the probabilities summing to 1 (within :data:`FORECAST_PROBABILITY_TOLERANCE`)."""
+    rows = c.s.forecasts
+    first_row: dict[str, int] = {}
+    given: dict[str, tuple[int, float]] = {}
+    for i, f in enumerate(rows):
+        c.ref("forecasts", i, "service", f.service, "service")
+        c.ref("forecasts", i, "district", f.district, "district")
+        c.in_horizon("forecasts", i, "year", f.year)
+        first_row.setdefault(f.forecast, i)
+        if f.housing_delay and f.service is not None:
+            c.r.add(
+                "forecasts",
+                i,
+                "service",
+                "a housing delay moves homes, not one service's demand: leave service blank on this row "
+                "(give a service's demand_scale on a row of its own)",
+            )
+        if f.probability is None:
+            continue
+        if f.forecast not in given:
+            given[f.forecast] = (i, float(f.probability))
+        elif not math.isclose(given[f.forecast][1], f.probability, rel_tol=0, abs_tol=FORECAST_PROBABILITY_TOLERANCE):
+            j, p = given[f.forecast]
+            file, row = c.r.where("forecasts", j)
+            c.r.add(
+                "forecasts",
+                i,
+                "probability",
+                f"forecast '{f.forecast}' has probability {f.probability:g} here but {p:g} at {file} row {row}: "
+                "give it once, or the same on every row",
+            )
+    for name, i in first_row.items():
+        if name not in given:
+            c.r.add("forecasts", i, "probability", f"forecast '{name}' has no probability: give it on one of its rows")
+    total = math.fsum(p for _i, p in given.values())
+    if given and len(given) == len(first_row) and abs(total - 1.0) > FORECAST_PROBABILITY_TOLERANCE:
+        parts = ", ".join(f"{name} {p:g}" for name, (_i, p) in given.items())
+        c.r.add(
+            "forecasts",
+            None,
+            "probability",
+            f"the forecasts' probabilities sum to {total:.10g} ({parts}); they must sum to 1",
+        )
+    if any(f.housing_delay for f in rows) and not c.s.housing:
+        i = next(i for i, f in enumerate(rows) if f.housing_delay)
+        c.r.add("forecasts", i, "housing_delay", "the scenario has no housing plan to delay", "warning")

@@ -1,0 +1,397 @@
+"""A plan that holds when the forecast is wrong: the two-stage stochastic plan in extensive form
+(models/robust.md), the value of the stochastic solution (VSS) and of perfect information (EVPI).
+
+Each forecast variant (:func:`allocopt.forecasts.variant_scenarios`) is an ordinary scenario with
+its own :class:`~allocopt.model.build.PlanModel`; the extensive form puts the variants' Pyomo
+models side by side as blocks of one model (``variant_0``, ``variant_1``, ...), their own objectives
+deactivated, minimises ``expected_cost = Σ_v p_v · total_cost_v`` and adds the one family
+``commit_same``: every decision taken by ``commit_until`` takes, in every variant, the value it
+has in the first. Blocks rather than a variant index on each variable: every family of
+:mod:`allocopt.model.build`, the readout and the checker are reused unchanged, one variant at a
+time, and each variant's plan is read with :func:`~allocopt.model.readout.read_tables` as any plan.
+
+Four solves give the figures: RP (the robust plan), EV (the plan for the mean demand), EEV (the EV
+plan's committed decisions fixed, each variant adapting after ``commit_until``) and WS (each variant
+planned on its own: the extensive form without ``commit_same``). ``VSS = EEV − RP`` and
+``EVPI = RP − WS``; with gaps left, each is an interval from the solves' bounds, never below 0.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from allocopt.forecasts import mean_scenario, variant_scenarios
+from allocopt.model.build import FAMILIES, PlanModel
+from allocopt.result import Result
+from allocopt.scenario import Scenario
+from allocopt.solver import DEFAULT_MIP_GAP, DEFAULT_TIME_LIMIT, SolveOutcome
+
+Decision = tuple[str, tuple]
+"""A decision of a plan model: (group, key), group ``build``, ``avail``, ``extend`` or ``open``."""
+
+VARIANT_COLUMNS = ["forecast", "probability", "cost", "own_optimum", "unmet_place_years", "violations"]
+"""``variants`` table: cost and own_optimum in SEK (discounted), unmet in place-years."""
+
+FIGURE_COLUMNS = ["figure", "value", "low", "high", "status"]
+"""``figures`` table: RP, EV, EEV, WS, VSS, EVPI in SEK; value None where only the interval is known."""
+
+
+def default_commit_until(scenario: Scenario) -> int:
+    """The first year plus the largest lead time of any option (the first year without options):
+    decisions taken while the projects decided in the first year are still being built."""
+    return scenario.settings.first_year + max((o.lead_time for o in scenario.options), default=0)
+
+
+def decision_year(pm: PlanModel, group: str, key: tuple) -> int:
+    """When a decision is taken: the opening year less the lead time for ``build`` and ``avail``
+    (modules in service by the year: decided by its opening year's decision year), the year itself
+    for ``open`` (a closure) and ``extend``."""
+    if group in ("build", "avail"):
+        option, year = key
+        return year - pm.index.options[option].lead_time
+    return key[1]
+
+
+def decisions(pm: PlanModel) -> dict[Decision, Any]:
+    """Every decision variable of ``pm`` by (group, key)."""
+    return {(g, k): v for g in ("build", "avail", "extend", "open") for k, v in getattr(pm, g).items()}
+
+
+def committed(pm: PlanModel, commit_until: int) -> dict[Decision, Any]:
+    """The decisions of ``pm`` taken by ``commit_until`` (:func:`decision_year`)."""
+    return {d: v for d, v in decisions(pm).items() if decision_year(pm, *d) <= commit_until}
+
+
+@dataclass
+class Extensive:
+    """The extensive form: one Pyomo model, the variants' plan models in it, their probabilities."""
+
+    model: Any
+    names: list[str]
+    probabilities: list[float]
+    scenarios: list[Scenario]
+    plans: list[PlanModel]
+    refusals: list[str] = field(default_factory=list)
+
+    @property
+    def money_scale(self) -> float:
+        return self.plans[0].money_scale
+
+
+def extensive_form(
+    variants: list[tuple[str, float, Scenario]],
+    commit_until: int | None,
+    fixed: dict[Decision, float] | None = None,
+) -> Extensive:
+    """The extensive form of ``variants`` (name, probability, scenario): each variant's model
+    (:func:`~allocopt.model.build.build_model`, the default families) a block, the objective
+    ``expected_cost``, and ``commit_same`` for the decisions taken by ``commit_until`` (None: no
+    rows, each variant on its own). ``fixed``: decisions fixed to these values in every variant."""
+    import pyomo.environ as pyo
+
+    from allocopt.index import build_index
+    from allocopt.model.build import build_model, money_scale
+    from allocopt.refusals import refusal_problems
+    from allocopt.validate import ScenarioError
+
+    model = pyo.ConcreteModel(name="robust")
+    indexes = [build_index(scen) for _n, _p, scen in variants]
+    scale = money_scale(indexes[0])
+    plans, refusals = [], []
+    for i, ((name, _p, _scen), index) in enumerate(zip(variants, indexes, strict=True)):
+        pm = build_model(index, families=FAMILIES, state=True, scale=scale)
+        problems = refusal_problems(index, pm)
+        if pm.out_of_range:
+            raise ScenarioError(problems[: len(pm.out_of_range)])
+        refusals += [f"forecast '{name}': " + str(p).removeprefix("error: ") for p in problems]
+        pm.model.total_cost.deactivate()
+        model.add_component(f"variant_{i}", pm.model)
+        plans.append(pm)
+    model.expected_cost = pyo.Objective(
+        expr=pyo.quicksum(p * pm.model.total_cost.expr for (_n, p, _s), pm in zip(variants, plans, strict=True)),
+        sense=pyo.minimize,
+    )
+    if commit_until is not None:
+        _add_commit_same(model, plans, commit_until)
+    for pm in plans:
+        for d, var in decisions(pm).items():
+            if fixed is not None and d in fixed:
+                var.fix(fixed[d])
+    return Extensive(
+        model, [v[0] for v in variants], [v[1] for v in variants], [v[2] for v in variants], plans, refusals
+    )
+
+
+def _add_commit_same(model: Any, plans: list[PlanModel], commit_until: int) -> None:
+    """``commit_same[v, group, id, year]``: ``x_v = x_first`` for every decision ``(group, (id, year))``
+    taken by ``commit_until`` and every variant ``v`` after the first."""
+    import pyomo.environ as pyo
+
+    first = committed(plans[0], commit_until)
+    by_variant = [decisions(pm) for pm in plans]
+    rows = {
+        (v, group, *key): (by_variant[v][group, key], var)
+        for v in range(1, len(plans))
+        for (group, key), var in first.items()
+        if (group, key) in by_variant[v]
+    }
+    model.commit_same = pyo.Constraint(list(rows), rule=lambda m, *k: rows[k][0] - rows[k][1] == 0)
+
+
+def solve_extensive(
+    ext: Extensive, *, time_limit: float, mip_gap: float, threads: int, tee: bool = False
+) -> SolveOutcome:
+    """Solve ``ext`` with HiGHS (:func:`allocopt.solver.hand_off` and :func:`~allocopt.solver.run`, no
+    first plan); a refused variant is an infeasible outcome with the refusal as message."""
+    from allocopt.solver import hand_off, run
+
+    if ext.refusals:
+        return SolveOutcome("infeasible", None, None, None, 0.0, "; ".join(ext.refusals))
+    return run(
+        hand_off(ext.model),
+        time_limit=time_limit,
+        mip_gap=mip_gap,
+        threads=threads,
+        tee=tee,
+        objective_scale=ext.money_scale,
+    )
+
+
+@dataclass
+class RobustResult:
+    """What :func:`robust` found: the shared plan, each variant's adapted plan, the figures.
+
+    ``status``: ``optimal`` (every solve within the gap and every variant's plan confirmed by the
+    checker under its own variant scenario), ``time_limit``, ``unverified``, ``infeasible`` or
+    ``error``. ``expected_cost``: RP, SEK (discounted). ``committed``: the actions taken by
+    ``commit_until`` (the actions table's columns), the same in every variant. ``plans``: each
+    variant's :class:`~allocopt.result.Result`. ``variants`` and ``figures``: see
+    :data:`VARIANT_COLUMNS`, :data:`FIGURE_COLUMNS`. ``timings``: wall seconds per phase.
+    """
+
+    scenario: str
+    status: str
+    commit_until: int
+    message: str = ""
+    expected_cost: float | None = None
+    bound: float | None = None
+    gap: float | None = None
+    committed: pd.DataFrame = field(default_factory=pd.DataFrame)
+    plans: dict[str, Result] = field(default_factory=dict)
+    variants: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=VARIANT_COLUMNS))
+    figures: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=FIGURE_COLUMNS))
+    timings: dict[str, float] = field(default_factory=dict)
+    model_size: dict[str, int] = field(default_factory=dict)
+
+    def figure(self, name: str) -> float | None:
+        """The point value of figure ``name`` (RP, EV, EEV, WS, VSS, EVPI), SEK; None if unknown."""
+        row = self.figures[self.figures["figure"] == name]
+        return None if row.empty or pd.isna(row["value"].iloc[0]) else float(row["value"].iloc[0])
+
+    def save(self, directory: str | os.PathLike) -> Path:
+        """Write variants.csv, figures.csv, committed.csv and, per variant, ``<forecast>/`` with its
+        actions, balance and costs tables into ``directory``."""
+        out = Path(directory)
+        out.mkdir(parents=True, exist_ok=True)
+        self.variants.to_csv(out / "variants.csv", index=False)
+        self.figures.to_csv(out / "figures.csv", index=False)
+        self.committed.to_csv(out / "committed.csv", index=False)
+        for name, plan in self.plans.items():
+            folder = out / _safe(name)
+            folder.mkdir(exist_ok=True)
+            for table in ("actions", "balance", "costs"):
+                getattr(plan, table).to_csv(folder / f"{table}.csv", index=False)
+        return out
+
+
+def _safe(name: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name) or "variant"
+
+
+def _timed(timings: dict[str, float], name: str, work, *args, **kwargs):
+    began = time.perf_counter()
+    out = work(*args, **kwargs)
+    timings[name] = timings.get(name, 0.0) + time.perf_counter() - began
+    return out
+
+
+def robust(
+    scenario: Scenario | str | os.PathLike,
+    commit_until: int | None = None,
+    *,
+    time_limit: float = DEFAULT_TIME_LIMIT,
+    mip_gap: float = DEFAULT_MIP_GAP,
+    threads: int = 1,
+    tee: bool = False,
+    figures: bool = True,
+) -> RobustResult:
+    """The robust plan of ``scenario`` over its forecast variants (models/robust.md).
+
+    ``commit_until``: the last decision year whose decisions all variants share (default
+    :func:`default_commit_until`). ``time_limit`` (seconds) and ``mip_gap`` apply to each of the
+    four solves (RP, EV, EEV, WS); ``figures``: False solves RP only (no VSS, EVPI).
+    """
+    from allocopt.pipeline import model_size
+
+    timings: dict[str, float] = {}
+    if not isinstance(scenario, Scenario):
+        from allocopt.load import load_scenario
+
+        scenario = _timed(timings, "load", load_scenario, Path(scenario))
+    commit = default_commit_until(scenario) if commit_until is None else int(commit_until)
+    variants = _timed(timings, "variants", variant_scenarios, scenario)
+    opts = dict(time_limit=time_limit, mip_gap=mip_gap, threads=threads, tee=tee)
+    ext = _timed(timings, "build", extensive_form, variants, commit)
+    size = _timed(timings, "count", model_size, ext.model)
+    rp = _timed(timings, "solve", solve_extensive, ext, **opts)
+    out = RobustResult(
+        scenario=scenario.settings.name,
+        status=rp.status,
+        commit_until=commit,
+        message=rp.message,
+        timings=timings,
+        model_size=size,
+    )
+    if not rp.has_plan:
+        return out
+    plans, costs, doubts = _timed(timings, "check", _read_and_check, ext, rp, mip_gap)
+    out.plans = plans
+    out.expected_cost, out.bound, out.gap = rp.objective, rp.bound, rp.gap
+    out.committed = committed_actions(plans[ext.names[0]].actions, commit)
+    if doubts:
+        out.status = "unverified"
+        out.message = "the independent checker does not confirm the robust plan: " + "; ".join(doubts)
+    rows = [_figure("RP", rp)]
+    own: dict[str, float | None] = {}
+    if figures:
+        ev, eev, ws, own = _timed(timings, "figures", _figures, scenario, variants, commit, opts)
+        rows += [_figure("EV", ev), _figure("EEV", eev), _figure("WS", ws)]
+        rows += [_difference("VSS", eev, rp), _difference("EVPI", rp, ws)]
+    out.figures = pd.DataFrame(rows, columns=FIGURE_COLUMNS)
+    out.variants = pd.DataFrame(
+        [
+            {
+                "forecast": name,
+                "probability": p,
+                "cost": costs[name],
+                "own_optimum": own.get(name),
+                "unmet_place_years": _unmet(plans[name]),
+                "violations": len(plans[name].violations),
+            }
+            for name, p in zip(ext.names, ext.probabilities, strict=True)
+        ],
+        columns=VARIANT_COLUMNS,
+    )
+    return out
+
+
+def _unmet(plan: Result) -> float:
+    return float(plan.balance["unmet"].sum()) if len(plan.balance) else 0.0
+
+
+def committed_actions(actions: pd.DataFrame, commit_until: int) -> pd.DataFrame:
+    """The rows of ``actions`` (of the first variant's plan) taken by ``commit_until``: openings by
+    their decision year, extensions and closures by their year (:func:`decision_year`)."""
+    if actions.empty:
+        return actions
+    decided = actions["decision_year"].where(
+        actions["action"].isin(["build", "lease", "pavilion", "expansion", "conversion"]), actions["year"]
+    )
+    return actions[decided.astype(float) <= commit_until].reset_index(drop=True)
+
+
+def _read_and_check(
+    ext: Extensive, outcome: SolveOutcome, mip_gap: float
+) -> tuple[dict[str, Result], dict[str, float], list[str]]:
+    """Each variant's tables and checked plan, each variant's recomputed cost (SEK), and what does
+    not agree: a broken rule in a variant's plan, or the expected cost recomputed from the
+    variants' plans against the solver's."""
+    from allocopt.check import check_plan
+    from allocopt.model.readout import plan_objective, read_tables
+    from allocopt.scenario_facts import facts
+
+    plans: dict[str, Result] = {}
+    costs: dict[str, float] = {}
+    doubts: list[str] = []
+    status = "optimal" if outcome.status == "optimal" else "time_limit"
+    expected = 0.0
+    for name, p, scen, pm in zip(ext.names, ext.probabilities, ext.scenarios, ext.plans, strict=True):
+        tables = read_tables(pm)
+        own = plan_objective(pm, tables["party_costs"])
+        plan = Result(scenario=scen.settings.name, status=status, objective=own, **facts(scen), **tables)
+        report = check_plan(scen, plan)
+        plan.violations = [str(v) for v in report.violations]
+        if plan.violations:
+            doubts.append(f"forecast '{name}': {len(plan.violations)} violation(s), the first: {plan.violations[0]}")
+        costs[name] = float(report.objective) if report.objective is not None else math.nan
+        expected += p * costs[name]
+        plans[name] = plan
+    reported = outcome.reported if outcome.reported is not None else outcome.objective
+    allowed = max(mip_gap * abs(expected), 1e-6 * max(1.0, abs(expected)))
+    if reported is not None and not abs(reported - expected) <= allowed:
+        doubts.append(
+            f"the solver reported an expected cost of {reported:,.2f} SEK, the checker recomputes {expected:,.2f} SEK"
+        )
+    return plans, costs, doubts
+
+
+def _figures(
+    scenario: Scenario, variants: list[tuple[str, float, Scenario]], commit: int, opts: dict
+) -> tuple[SolveOutcome, SolveOutcome, SolveOutcome, dict[str, float | None]]:
+    """EV (the mean-demand plan), EEV (its committed decisions fixed, every variant adapting) and WS
+    (every variant on its own), and each variant's own optimum (SEK) from the WS solve."""
+    import pyomo.environ as pyo
+
+    mean = mean_scenario(scenario, variants)
+    ev_form = extensive_form([("mean", 1.0, mean)], None)
+    ev = solve_extensive(ev_form, **opts)
+    if ev.has_plan:
+        fixed = {d: float(round(v.value or 0.0)) for d, v in committed(ev_form.plans[0], commit).items()}
+        eev = solve_extensive(extensive_form(variants, None, fixed), **opts)
+    else:
+        eev = SolveOutcome(ev.status, None, None, None, 0.0, f"no plan for the mean demand: {ev.message}")
+    ws_form = extensive_form(variants, None)
+    ws = solve_extensive(ws_form, **opts)
+    own: dict[str, float | None] = {}
+    for name, pm in zip(ws_form.names, ws_form.plans, strict=True):
+        own[name] = pyo.value(pm.model.total_cost.expr) / pm.money_scale if ws.has_plan else None
+    return ev, eev, ws, own
+
+
+def _interval(o: SolveOutcome) -> tuple[float, float]:
+    """What a minimisation's outcome proves of its optimum: (bound, best plan's cost), SEK.
+    An infeasible outcome: (inf, inf); no plan: (bound or -inf, inf)."""
+    if o.status == "infeasible":
+        return math.inf, math.inf
+    high = o.objective if o.objective is not None else math.inf
+    low = o.bound if o.bound is not None else -math.inf
+    if o.status == "optimal" and o.gap is not None and o.gap <= 1e-9:
+        low = high
+    return min(low, high), high
+
+
+def _figure(name: str, o: SolveOutcome) -> dict:
+    low, high = _interval(o)
+    return {"figure": name, "value": o.objective, "low": low, "high": high, "status": o.status}
+
+
+def _difference(name: str, minuend: SolveOutcome, subtrahend: SolveOutcome) -> dict:
+    """``minuend − subtrahend`` (both ≥ the other by construction): an interval from the bounds,
+    clamped at 0; the point value only when both are optimal (then also clamped at 0)."""
+    a_low, a_high = _interval(minuend)
+    b_low, b_high = _interval(subtrahend)
+    low = max(0.0, a_low - b_high) if math.isfinite(b_high) else 0.0
+    high = a_high - b_low if math.isfinite(a_high) or math.isfinite(b_low) else math.inf
+    both = minuend.status == "optimal" and subtrahend.status == "optimal"
+    value = max(0.0, minuend.objective - subtrahend.objective) if both else None  # type: ignore[operator]
+    if minuend.status == "infeasible" and subtrahend.has_plan:
+        value, low, high = math.inf, math.inf, math.inf
+    status = "optimal" if both else "interval"
+    return {"figure": name, "value": value, "low": low, "high": max(low, high), "status": status}
