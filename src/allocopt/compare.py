@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from allocopt.check.reading import NUMERIC_COLUMNS, TEXT_COLUMNS, numeric
+from allocopt.check.reading import FLAG_COLUMNS, NUMERIC_COLUMNS, TEXT_COLUMNS, numeric
 from allocopt.result import Result
 from allocopt.tables import OPTIONAL_TABLES, TABLE_COLUMNS
 from allocopt.writers import escape_formula, excel_value, mark_text_cells, replace_folder, unescape_formula
@@ -349,10 +349,8 @@ def _read_table(folder: Path, name: str) -> pd.DataFrame:
     for column in raw.columns:
         if column in TEXT_COLUMNS or column not in NUMERIC_COLUMNS[name]:
             table[column] = raw[column].map(lambda v: unescape_formula(v) if v != "" else None)
-    if "binding" in raw:  # written True/False
-        table["binding"] = (
-            raw["binding"].str.strip().str.lower().map({"true": True, "false": False, "1": True, "0": False})
-        )
+    for column in FLAG_COLUMNS & set(raw.columns):  # written True/False
+        table[column] = raw[column].str.strip().str.lower().map({"true": True, "false": False, "1": True, "0": False})
     for column in ("year", "modules", "decision_year", "open"):
         if column in table:
             table[column] = table[column].astype("Int64") if table[column].isna().any() else table[column].astype(int)

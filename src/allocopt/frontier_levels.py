@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from allocopt.headline import key_figures
+
 if TYPE_CHECKING:
     from allocopt.frontier import Frontier
     from allocopt.result import Result
@@ -47,15 +49,15 @@ either is not proven, ``d_unmet_per_msek`` (place-years). ``seconds``: the level
 
 
 def _figures(result: Result) -> dict[str, float | None]:
-    """A level's unmet place-years, capex and real NPV (None without a plan)."""
+    """A level's unmet place-years, capex and real NPV (the objective less the discounted
+    unmet-demand penalty, :func:`allocopt.headline.key_figures`); None without a plan."""
     if not result.has_plan:
         return {"unmet_place_years": None, "capex_total": None, "npv_real": None}
-    costs = result.costs
-    penalty = float((costs["penalty"] * costs["discount_factor"]).sum()) if len(costs) else 0.0
+    figures = key_figures(result)
     return {
-        "unmet_place_years": float(result.balance["unmet"].sum()) if len(result.balance) else 0.0,
-        "capex_total": float(costs["capex"].sum()) if len(costs) else 0.0,
-        "npv_real": None if result.objective is None else result.objective - penalty,
+        "unmet_place_years": figures.unmet_place_years,
+        "capex_total": figures.capex_total,
+        "npv_real": None if result.objective is None else result.objective - (figures.penalty_npv or 0.0),
     }
 
 

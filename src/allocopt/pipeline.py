@@ -57,11 +57,12 @@ is forbidden (it is not part of the reported cost)."""
 # ---------------------------------------------------------------- shared steps
 
 
-def _timed(timings: dict[str, float], name: str, work: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """``work(*args, **kwargs)``, its wall seconds recorded as ``timings[name]``."""
+def timed(timings: dict[str, float], name: str, work: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """``work(*args, **kwargs)``, its wall seconds added to ``timings[name]`` (a phase timed twice
+    counts both times)."""
     start = time.perf_counter()
     out = work(*args, **kwargs)
-    timings[name] = time.perf_counter() - start
+    timings[name] = timings.get(name, 0.0) + time.perf_counter() - start
     return out
 
 
@@ -71,7 +72,7 @@ def _as_scenario(scenario: Scenario | str | os.PathLike, timings: dict[str, floa
         return scenario
     from allocopt.load import load_scenario
 
-    return _timed(timings, "load", load_scenario, Path(scenario))
+    return timed(timings, "load", load_scenario, Path(scenario))
 
 
 def model_size(model: Any) -> dict[str, int]:
@@ -145,9 +146,9 @@ def solve(
         "formulation": formulation,
     }
     scen = _as_scenario(scenario, timings)
-    index = _timed(timings, "index", build_index, scen)
-    pm = _timed(timings, "build", _build, index, formulation)
-    size = _timed(timings, "count", model_size, pm.model)  # walking the model for its size: not free on large models
+    index = timed(timings, "index", build_index, scen)
+    pm = timed(timings, "build", _build, index, formulation)
+    size = timed(timings, "count", model_size, pm.model)  # walking the model for its size: not free on large models
     fields: dict[str, Any] = {
         "scenario": index.name,
         "timings": timings,
@@ -186,12 +187,12 @@ def solve(
         message=outcome.message,
     )
     if outcome.status == "infeasible":
-        fields.update(_timed(timings, "diagnose", _diagnosed, scen, index, time_limit, threads))
+        fields.update(timed(timings, "diagnose", _diagnosed, scen, index, time_limit, threads))
     if not outcome.has_plan:
         return Result(**fields)
-    tables = _timed(timings, "results", read_tables, pm)
-    verdict = _timed(timings, "check", _verdict, scen, Result(**fields, **tables), outcome.reported, mip_gap)
-    tables.update(_timed(timings, "marginal", _explained, pm, handed[0] if handed else None, time_limit))
+    tables = timed(timings, "results", read_tables, pm)
+    verdict = timed(timings, "check", _verdict, scen, Result(**fields, **tables), outcome.reported, mip_gap)
+    tables.update(timed(timings, "marginal", _explained, pm, handed[0] if handed else None, time_limit))
     return Result(**{**fields, **verdict}, **tables)
 
 
@@ -329,9 +330,9 @@ def evaluate(
     timings: dict[str, float] = {}
     scen = _as_scenario(scenario, timings)
     plan = read_plan(actions, scen)
-    index, fixed, scale = _timed(timings, "index", _plan_index, scen, plan)
-    pm = _timed(timings, "build", _build_plan, fixed, plan, scale)
-    size = _timed(timings, "count", model_size, pm.model)  # walking the model for its size: not free on large models
+    index, fixed, scale = timed(timings, "index", _plan_index, scen, plan)
+    pm = timed(timings, "build", _build_plan, fixed, plan, scale)
+    size = timed(timings, "count", model_size, pm.model)  # walking the model for its size: not free on large models
     outcome = run(
         hand_off(pm.model), time_limit=time_limit, mip_gap=0.0, threads=threads, objective_scale=pm.money_scale
     )
@@ -345,10 +346,10 @@ def evaluate(
     if not outcome.has_plan:
         return Result(status=outcome.status, message=outcome.message, **fields)
     penalty = {s: info.penalty or 0.0 for s, info in index.services.items()}  # as the scenario prices unmet demand
-    tables = _timed(timings, "results", read_tables, pm, penalty=penalty)
-    tables.update(_timed(timings, "marginal", _explained, pm, None, time_limit))
+    tables = timed(timings, "results", read_tables, pm, penalty=penalty)
+    tables.update(timed(timings, "marginal", _explained, pm, None, time_limit))
     fields.update(status="evaluated", objective=plan_objective(pm, tables["party_costs"]))
-    violations = [str(v) for v in _timed(timings, "check", check, scen, Result(**fields, **tables))]
+    violations = [str(v) for v in timed(timings, "check", check, scen, Result(**fields, **tables))]
     message = f"the plan breaks {len(violations)} rule(s): see violations" if violations else ""
     return Result(**fields, message=message, violations=violations, **tables)
 

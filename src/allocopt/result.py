@@ -113,15 +113,14 @@ class Result:
             "scenario_settings": dict(self.scenario_settings),
         }
         if self.has_plan:
-            out["unmet_place_years"] = float(self.balance["unmet"].sum()) if len(self.balance) else 0.0
-            out["actions"] = int(len(self.actions))
-            out["capex_total"] = float(self.costs["capex"].sum()) if len(self.costs) else 0.0
-            out["npv_consolidated"] = float(self.costs["discounted"].sum()) if len(self.costs) else 0.0
             figures = key_figures(self)
+            out["unmet_place_years"] = figures.unmet_place_years
+            out["actions"] = int(len(self.actions))
+            out["capex_total"] = figures.capex_total
+            out["npv_consolidated"] = float(self.costs["discounted"].sum()) if len(self.costs) else 0.0
             out["npv_real_money"] = figures.npv_real_money
             out["penalty_npv"] = figures.penalty_npv
-            by_party = self.party_costs.groupby("party")["discounted"].sum() if len(self.party_costs) else {}
-            out["npv_by_party"] = {p: float(v) for p, v in dict(by_party).items()}
+            out["npv_by_party"] = figures.npv_by_party
         if self.violations:
             out["violations"] = list(self.violations)
         if self.diagnosis is not None and len(self.diagnosis):

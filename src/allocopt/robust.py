@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import math
 import os
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,7 +27,9 @@ from typing import Any
 import pandas as pd
 
 from allocopt.forecasts import mean_scenario, variant_scenarios
+from allocopt.headline import key_figures
 from allocopt.model.build import FAMILIES, PlanModel
+from allocopt.pipeline import timed
 from allocopt.result import Result
 from allocopt.scenario import Scenario
 from allocopt.solver import DEFAULT_MIP_GAP, DEFAULT_TIME_LIMIT, SolveOutcome
@@ -215,13 +216,6 @@ def _safe(name: str) -> str:
     return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name) or "variant"
 
 
-def _timed(timings: dict[str, float], name: str, work, *args, **kwargs):
-    began = time.perf_counter()
-    out = work(*args, **kwargs)
-    timings[name] = timings.get(name, 0.0) + time.perf_counter() - began
-    return out
-
-
 def robust(
     scenario: Scenario | str | os.PathLike,
     commit_until: int | None = None,
@@ -244,13 +238,13 @@ def robust(
     if not isinstance(scenario, Scenario):
         from allocopt.load import load_scenario
 
-        scenario = _timed(timings, "load", load_scenario, Path(scenario))
+        scenario = timed(timings, "load", load_scenario, Path(scenario))
     commit = default_commit_until(scenario) if commit_until is None else int(commit_until)
-    variants = _timed(timings, "variants", variant_scenarios, scenario)
+    variants = timed(timings, "variants", variant_scenarios, scenario)
     opts = dict(time_limit=time_limit, mip_gap=mip_gap, threads=threads, tee=tee)
-    ext = _timed(timings, "build", extensive_form, variants, commit)
-    size = _timed(timings, "count", model_size, ext.model)
-    rp = _timed(timings, "solve", solve_extensive, ext, **opts)
+    ext = timed(timings, "build", extensive_form, variants, commit)
+    size = timed(timings, "count", model_size, ext.model)
+    rp = timed(timings, "solve", solve_extensive, ext, **opts)
     out = RobustResult(
         scenario=scenario.settings.name,
         status=rp.status,
@@ -261,7 +255,7 @@ def robust(
     )
     if not rp.has_plan:
         return out
-    plans, costs, doubts = _timed(timings, "check", _read_and_check, ext, rp, mip_gap)
+    plans, costs, doubts = timed(timings, "check", _read_and_check, ext, rp, mip_gap)
     out.plans = plans
     out.expected_cost, out.bound, out.gap = rp.objective, rp.bound, rp.gap
     out.committed = committed_actions(plans[ext.names[0]].actions, commit)
@@ -271,7 +265,7 @@ def robust(
     rows = [_figure("RP", rp)]
     own: dict[str, float | None] = {}
     if figures:
-        ev, eev, ws, own = _timed(timings, "figures", _figures, scenario, variants, commit, opts)
+        ev, eev, ws, own = timed(timings, "figures", _figures, scenario, variants, commit, opts)
         rows += [_figure("EV", ev), _figure("EEV", eev), _figure("WS", ws)]
         rows += [_difference("VSS", eev, rp), _difference("EVPI", rp, ws)]
     out.figures = pd.DataFrame(rows, columns=FIGURE_COLUMNS)
@@ -282,7 +276,7 @@ def robust(
                 "probability": p,
                 "cost": costs[name],
                 "own_optimum": own.get(name),
-                "unmet_place_years": _unmet(plans[name]),
+                "unmet_place_years": key_figures(plans[name]).unmet_place_years,
                 "violations": len(plans[name].violations),
             }
             for name, p in zip(ext.names, ext.probabilities, strict=True)
@@ -290,10 +284,6 @@ def robust(
         columns=VARIANT_COLUMNS,
     )
     return out
-
-
-def _unmet(plan: Result) -> float:
-    return float(plan.balance["unmet"].sum()) if len(plan.balance) else 0.0
 
 
 def committed_actions(actions: pd.DataFrame, commit_until: int) -> pd.DataFrame:

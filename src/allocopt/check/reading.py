@@ -50,6 +50,9 @@ TEXT_COLUMNS: frozenset[str] = frozenset(
 )
 """Result-table columns that hold ids and kinds; every other column holds numbers."""
 
+FLAG_COLUMNS: frozenset[str] = frozenset({"binding"})
+"""Result-table columns that hold True/False (written so in the CSVs)."""
+
 NUMERIC_COLUMNS: dict[str, list[str]] = {
     name: [c for c in columns if c not in TEXT_COLUMNS] for name, columns in TABLE_COLUMNS.items()
 }
