@@ -2,6 +2,7 @@
 
     python benchmarks/published.py [--time-limit 60] [--threads 2] [--no-first-plan] [--only orlib|holmberg]
                                    [--instances capa_8000,p1,p2] [--shared ../shared] [--record NAME]
+                                   [--target-seconds S] [--target-total S]
 
 Instances: every OR-Library instance of orlib/optima.json (cap41 ... cap134, and capa, capb,
 capc at each of their four capacities, e.g. ``capa_8000``) and Holmberg p1 ... p71. Each is read
@@ -9,7 +10,9 @@ by :mod:`allocopt.importers` and solved by ``allocopt.solve`` with a zero gap an
 limit per instance, in this one process. Prints a Markdown table (one row as each instance
 finishes), then a summary line. ``match``: |found - published| <= 1e-6 * published. The full
 set takes hours; pick instances with --only / --instances. ``--record NAME`` rewrites the table
-between ``<!-- published.py:NAME start/end -->`` in benchmarks/RESULTS.md.
+between ``<!-- published.py:NAME start/end -->`` in benchmarks/RESULTS.md. ``--target-seconds``
+(each instance proven within S seconds) and ``--target-total`` (all of them within S seconds)
+add a line saying which instances miss the target and by how much.
 """
 
 from __future__ import annotations
@@ -70,8 +73,9 @@ def _num(x: float | None, fmt: str) -> str:
     return DASH if x is None else format(x, fmt)
 
 
-def solve_one(args, family: str, name: str, published: float) -> tuple[list[str], bool, bool]:
-    """The table row of one instance; whether it was proven optimal and matches the published optimum."""
+def solve_one(args, family: str, name: str, published: float) -> tuple[list[str], bool, bool, str | None]:
+    """The table row of one instance; whether it was proven optimal and matches the published
+    optimum; how it misses ``--target-seconds`` (None: it meets it, or there is none)."""
     start = time.perf_counter()
     scenario = read(args.shared, family, name)
     read_seconds = time.perf_counter() - start
@@ -94,7 +98,23 @@ def solve_one(args, family: str, name: str, published: float) -> tuple[list[str]
         f"{t.get('solve', 0):.2f}",
         "yes" if match else "NO",
     ]
-    return row, result.status == "optimal", match
+    return row, result.status == "optimal", match, _miss(args.target_seconds, name, result, published)
+
+
+def _miss(target: float | None, name: str, result: allocopt.Result, published: float) -> str | None:
+    """How ``result`` misses a target of proven optimal within ``target`` seconds, if it does."""
+    seconds = result.timings.get("solve", 0.0)
+    if target is None or (result.status == "optimal" and seconds <= target):
+        return None
+    if result.status == "optimal":
+        return f"{name} proven in {seconds:.1f} s, {seconds - target:.1f} s over"
+    gap = "no bound" if result.gap is None else f"gap {100 * result.gap:.4f} %"
+    plan = (
+        "no plan"
+        if result.objective is None
+        else f"plan {100 * (result.objective - published) / published:.4f} % above the published optimum"
+    )
+    return f"{name} not proven in {seconds:.1f} s ({gap}, {plan})"
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -108,6 +128,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--shared", type=Path, default=DEFAULT_SHARED, help=f"folder holding orlib/ and holmberg/ [{DEFAULT_SHARED}]"
     )
+    parser.add_argument("--target-seconds", type=float, default=None, help="target: each proven within S seconds")
+    parser.add_argument("--target-total", type=float, default=None, help="target: all proven within S seconds")
     parser.add_argument(
         "--record", metavar="NAME", help="rewrite the table between <!-- published.py:NAME start/end --> in RESULTS.md"
     )
@@ -128,18 +150,33 @@ def main(argv: list[str] | None = None) -> None:
         f"{'no first plan' if args.no_first_plan else 'first plan'}."
     )
     print(settings + "\n\n| " + " | ".join(HEAD) + " |\n|" + "---|" * len(HEAD), flush=True)
-    rows, proven, matched = [], 0, 0
+    rows, proven, matched, misses = [], 0, 0, []
     start_all = time.perf_counter()
     for family, name, published in todo:
-        row, optimal, match = solve_one(args, family, name, published)
+        row, optimal, match, miss = solve_one(args, family, name, published)
         print("| " + " | ".join(row) + " |", flush=True)
         rows.append(row)
         proven += optimal
         matched += match
+        misses += [miss] if miss else []
+    total = time.perf_counter() - start_all
     summary = (
         f"{len(todo)} instance(s): {proven} proven optimal, {matched} matching the published optimum, "
-        f"{time.perf_counter() - start_all:.1f} s in all."
+        f"{total:.1f} s in all."
     )
+    if args.target_seconds is not None:
+        summary += f" Target each proven within {args.target_seconds:g} s: " + (
+            f"{len(misses)} miss it: {'; '.join(misses)}." if misses else "met by all."
+        )
+    if args.target_total is not None:
+        over = total - args.target_total
+        summary += f" Target all proven within {args.target_total:g} s: " + (
+            f"missed, {len(todo) - proven} not proven."
+            if proven < len(todo)
+            else f"missed by {over:.1f} s."
+            if over > 0
+            else "met."
+        )
     print("\n" + summary)
     if args.record:
         block = [*record.provenance("published.py", raw, code), "", settings, "", summary, "", record.table(HEAD, rows)]

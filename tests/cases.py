@@ -98,6 +98,36 @@ def build_or_lease(**kw) -> Scenario:
     )
 
 
+def pavilion(extension_rent: float | None):
+    """100 places in 2026-2029, r = 0. Pavilion P (municipality): 100 places, set-up 100, rent 50
+    a year, term 2, up to 2 modules, extension_rent ``extension_rent``.
+
+    - no extensions: one module in 2026 and another in 2028: 2·(100 + 2·50) = 400;
+    - extension_rent 60: P in 2026 (100 + 2·50) and kept in 2028 and 2029 (2·60): 320 < 400; a
+      new module in 2029 instead of the 2029 extension costs 100 + 50 > 60;
+    - extension_rent 120: extending costs 100 + 2·120 = 440 > 400: re-open in 2028."""
+    sc = tiny(
+        2026,
+        2029,
+        demand=flat(100, range(2026, 2030)),
+        options=[
+            Option(
+                option="P",
+                kind="pavilion",
+                district="A",
+                service="pre",
+                capacity=100,
+                capex=100,
+                rent=50,
+                term=2,
+                max_modules=2,
+                extension_rent=extension_rent,
+            )
+        ],
+    )
+    return sc
+
+
 def district_group(years) -> Scenario:
     """A (0 km) and B (4 km) reach only the build OA in A, C (20 km) only OC in C (max 5 km): one
     district group, (A, B) served from {OA}. Demand in each of ``years``: A 60, B 60, C 50 places;

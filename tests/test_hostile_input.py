@@ -197,9 +197,10 @@ def test_too_many_rows_in_a_sheet(tmp_path):
     path = tmp_path / "plan.xlsx"
     write_scenario_workbook(base(), path)
     wb = load_workbook(path)
-    wb["options"].cell(50, 1, value="X")
+    wb["options"].cell(80, 1, value="X")
     wb.save(path)
-    refused_within(ReadLimits(rows=20), path, "plan.xlsx[options], row 50: more than 20 data rows")
+    rows = wb["scenario"].max_row + 5  # above the settings sheet's rows, one per setting
+    refused_within(ReadLimits(rows=rows), path, f"plan.xlsx[options], row 80: more than {rows} data rows")
 
 
 # ---------------------------------------------------------------- limits on scenario.yaml and CSV files

@@ -14,7 +14,7 @@ from allocopt.load import write_scenario
 from allocopt.robust import robust
 from allocopt.scenario import Forecast, Option, Site, SiteCapacity
 from allocopt.validate import ScenarioError
-from cases import flat, tiny
+from cases import flat, pavilion, tiny
 
 YEARS = range(2026, 2029)
 
@@ -106,6 +106,44 @@ def test_robust_commits_the_build_when_it_must_be_decided_later():
     assert res.figure("EVPI") == pytest.approx(25.0)
 
 
+def test_a_cvar_weight_builds_against_the_worst_variant():
+    """CVaR at level ½ is the cost of the worse half of probability: the high variant. Waiting costs
+    low 0, high 60 (expected 30, CVaR 60); building now costs 50 in both (expected and CVaR 50).
+    Weight λ: wait (1 − λ)·30 + λ·60 = 30 + 30λ against build 50, so wait while λ < ⅔.
+
+    - λ = 0.5: wait, 45. WS (low 0, high 50): 0.5·25 + 0.5·50 = 37.5; EVPI = 7.5; EEV (the EV plan
+      builds): 50, VSS = 5.
+    - λ = 0.8: build, 50. WS: 0.2·25 + 0.8·50 = 45; EVPI = 5; EEV = 50, VSS = 0."""
+    from allocopt.robust import Risk, cvar
+
+    assert cvar([0.0, 60.0], [0.5, 0.5], 0.5) == pytest.approx(60.0)
+    assert cvar([0.0, 60.0], [0.5, 0.5], 0.0) == pytest.approx(30.0)
+    for weight, rp, committed, ws, vss, evpi in ((0.5, 45.0, [], 37.5, 5.0, 7.5), (0.8, 50.0, ["B"], 45.0, 0.0, 5.0)):
+        res = robust(wait_or_build(), commit_until=2026, mip_gap=0.0, time_limit=60, risk=Risk(weight, 0.5))
+        assert res.status == "optimal", res.message
+        assert res.expected_cost == pytest.approx(rp)
+        assert list(res.committed["option"]) == committed
+        for name, value in {"RP": rp, "WS": ws, "EEV": 50.0, "VSS": vss, "EVPI": evpi}.items():
+            assert res.figure(name) == pytest.approx(value), (weight, name)
+    with pytest.raises(ValueError, match="CVaR level"):
+        Risk(0.5, 1.0)
+
+
+def test_an_extension_is_committed_by_the_year_before_it():
+    """Pavilion P (100 places 2026-2029, term 2, extension rent 60: P in 2026, extended in 2028 and
+    2029, 320 SEK): an extension in year y is decided in y − 1, in the shared plan's decisions
+    (commit_same) and in its committed actions alike."""
+    from allocopt.robust import committed, decision_year, extensive_form
+
+    sc = pavilion(60.0)
+    pm = extensive_form([("base", 1.0, sc)], None).plans[0]
+    assert decision_year(pm, "extend", ("P", 2028)) == 2027
+    assert ("extend", ("P", 2028)) in committed(pm, 2027) and ("extend", ("P", 2029)) not in committed(pm, 2027)
+    res = robust(sc, 2027, mip_gap=0.0, figures=False)
+    assert res.expected_cost == pytest.approx(320.0)
+    assert [(r.year, r.action) for r in res.committed.itertuples()] == [(2026, "pavilion"), (2028, "extend")]
+
+
 def test_without_forecasts_rp_is_the_optimum():
     from allocopt.pipeline import solve
 
@@ -160,6 +198,64 @@ def test_housing_delay_shifts_homes():
     assert got == {2027: 10.0, 2028: 10.0}
 
 
+def test_a_variant_with_its_own_population_and_housing():
+    """Base: 50 children in A every year plus 10 homes of 1 child each in 2026 (60 places a year). Variant
+    ``census`` has its own population (80 a year) and keeps the base housing (90 places); ``plan_b`` keeps
+    the base population and has its own housing plan (20 homes in 2027: 50, 70, 70). The base
+    demand ignores both variants' rows."""
+    from allocopt.demand import derive_demand
+    from allocopt.scenario import Coverage, Housing, HousingType, Population
+
+    years = range(2026, 2029)
+    scen = tiny(
+        2026,
+        2028,
+        demand=None,
+        coverage=[Coverage(service="pre", age_band="1-5", rate=1.0)],
+        population=[Population(district="A", year=y, age_band="1-5", persons=50) for y in years]
+        + [Population(district="A", year=y, age_band="1-5", persons=80, forecast="census") for y in years],
+        housing=[
+            Housing(district="A", year=2026, housing_type="flat", homes=10),
+            Housing(district="A", year=2027, housing_type="flat", homes=20, forecast="plan_b"),
+        ],
+        housing_types=[HousingType(housing_type="flat", age_band="1-5", persons_per_home=1.0)],
+        forecasts=[
+            Forecast(forecast="base", probability=0.5),
+            Forecast(forecast="census", probability=0.25),
+            Forecast(forecast="plan_b", probability=0.25),
+        ],
+    )
+    assert derive_demand(scen)["places"].tolist() == [60.0] * 3
+    demand = {n: [d.places for d in v.demand] for n, _p, v in variant_scenarios(scen)}
+    assert demand == {"base": [60.0] * 3, "census": [90.0] * 3, "plan_b": [50.0, 70.0, 70.0]}
+
+
+def test_a_variant_own_population_must_be_complete_and_named():
+    from allocopt.scenario import Coverage, Population
+
+    def scenario(own_years, name="census"):
+        return tiny(
+            2026,
+            2027,
+            demand=None,
+            coverage=[Coverage(service="pre", age_band="1-5", rate=1.0)],
+            population=[Population(district="A", year=y, age_band="1-5", persons=50) for y in (2026, 2027)]
+            + [Population(district="A", year=y, age_band="1-5", persons=80, forecast=name) for y in own_years],
+            forecasts=[Forecast(forecast="base", probability=0.5), Forecast(forecast="census", probability=0.5)],
+        )
+
+    with pytest.raises(ScenarioError) as exc:
+        scenario([2026])
+    text = str(exc.value)
+    assert "row 4, column 'forecast': forecast 'census' has its own population rows but none for district 'A', " in text
+    assert "year 2027, age band '1-5'" in text
+    with pytest.raises(ScenarioError) as exc:
+        scenario([2026, 2027], name="cenus")
+    assert "row 4, column 'forecast': unknown forecast 'cenus' (expected one of the forecasts: base, census)" in str(
+        exc.value
+    )
+
+
 def test_cli_robust_and_bad_probabilities(tmp_path):
     folder = tmp_path / "scen"
     write_scenario(wait_or_build(), folder)
@@ -200,21 +296,17 @@ def test_cli_regret(tmp_path):
 
 @pytest.mark.slow
 def test_default_scenario_three_variants():
-    """The default scenario with three variants (base ½, demand +10 % ¼, housing two years late ¼):
-    the robust plan is found and every variant's plan passes the checker under its own variant."""
+    """The default scenario's own forecasts (base ½, vintage_2021 ⅕, late_housing ³⁄₁₀): the robust
+    plan is found and every variant's plan passes the checker under its own variant."""
     from allocopt import default_scenario_path
     from allocopt.load import load_scenario
 
-    base = load_scenario(Path(str(default_scenario_path())))
-    scen = base.model_copy(
-        update={
-            "forecasts": [
-                Forecast(forecast="base", probability=0.5),
-                Forecast(forecast="high", probability=0.25, demand_scale=1.1),
-                Forecast(forecast="late_housing", probability=0.25, housing_delay=2),
-            ]
-        }
-    )
-    res = robust(scen, time_limit=120, threads=2, figures=False)
+    scen = load_scenario(Path(str(default_scenario_path())))
+    assert [(n, p) for n, p, _s in variant_scenarios(scen)] == [
+        ("base", 0.5),
+        ("vintage_2021", 0.2),
+        ("late_housing", 0.3),
+    ]
+    res = robust(scen, time_limit=120, figures=False)
     assert res.status in ("optimal", "time_limit"), res.message
     assert (res.variants["violations"] == 0).all()

@@ -30,6 +30,7 @@ from allocopt.sweep_points import (
     Overrides,
     SweepError,
     SweepSpec,
+    check_frames,
     point_id,
     point_scenario,
     read_spec,
@@ -107,6 +108,28 @@ def test_overrides_change_what_they_say():
     assert point_scenario(base, Overrides()) == base
 
 
+def test_forecast_override_plans_for_the_variant():
+    """``forecast`` takes the variant's demand (here 100 places × 1.5), before ``demand_scale``
+    (× 2: 300); the id names it first; a variant the base lacks is a SweepError naming both."""
+    from allocopt.scenario import Forecast
+
+    base = capped(
+        forecasts=[
+            Forecast(forecast="low", probability=0.5, demand_scale=0.5),
+            Forecast(forecast="high", probability=0.5, demand_scale=1.5),
+        ]
+    )
+    assert [d.places for d in point_scenario(base, Overrides(forecast="high")).demand] == [150.0] * 5
+    both = point_scenario(base, Overrides(forecast="high", demand_scale=2, capex_scale=0.5))
+    assert [d.places for d in both.demand] == [300.0] * 5 and [b.capex_cap for b in both.budget] == [500.0] * 5
+    assert point_id(Overrides(capex_scale=1.1, forecast="high")) == "forecast=high,capex_scale=1.1"
+    check_frames(base, [Overrides(forecast="low")])
+    with pytest.raises(SweepError, match="point 1: forecast: no forecast variant 'mid'; the base has low, high"):
+        check_frames(base, [Overrides(forecast="low"), Overrides(forecast="mid")])
+    with pytest.raises(SweepError, match="no forecasts table"):
+        check_frames(capped(), [Overrides(forecast="low")])
+
+
 # ---------------------------------------------------------------- bad input (no cluster)
 
 
@@ -154,7 +177,7 @@ def test_points_equal_solving_one_by_one(tmp_path, client):
     path = write_sweep(tmp_path, GRID)
     table = sweep(path, tmp_path / "out", client=client)
     assert list(table.columns) == [
-        c for c in COLUMNS if c not in ("opex_scale", "demand_scale", "cost_inflation", "locks")
+        c for c in COLUMNS if c not in ("forecast", "opex_scale", "demand_scale", "cost_inflation", "locks")
     ]
     assert (table["status"] == "optimal").all()
     on_disk = pd.read_csv(tmp_path / "out" / "sweep.csv")

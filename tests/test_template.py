@@ -109,6 +109,8 @@ def test_an_edited_template_still_validates(workbook, tmp_path):
     edit("options", "term", 10)  # a lease needs a term ...
     edit("options", "lifetime", None)  # ... and no lifetime
     edit("sites", "may_close", "yes")
+    edit("adopted_plan", "option", "my_build")  # the adopted plan names the option by its id and kind
+    edit("adopted_plan", "action", "lease")
     book[SETTINGS_SHEET]["B2"] = "Nacka"  # name
     book.save(tmp_path / "mine.xlsx")
     res = run("validate", str(tmp_path / "mine.xlsx"))

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 import allocopt
-from cases import Budget, Option, Service, Site, SiteCapacity, flat, new_building, tiny
+from cases import Budget, Option, Service, Site, SiteCapacity, flat, new_building, pavilion, tiny
 
 REL = 1e-6
 
@@ -393,36 +393,6 @@ def test_municipality_perspective_vacant_closing_saves_only_opex():
 
 
 # ------------------------------------------------------------------------------ extensions
-
-
-def pavilion(extension_rent: float | None):
-    """100 places in 2026-2029, r = 0. Pavilion P (municipality): 100 places, set-up 100, rent 50
-    a year, term 2, up to 2 modules, extension_rent ``extension_rent``.
-
-    - no extensions: one module in 2026 and another in 2028: 2·(100 + 2·50) = 400;
-    - extension_rent 60: P in 2026 (100 + 2·50) and kept in 2028 and 2029 (2·60): 320 < 400; a
-      new module in 2029 instead of the 2029 extension costs 100 + 50 > 60;
-    - extension_rent 120: extending costs 100 + 2·120 = 440 > 400: re-open in 2028."""
-    sc = tiny(
-        2026,
-        2029,
-        demand=flat(100, range(2026, 2030)),
-        options=[
-            Option(
-                option="P",
-                kind="pavilion",
-                district="A",
-                service="pre",
-                capacity=100,
-                capex=100,
-                rent=50,
-                term=2,
-                max_modules=2,
-                extension_rent=extension_rent,
-            )
-        ],
-    )
-    return sc
 
 
 def test_a_pavilion_is_extended_a_year_at_a_time():

@@ -531,6 +531,50 @@ LOCKS = [  # decided projects (P: new preschools Igelsta, Feb 2026 -> Feb 2027)
 ]
 
 
+# ---------------------------------------------------------------------------------------------
+# Forecast variants for `allocopt robust` (P: official forecast 2040, 2024 vintage, 112 280;
+# earlier forecast 2035, 2021 vintage, 122 740: "forecasts were cut sharply"; housing goal about
+# 1 000 homes a year, actual completions 2016-18: 331, 219, 745).
+# - base: the 2024 vintage with the housing plan, as the tables above.
+# - vintage_2021: children as the 2021 vintage expected them. From the 2023 population the 2021
+#   vintage implies +1.5 %/yr to 2035 against the 2024 vintage's +0.54 %/yr, so demand for preschool
+#   and school grows by the ratio (1.0151 / 1.0054) a year from 2026. Elderly care is left at the base:
+#   the 80+ of 2040 are alive today; the vintages differ in births and moves.
+# - late_housing: the housing plan slips 3 years (2016-18 delivered 432 homes a year on average
+#   against the goal of 1 000).
+# ---------------------------------------------------------------------------------------------
+VINTAGE_2021_GROWTH = (122_740 / POP_2023) ** (1 / (2035 - 2023)) / (1 + G)
+CHILD_SERVICES = ("preschool", "school_f6", "school_79")
+FORECASTS = {"base": 0.5, "vintage_2021": 0.2, "late_housing": 0.3}
+HOUSING_DELAY = 3
+
+
+def forecasts() -> list[dict]:
+    rows = [{"forecast": "base", "probability": FORECASTS["base"]}]
+    rows += [
+        {"forecast": "vintage_2021", "probability": FORECASTS["vintage_2021"], "service": s, "year": y,
+         "demand_scale": round(VINTAGE_2021_GROWTH ** (y - FIRST), 4)}
+        for s in CHILD_SERVICES for y in YEARS if y > FIRST
+    ]
+    rows.append({"forecast": "late_housing", "probability": FORECASTS["late_housing"],
+                 "housing_delay": HOUSING_DELAY})
+    return rows
+
+
+# ---------------------------------------------------------------------------------------------
+# An example adopted plan (examples/adopted_plan.csv, not part of the scenario: README.md, "The
+# adopted plan"): the projects the scenario commits to (the Igelsta pair and Lina, forced by locks)
+# and the Soldalaskolan 7-9 building (P: school extension, Soldalaskolan +240 years 7-9), as if a
+# board had adopted it for 2029.
+# ---------------------------------------------------------------------------------------------
+ADOPTED_EXAMPLE = [
+    {"year": 2027, "action": "build", "option": "fsk_igelsta_a", "modules": 1},
+    {"year": 2027, "action": "build", "option": "fsk_igelsta_b", "modules": 1},
+    {"year": 2028, "action": "build", "option": "vob_lina", "modules": 1},
+    {"year": 2029, "action": "expansion", "option": "hs_exp_soldala", "modules": 1},
+]
+
+
 def budget() -> list[dict]:
     return [{"year": y, "investment_cap": CAPEX_CAP[y]} for y in YEARS]
 
@@ -580,6 +624,7 @@ def build() -> dict[str, list[dict]]:
         "services": SERVICES, "coverage": COVERAGE, "population": pop, "housing": houses,
         "housing_types": types, "sites": site_rows, "site_capacities": caps,
         "options": options(site_rows, caps), "budget": budget(), "locks": LOCKS,
+        "forecasts": forecasts(),
     }
 
 
@@ -596,6 +641,8 @@ def write(tables: dict[str, list[dict]]) -> None:
     for name, rows in tables.items():
         if name not in INLINE:
             write_csv(name, list(TABLES[name].model_fields), rows)
+    (HERE / "examples").mkdir(exist_ok=True)
+    write_csv("examples/adopted_plan", ["year", "action", "option", "site", "modules"], ADOPTED_EXAMPLE)
 
 
 def _clean_all(doc):

@@ -12,6 +12,7 @@ Public API::
     result.marginal_costs, result.binding_caps                 # what a place costs, which frames bind
     result.save("results/sodertalje")
     allocopt.compare(result, allocopt.read_result("results/other"))   # plans side by side
+    allocopt.baseline_difference(result, allocopt.baseline(scenario))   # against doing nothing new
     allocopt.frontier(scenario, [0.8, 1.0, 1.2])               # one plan per capex frame level
 
 Importing the package has no side effects; Pyomo and HiGHS load on the first solve.
@@ -19,6 +20,7 @@ Importing the package has no side effects; Pyomo and HiGHS load on the first sol
 
 from typing import TYPE_CHECKING
 
+from allocopt.baseline import BaselineDifference, baseline, baseline_difference, baseline_scenario
 from allocopt.check import Violation, check
 from allocopt.compare import Comparison, compare, read_result
 from allocopt.frontier import Frontier, frontier
@@ -34,6 +36,7 @@ if TYPE_CHECKING:
 __version__ = "0.1.0"
 
 __all__ = [
+    "BaselineDifference",
     "Comparison",
     "Frontier",
     "Problem",
@@ -41,6 +44,9 @@ __all__ = [
     "Scenario",
     "ScenarioError",
     "Violation",
+    "baseline",
+    "baseline_difference",
+    "baseline_scenario",
     "check",
     "compare",
     "default_scenario_path",

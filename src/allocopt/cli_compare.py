@@ -5,6 +5,8 @@ Three ways to name the plans, the first the reference:
 - result folders: ``allocopt compare A B [C ...]``;
 - a scenario and plans: ``allocopt compare SCENARIO --plan NAME=plan.csv ...``: the scenario's
   optimum (``allocopt solve``'s default settings) next to each plan priced by ``allocopt evaluate``;
+  a plan spelled ``--plan baseline`` is the scenario's do-nothing plan (:func:`allocopt.baseline`),
+  solved and compared like the others, with the optimum's difference against it said in a sentence;
 - a scenario with and without its locks: ``allocopt compare SCENARIO --without-locks``, saying what
   the locks cost (an interval from the solvers' bounds when a solve is not proven to a zero gap).
 
@@ -34,7 +36,18 @@ GAP_SHOWN = 1e-9
 """A relative gap above this makes the locks' cost an interval (below it the solve is taken as exact)."""
 
 
-def _named_plan(value: str) -> tuple[str, Path]:
+BASELINE_ENTRY = "baseline"
+"""The ``--plan`` entry that stands for the scenario's do-nothing plan (:func:`allocopt.baseline`)."""
+
+
+def _is_baseline(value: str) -> bool:
+    return value.strip() == BASELINE_ENTRY
+
+
+def _named_plan(value: str) -> tuple[str, Path | None]:
+    """``NAME=FILE`` as (name, file); the entry ``baseline`` as (baseline, None)."""
+    if _is_baseline(value):
+        return BASELINE_ENTRY, None
     name, sep, file = value.partition("=")
     if not sep or not name.strip() or not file:
         raise click.BadParameter(f"'{visible(value)}' is not NAME=plan.csv", param_hint="--plan")
@@ -48,7 +61,9 @@ def _named_plan(value: str) -> tuple[str, Path]:
     "plans",
     multiple=True,
     metavar="NAME=FILE",
-    help="A plan (CSV in the format of actions.csv) to price against the optimum of the scenario PATH; repeatable.",
+    help="A plan (CSV in the format of actions.csv) to price against the optimum of the scenario PATH, or "
+    "'baseline': the scenario's do-nothing plan (no new build, lease, pavilion, expansion or conversion beyond "
+    "the forced ones), solved; repeatable.",
 )
 @click.option(
     "--without-locks",
@@ -96,10 +111,11 @@ def compare(paths, plans, without_locks, names, out, time_limit, html_report, la
         if len(paths) > 1:
             raise click.UsageError("with --plan or --without-locks, give one scenario PATH (or none: the default)")
         results, labels = _from_scenario(paths[0] if paths else None, plans, without_locks, time_limit, console)
+        baseline_at = next((i for i, plan in enumerate(plans, start=count - len(plans)) if _is_baseline(plan)), None)
     else:
         if len(paths) < 2:
             raise click.UsageError("give two result folders or more, or a scenario with --plan or --without-locks")
-        results = [read_result(p) for p in paths]
+        results, baseline_at = [read_result(p) for p in paths], None
         labels = [Path(p).resolve().name or str(p) for p in paths]
     labels = given or labels
     unplanned = [(label, r) for label, r in zip(labels, results) if not r.has_plan]
@@ -116,6 +132,8 @@ def compare(paths, plans, without_locks, names, out, time_limit, html_report, la
     except CompareError as exc:
         raise click.UsageError(str(exc)) from None
     print_comparison(comparison, console)
+    if baseline_at is not None:
+        print_against_baseline(results[0], results[baseline_at], console)
     if without_locks:
         print_locks_cost(results[0], results[1], console)
     if html_report and not out:
@@ -132,15 +150,17 @@ def compare(paths, plans, without_locks, names, out, time_limit, html_report, la
 
 
 def _from_scenario(path, plans, without_locks, time_limit, console):
-    """The scenario's optimum (with its locks), then without them (--without-locks), then each plan priced."""
+    """The scenario's optimum (with its locks, and an adopted plan's kept actions), then without them
+    (--without-locks), then each plan priced or the do-nothing plan solved."""
     import allocopt
+    from allocopt.adopted import with_adopted
 
     named = [_named_plan(p) for p in plans]
     for _, file in named:
-        if not file.is_file():
+        if file is not None and not file.is_file():
             raise FileNotFoundError(f"no plan file {file}")
     scenario = allocopt.load_scenario(scenario_path(path))
-    results = [allocopt.solve(scenario, time_limit=time_limit)]
+    results = [allocopt.solve(with_adopted(scenario), time_limit=time_limit)]
     labels = ["with locks" if without_locks else "optimum"]
     if without_locks:
         if not scenario.locks:
@@ -148,6 +168,10 @@ def _from_scenario(path, plans, without_locks, time_limit, console):
         results.append(allocopt.solve(scenario.model_copy(update={"locks": []}), time_limit=time_limit))
         labels.append("without locks")
     for name, file in named:
+        if file is None:
+            results.append(allocopt.baseline(scenario, time_limit=time_limit))
+            labels.append(name)
+            continue
         results.append(allocopt.evaluate(scenario, file))
         labels.append(name)
         if results[-1].violations:
@@ -299,6 +323,13 @@ def print_against(reference, result, folder: Path, console: Console) -> None:
     """``allocopt evaluate --against``: the evaluated plan next to the plan in result folder ``folder``."""
     name = folder.resolve().name or "reference"
     print_comparison(compare_plans(reference, result, names=[name, "evaluated" if name == "plan" else "plan"]), console)
+
+
+def print_against_baseline(plan, base, console: Console) -> None:
+    """The optimum against the do-nothing plan in one sentence (:meth:`allocopt.BaselineDifference.sentence`)."""
+    from allocopt.baseline import baseline_difference
+
+    console.print(f"against doing nothing: {baseline_difference(plan, base).sentence()}", highlight=False)
 
 
 def print_locks_cost(with_locks, without, console: Console) -> None:

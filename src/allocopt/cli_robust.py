@@ -15,7 +15,7 @@ from rich.table import Table
 
 from allocopt.cli_common import EXIT_NO_PLAN, friendly, scenario_path
 from allocopt.console import visible
-from allocopt.solver import DEFAULT_MIP_GAP, DEFAULT_TIME_LIMIT
+from allocopt.solver import DEFAULT_MIP_GAP, DEFAULT_THREADS, DEFAULT_TIME_LIMIT
 
 
 def _unit(values) -> tuple[float, str]:
@@ -50,7 +50,24 @@ def _money(x, divisor: float) -> str:
     help="Seconds for each of the four solves.",
 )
 @click.option("--mip-gap", type=float, default=DEFAULT_MIP_GAP, show_default=True, help="Relative gap of each solve.")
-@click.option("--threads", type=int, default=1, show_default=True, help="HiGHS threads.")
+@click.option(
+    "--threads", type=click.IntRange(min=1), default=DEFAULT_THREADS, show_default=True, help="HiGHS threads."
+)
+@click.option(
+    "--cvar-weight",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    show_default=True,
+    help="Weight of the CVaR (the expected cost of the worst variants) against the expected cost: 0 minimises "
+    "the expected cost, 1 the CVaR alone.",
+)
+@click.option(
+    "--cvar-level",
+    type=click.FloatRange(0, 1, max_open=True),
+    default=0.9,
+    show_default=True,
+    help="The CVaR's level: 0.9 weighs the worst 10 % of probability.",
+)
 @click.option("--no-figures", is_flag=True, help="Solve the robust plan only (no EV, EEV, WS, VSS, EVPI).")
 @click.option("--out", type=click.Path(file_okay=False), default=None, help="Folder for the result files.")
 @friendly
@@ -60,12 +77,15 @@ def robust(
     time_limit: float,
     mip_gap: float,
     threads: int,
+    cvar_weight: float,
+    cvar_level: float,
     no_figures: bool,
     out: str | None,
 ) -> None:
     """The plan of least expected cost over the scenario's forecast variants (forecasts.csv): the
     decisions taken by --commit-until shared, each variant adapting after; the value of the stochastic
     solution (VSS) and of perfect information (EVPI). Money in MSEK."""
+    from allocopt.robust import Risk
     from allocopt.robust import robust as solve_robust
 
     res = solve_robust(
@@ -75,6 +95,7 @@ def robust(
         mip_gap=mip_gap,
         threads=threads,
         figures=not no_figures,
+        risk=Risk(cvar_weight, cvar_level),
     )
     console = Console()
     console.print(f"robust plan of {visible(res.scenario)}: [bold]{res.status}[/] (commit until {res.commit_until})")
@@ -83,7 +104,8 @@ def robust(
     if res.expected_cost is None:
         sys.exit(EXIT_NO_PLAN)
     divisor, unit = _unit([*res.figures["low"], *res.figures["high"], *res.variants["cost"]])
-    figures = Table("figure", "value", "low", "high", "status", title=f"expected cost ({unit})")
+    what = "expected cost" if cvar_weight == 0 else f"mean-risk cost, CVaR weight {cvar_weight:g} at {cvar_level:g}"
+    figures = Table("figure", "value", "low", "high", "status", title=f"{what} ({unit})")
     for row in res.figures.itertuples(index=False):
         figures.add_row(
             row.figure, _money(row.value, divisor), _money(row.low, divisor), _money(row.high, divisor), row.status
@@ -119,7 +141,9 @@ def robust(
 )
 @click.option("--time-limit", type=float, default=DEFAULT_TIME_LIMIT, show_default=True, help="Seconds for each solve.")
 @click.option("--mip-gap", type=float, default=DEFAULT_MIP_GAP, show_default=True, help="Relative gap of each solve.")
-@click.option("--threads", type=int, default=1, show_default=True, help="HiGHS threads.")
+@click.option(
+    "--threads", type=click.IntRange(min=1), default=DEFAULT_THREADS, show_default=True, help="HiGHS threads."
+)
 @click.option("--out", type=click.Path(file_okay=False), default=None, help="Folder for regret.csv.")
 @friendly
 def regret(

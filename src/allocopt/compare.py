@@ -225,7 +225,7 @@ def changes(reference: pd.DataFrame, plan: pd.DataFrame, name: str) -> pd.DataFr
     for key in sorted(set(ref) | set(new), key=lambda k: tuple(map(str, k))):
         before, after = ref.get(key, {}), new.get(key, {})
         for year in sorted(set(before) & set(after)):
-            if before[year]["modules"] != after[year]["modules"]:
+            if not _same_modules(before[year]["modules"], after[year]["modules"]):
                 rows.append(_change(name, "resized", before[year], after[year]))
         gone = sorted(set(before) - set(after))
         came = sorted(set(after) - set(before))
@@ -234,6 +234,11 @@ def changes(reference: pd.DataFrame, plan: pd.DataFrame, name: str) -> pd.DataFr
         rows += [_change(name, "removed", before[y], None) for y in gone[len(came) :]]
         rows += [_change(name, "added", None, after[y]) for y in came[len(gone) :]]
     return pd.DataFrame(rows, columns=COLUMNS["changes"])
+
+
+def _same_modules(a, b) -> bool:
+    """Whether two rows' modules agree (closures have none: blank on both sides agrees)."""
+    return (_blank(a) and _blank(b)) or a == b
 
 
 def _changes_of(reference: pd.DataFrame, names: list[str], results: tuple[Result, ...]) -> pd.DataFrame:

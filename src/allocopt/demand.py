@@ -22,6 +22,14 @@ DEMAND_COLUMNS = ["district", "service", "year", "places"]
 RESIDENT_DTYPES = {"district": object, "year": int, "age_band": object, "persons": float}
 
 
+def base_rows(table: pd.DataFrame) -> pd.DataFrame:
+    """The rows of a population or housing table that belong to the base forecast (blank
+    ``forecast``); a forecast variant's own rows are :func:`allocopt.forecasts.variant_scenario`'s."""
+    if "forecast" not in table.columns:
+        return table
+    return table[table["forecast"].isna()]
+
+
 def residents_by_band(scenario: Scenario) -> pd.DataFrame:
     """Residents per district, year and age band: forecast plus housing-plan residents
     (cumulative, or aged by cohort under ``housing_ageing: cohort``).
@@ -29,9 +37,9 @@ def residents_by_band(scenario: Scenario) -> pd.DataFrame:
     Columns: district, year, age_band, persons (persons).
     """
     years = scenario.years
-    pop = scenario.table("population")[["district", "year", "age_band", "persons"]]
+    pop = base_rows(scenario.table("population"))[["district", "year", "age_band", "persons"]]
     pop = pop.astype({"persons": float})
-    housing = scenario.table("housing")
+    housing = base_rows(scenario.table("housing"))
     types = scenario.table("housing_types")
     if len(housing) and len(types) and scenario.settings.housing_ageing == "cohort":
         pop = pd.concat([pop, cohort_residents(scenario)], ignore_index=True)
@@ -62,7 +70,7 @@ def cohort_residents(scenario: Scenario) -> pd.DataFrame:
     Columns: district, year, age_band, persons (persons).
     """
     years = scenario.years
-    new = scenario.table("housing").merge(scenario.table("housing_types"), on="housing_type")
+    new = base_rows(scenario.table("housing")).merge(scenario.table("housing_types"), on="housing_type")
     new = new[new["year"].isin(years)]
     new = new.assign(persons=new["homes"].astype(float) * new["persons_per_home"].astype(float))
     if new.empty:

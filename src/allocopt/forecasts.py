@@ -1,7 +1,9 @@
 """Forecast variants of a scenario: the ``forecasts`` table checked, and each variant as a scenario.
 
-A variant is the base forecast with its housing plan delayed (``housing_delay``) and its demand
-scaled (``demand_scale``), rows of the ``forecasts`` table (:class:`allocopt.scenario.Forecast`).
+A variant is the base forecast, or the variant's own population and housing tables (rows of those
+tables whose ``forecast`` column names it), with its housing plan delayed (``housing_delay``) and
+its demand scaled (``demand_scale``), rows of the ``forecasts`` table
+(:class:`allocopt.scenario.Forecast`).
 :func:`variant_scenarios` gives each variant as an ordinary :class:`~allocopt.scenario.Scenario`
 whose demand is explicit (the ``demand`` table; population, housing and coverage dropped), so that
 :func:`allocopt.solve` and :func:`allocopt.check.check_plan` take it as they take any scenario.
@@ -76,15 +78,29 @@ def variant_demand(scenario: Scenario, rows: list[Forecast]) -> list[Demand]:
     return out
 
 
+def own_tables(scenario: Scenario, name: str) -> Scenario:
+    """``scenario`` with variant ``name``'s own population and housing rows (its ``forecast``
+    column) in place of the base rows, table by table; a table without rows of ``name`` keeps the
+    base rows. The result's rows all have a blank ``forecast``."""
+
+    def chosen(rows: list) -> list:
+        own = [r for r in rows if r.forecast == name]
+        picked = own if own else [r for r in rows if r.forecast is None]
+        return [r.model_copy(update={"forecast": None}) for r in picked]
+
+    return scenario.model_copy(update={"population": chosen(scenario.population), "housing": chosen(scenario.housing)})
+
+
 def variant_scenario(scenario: Scenario, name: str) -> Scenario:
     """Variant ``name`` of ``scenario`` as a scenario of its own: the same settings (named
-    ``<scenario>:<variant>``) and tables, its demand explicit (:func:`variant_demand`), no forecasts."""
+    ``<scenario>:<variant>``) and tables, its demand explicit (:func:`variant_demand` on the
+    variant's own population and housing tables where it has them, :func:`own_tables`), no forecasts."""
     rows = [f for f in scenario.forecasts if f.forecast == name]
     settings = scenario.settings.model_copy(update={"name": f"{scenario.settings.name}:{name}"})
     data = {field: getattr(scenario, field) for field in Scenario.model_fields}
     data.update(
         settings=settings,
-        demand=variant_demand(scenario, rows),
+        demand=variant_demand(own_tables(scenario, name), rows),
         coverage=[],
         population=[],
         housing=[],

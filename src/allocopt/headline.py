@@ -24,8 +24,8 @@ class KeyFigures:
     """A plan's key figures. Money in SEK, discounted to the first year (``*_npv``) or undiscounted
     sums over the horizon; places in place-years (one place for one year)."""
 
-    npv_total: float | None  # the objective: real money + penalty (SEK, discounted), of the perspective
-    npv_real_money: float | None  # consolidated NPV less the penalty: what is actually paid (SEK)
+    npv_total: float | None  # the objective: real money + penalty + band cost (SEK, discounted), of the perspective
+    npv_real_money: float | None  # consolidated NPV less the notional parts: what is actually paid (SEK)
     penalty_npv: float | None  # the unmet-demand penalty, discounted (SEK): notional, never paid
     unmet_place_years: float  # places of demand not served, summed over years
     capex_total: float  # investment over the horizon, undiscounted (SEK)
@@ -33,6 +33,23 @@ class KeyFigures:
     status: str
     gap: float | None  # relative gap (0.005 = 0.5 %)
     bound: float | None  # the solver's lower bound on the objective (SEK)
+    band_npv: float | None = None  # the surplus band's cost, discounted (SEK): notional, never paid
+
+
+def _band_npv(result: Result) -> float:
+    """The surplus band's cost discounted (SEK): Σ its ``cost`` per year times the year's discount factor."""
+    band = getattr(result, "surplus_band", None)
+    if band is None or not len(band) or not len(result.costs):
+        return 0.0
+    factor = pd.to_numeric(result.costs["discount_factor"], errors="coerce").fillna(0.0)
+    factor.index = pd.to_numeric(result.costs["year"], errors="coerce")
+    per_year = (
+        pd.to_numeric(band["cost"], errors="coerce")
+        .fillna(0.0)
+        .groupby(pd.to_numeric(band["year"], errors="coerce"))
+        .sum()
+    )
+    return float((per_year * factor.reindex(per_year.index).fillna(0.0)).sum())
 
 
 def key_figures(result: Result) -> KeyFigures:
@@ -40,7 +57,9 @@ def key_figures(result: Result) -> KeyFigures:
     costs = result.costs
     has = result.has_plan and len(costs) > 0
     num = (lambda c: pd.to_numeric(costs[c], errors="coerce").fillna(0.0)) if has else None
-    penalty_npv = float((num("penalty") * num("discount_factor")).sum()) if has else None
+    band_npv = _band_npv(result) if has else None
+    # the costs' penalty column holds both notional parts: the unmet-demand penalty and the band's cost
+    penalty_npv = float((num("penalty") * num("discount_factor")).sum()) - band_npv if has else None
     consolidated = float(num("discounted").sum()) if has else None
     unmet = pd.to_numeric(result.balance["unmet"], errors="coerce").fillna(0.0).sum() if len(result.balance) else 0.0
     by_party: dict[str, float] = {}
@@ -49,7 +68,7 @@ def key_figures(result: Result) -> KeyFigures:
         by_party = {str(p): float(v) for p, v in discounted.groupby(result.party_costs["party"]).sum().items()}
     return KeyFigures(
         npv_total=_finite(result.objective),
-        npv_real_money=None if consolidated is None else consolidated - penalty_npv,
+        npv_real_money=None if consolidated is None else consolidated - penalty_npv - band_npv,
         penalty_npv=penalty_npv,
         unmet_place_years=float(unmet),
         capex_total=float(num("capex").sum()) if has else 0.0,
@@ -57,6 +76,7 @@ def key_figures(result: Result) -> KeyFigures:
         status=result.status,
         gap=_finite(result.gap),
         bound=_finite(result.bound),
+        band_npv=band_npv,
     )
 
 

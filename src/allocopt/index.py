@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
+from allocopt.adopted import AdoptedPrice, adopted_price
 from allocopt.demand import derive_demand
 from allocopt.locks import LockConflict, apply_locks
 from allocopt.scenario import LEASED_KINDS, SITE_KINDS, Scenario
@@ -43,6 +44,8 @@ class SiteInfo:
     kept_value: float = 0.0  # SEK credited at the horizon end whether open or not (owned, relet or vacant)
     relet_rent: float = 0.0  # SEK/year received while closed (on_close relet)
     vacancy_cost: float = 0.0  # SEK/year paid while closed (on_close vacant)
+    permit_years: int | None = None  # premises under a temporary permit: years in all on the plot (None: permanent)
+    permit_used: int = 0  # years of that permit used before y0
 
     def closure_action(self, first_closed_year: int) -> str:
         """The actions table's word for the site's closing in ``first_closed_year``: ``lease_end`` for a
@@ -85,6 +88,8 @@ class OptionInfo:
     extension_internal_rent: float = 0.0  # SEK per module and extension year, paid by the municipality
     host_is_option: bool = False  # an expansion or conversion at a build option (facility = that option)
     extension_years: list[int] | None = None  # years `extend` may be taken (None: every year after a term)
+    permit_left: int | None = None  # years its premises may still stand on the plot from y0 (None: no limit)
+    permit_used: int = 0  # years of the plot's permit used before y0
 
     @property
     def extendable(self) -> bool:
@@ -108,6 +113,19 @@ class OptionInfo:
         """Opening years whose modules are in service in ``year``."""
         return [t for t in self.years if year - self.life < t <= year]
 
+    def service_years(self, horizon: list[int]) -> list[int]:
+        """Years of ``horizon`` in which a module of the option may be in service (in its term or extended)."""
+        extended = set(self.extension_span(horizon))
+        return [y for y in horizon if y in extended or self.opened_in_service(y)]
+
+    def permit_years_binding(self, horizon: list[int]) -> list[int]:
+        """Years of ``horizon`` in which a module of the option may be in service and may have stood
+        on its plot for more than the ``permit_left`` years its temporary permit allows (opened in or
+        before ``y − permit_left``): the years of ``permit_limit``; none without a permit."""
+        if self.permit_left is None or not self.years:
+            return []
+        return [y for y in self.service_years(horizon) if y - self.permit_left >= self.years[0]]
+
 
 @dataclass
 class ServiceInfo:
@@ -117,6 +135,9 @@ class ServiceInfo:
     travel_cost: float  # SEK per place, km and year
     max_km: float
     penalty: float | None  # SEK per unmet place and year; None: forbidden
+    surplus_min: float | None = None  # floor of the surplus band, share of a district's demand (None: none)
+    surplus_max: float | None = None  # ceiling of the surplus band, share of a district's demand (None: none)
+    surplus_cost: float = 0.0  # SEK per place and year outside the band
 
 
 @dataclass
@@ -146,6 +167,7 @@ class PlanIndex:
     conflicts: list[str] = field(default_factory=list)  # locks that cannot hold: the plan is infeasible
     options_at_site: dict[str, list[OptionInfo]] = field(default_factory=dict)
     lock_conflicts: list[LockConflict] = field(default_factory=list)  # the same, located (allocopt.refusals)
+    adopted: AdoptedPrice | None = None  # the adopted plan as the model prices it (adopted_plan: price)
 
     def site_options(self, site: str) -> list[OptionInfo]:
         """Expansion and conversion options at ``site``."""
@@ -207,6 +229,10 @@ def _site_info(scenario: Scenario, site, capacity: dict[str, float]) -> SiteInfo
             lb[y] = 0
         else:
             lb[y], ub[y] = 0, 0
+    permit_end = site.permit_end_from(y0)
+    for y in years:
+        if permit_end is not None and y >= permit_end:  # permit_limit: the temporary permit has run out
+            lb[y], ub[y] = 0, 0
     rent = {
         y: (
             site.rent
@@ -245,6 +271,8 @@ def _site_info(scenario: Scenario, site, capacity: dict[str, float]) -> SiteInfo
         kept_value=site.sale_value if owned and on_close != "sell" else 0.0,
         relet_rent=site.relet_rent if on_close == "relet" else 0.0,
         vacancy_cost=site.vacancy_cost if on_close == "vacant" else 0.0,
+        permit_years=site.permit_years,
+        permit_used=site.permit_used_years,
     )
 
 
@@ -304,6 +332,8 @@ def _option_info(scenario: Scenario, o, district: str) -> OptionInfo:
         extension_rent=o.extension_rent,
         extension_internal_rent=extension_internal,
         host_is_option=o.kind in SITE_KINDS and o.site not in {x.site for x in scenario.sites},
+        permit_left=None if o.permit is None else max(0, o.permit - o.permit_used_years),
+        permit_used=o.permit_used_years,
     )
 
 
@@ -313,7 +343,15 @@ def build_index(scenario: Scenario) -> PlanIndex:
     discount, discount_end = discount_factors(scenario)
     services = {
         s.service: ServiceInfo(
-            s.service, s.utilisation, s.assignment, s.travel_cost, s.max_km, scenario.unmet_penalty(s.service)
+            s.service,
+            s.utilisation,
+            s.assignment,
+            s.travel_cost,
+            s.max_km,
+            scenario.unmet_penalty(s.service),
+            s.surplus_min,
+            s.surplus_max,
+            s.surplus_cost or 0.0,
         )
         for s in scenario.services
     }
@@ -384,6 +422,7 @@ def build_index(scenario: Scenario) -> PlanIndex:
         conflicts=[c.message for c in lock_conflicts],
         options_at_site=options_at_site,
         lock_conflicts=lock_conflicts,
+        adopted=adopted_price(scenario),
     )
 
 

@@ -29,13 +29,15 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import pandas as pd
 
+from allocopt.adopted import deviation_penalties, with_adopted
 from allocopt.heuristics.settings import FirstPlanSettings
 from allocopt.interrupt import StopRequest, run_stoppable
 from allocopt.plan_reader import GivenPlan, read_plan
 from allocopt.result import Result
+from allocopt.root_cuts import RootCutSettings
 from allocopt.scenario import Scenario
 from allocopt.scenario_facts import facts
-from allocopt.solver import DEFAULT_MIP_GAP, DEFAULT_THREADS, DEFAULT_TIME_LIMIT, SolveOutcome
+from allocopt.solver import DEFAULT_MIP_GAP, DEFAULT_THREADS, DEFAULT_TIME_LIMIT, ROOT_CUTS, SolveOutcome
 from allocopt.validate import ScenarioError
 
 if TYPE_CHECKING:
@@ -113,6 +115,7 @@ def solve(
     first_plan: bool = True,
     stop: StopRequest | None = None,
     progress: ProgressCallback | None = None,
+    root_cuts: RootCutSettings = ROOT_CUTS,
 ) -> Result:
     """Find the plan of least discounted cost for ``scenario``.
 
@@ -126,9 +129,11 @@ def solve(
     or more and before it with one (default on; it never changes the optimum); ``stop``: a
     :class:`~allocopt.interrupt.StopRequest` another thread may set to end the solve early (in
     the main thread, Ctrl-C and SIGTERM set it while HiGHS runs); ``progress``: called with each
-    :class:`~allocopt.solver.Progress` HiGHS logs (elapsed seconds, best plan, bound, gap).
-    Returns a :class:`Result` whose status is ``optimal``, ``time_limit``, ``interrupted``,
-    ``unverified``, ``infeasible`` or ``error``; the tables are filled whenever a plan was found.
+    :class:`~allocopt.solver.Progress` HiGHS logs (elapsed seconds, best plan, bound, gap);
+    ``root_cuts``: the root cut loop before HiGHS's search (models/root_cuts.md; off by default,
+    ``RootCutSettings()`` switches it on). Returns a :class:`Result` whose status is ``optimal``,
+    ``time_limit``, ``interrupted``, ``unverified``, ``infeasible`` or ``error``; the tables are
+    filled whenever a plan was found.
     Every plan is checked by the independent checker (:func:`allocopt.check.check_plan`) before it
     is called optimal or time-limited: a broken constraint, or an objective that differs from the solver's by more
     than the gap allows, makes it ``unverified``.
@@ -145,7 +150,7 @@ def solve(
         "first_plan": bool(first_plan),
         "formulation": formulation,
     }
-    scen = _as_scenario(scenario, timings)
+    scen = with_adopted(_as_scenario(scenario, timings))  # the adopted plan's kept actions are locks
     index = timed(timings, "index", build_index, scen)
     pm = timed(timings, "build", _build, index, formulation)
     size = timed(timings, "count", model_size, pm.model)  # walking the model for its size: not free on large models
@@ -174,6 +179,7 @@ def solve(
             stop=stop,
             settings=FIRST_PLAN,
             progress=progress,
+            root_cuts=root_cuts,
         ),
         stop,
     )
@@ -348,7 +354,9 @@ def evaluate(
     penalty = {s: info.penalty or 0.0 for s, info in index.services.items()}  # as the scenario prices unmet demand
     tables = timed(timings, "results", read_tables, pm, penalty=penalty)
     tables.update(timed(timings, "marginal", _explained, pm, None, time_limit))
-    fields.update(status="evaluated", objective=plan_objective(pm, tables["party_costs"]))
+    # the adopted plan's price (adopted_plan: price) is in no cost table: added as the checker adds it
+    adopted_penalty = sum(deviation_penalties(scen, tables["actions"]).values())
+    fields.update(status="evaluated", objective=plan_objective(pm, tables["party_costs"]) + adopted_penalty)
     violations = [str(v) for v in timed(timings, "check", check, scen, Result(**fields, **tables))]
     message = f"the plan breaks {len(violations)} rule(s): see violations" if violations else ""
     return Result(**fields, message=message, violations=violations, **tables)

@@ -3,8 +3,9 @@
 For every variant ``u``: its own optimal plan (the variants planned each on its own, as WS in
 :mod:`allocopt.robust`), its decisions taken by ``commit_until`` fixed, and every variant ``v``
 adapting after ``commit_until`` (the extensive form without ``commit_same``, those decisions fixed
-in every block). The result is a ``u × v`` table of cost, regret (cost less ``v``'s own optimum)
-and unmet place-years.
+in every block). The result is a ``u × v`` table of cost, regret (cost less ``v``'s optimum: the
+cheapest plan found for ``v``, its own or another's adapted, so that no regret is negative when the
+solves stop within a gap) and unmet place-years.
 """
 
 from __future__ import annotations
@@ -18,11 +19,12 @@ import pandas as pd
 from allocopt.forecasts import variant_scenarios
 from allocopt.robust import committed, default_commit_until, extensive_form, solve_extensive
 from allocopt.scenario import Scenario
-from allocopt.solver import DEFAULT_MIP_GAP, DEFAULT_TIME_LIMIT
+from allocopt.solver import DEFAULT_MIP_GAP, DEFAULT_THREADS, DEFAULT_TIME_LIMIT
 
 REGRET_COLUMNS = ["plan", "forecast", "cost", "regret", "unmet_place_years", "status", "gap"]
 """``table``: the plan of variant ``plan`` (its committed decisions) when ``forecast`` comes true; cost
-and regret in SEK (discounted; regret = cost − the forecast's own optimum), unmet in place-years,
+and regret in SEK (discounted; regret = cost − the forecast's optimum, the cheapest plan found for it),
+unmet in place-years,
 the status and relative gap of the solve that adapted it."""
 
 
@@ -53,7 +55,7 @@ def regret(
     *,
     time_limit: float = DEFAULT_TIME_LIMIT,
     mip_gap: float = DEFAULT_MIP_GAP,
-    threads: int = 1,
+    threads: int = DEFAULT_THREADS,
 ) -> RegretResult:
     """Each variant's own plan, its decisions by ``commit_until`` fixed, under every variant
     (``time_limit`` and ``mip_gap`` per solve: one for the own plans, one per variant)."""
@@ -88,11 +90,13 @@ def regret(
             if got.has_plan:
                 cost = pyo.value(pm.model.total_cost.expr) / pm.money_scale
                 balance = read_tables(pm)["balance"]
-                row.update(
-                    cost=cost,
-                    regret=cost - out.own[name],
-                    unmet_place_years=float(balance["unmet"].sum()) if len(balance) else 0.0,
-                )
+                row.update(cost=cost, unmet_place_years=float(balance["unmet"].sum()) if len(balance) else 0.0)
             rows.append(row)
-    out.table = pd.DataFrame(rows, columns=REGRET_COLUMNS)
+    table = pd.DataFrame(rows, columns=REGRET_COLUMNS)
+    # Each solve stops within its gap, so a plan adapted to forecast v may cost less than v's own plan
+    # did: v's optimum is the cheapest plan found for it, and no regret is negative.
+    best = table.groupby("forecast", sort=False)["cost"].min()
+    out.own = {n: min(c for c in (out.own[n], best.get(n)) if c is not None and pd.notna(c)) for n in out.own}
+    table["regret"] = table["cost"] - table["forecast"].map(out.own)
+    out.table = table
     return out

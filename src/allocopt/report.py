@@ -148,9 +148,9 @@ def results_folder(name: str) -> Path:
     return RESULTS_DIR / folder_name(name)
 
 
-def check_writable(target: str | os.PathLike) -> None:
-    """Raise, naming the folder, when :func:`save` could not write to ``target``: call it
-    before a long solve.
+def check_writable(target: str | os.PathLike, allowed: tuple[str, ...] = RESULT_FOLDER_FILES) -> None:
+    """Raise, naming the folder, when :func:`save` could not write to ``target`` (a folder holding
+    nothing but ``allowed``): call it before a long solve.
 
     - FileExistsError: ``target`` is a file, or a folder that holds files other than result files;
     - NotADirectoryError: a file stands where one of its parent folders must be;
@@ -159,7 +159,7 @@ def check_writable(target: str | os.PathLike) -> None:
       ``os.access`` answers yes to root even on a read-only file system.
     """
     target = Path(target).absolute()
-    check_replaceable(target, RESULT_FOLDER_FILES, "results")
+    check_replaceable(target, allowed, "results")
     existing = next(p for p in (target.parent, *target.parent.parents) if os.path.lexists(p))
     if not existing.is_dir():
         raise NotADirectoryError(f"cannot write the results to {target}: {existing} is a file, not a folder")

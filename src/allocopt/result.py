@@ -80,6 +80,8 @@ class Result:
     binding_caps: pd.DataFrame = field(default_factory=lambda: _empty("binding_caps"))
     unmet_reasons: pd.DataFrame = field(default_factory=lambda: _empty("unmet_reasons"))
     locations: pd.DataFrame = field(default_factory=lambda: _empty("locations"))
+    permits: pd.DataFrame = field(default_factory=lambda: _empty("permits"))
+    surplus_band: pd.DataFrame = field(default_factory=lambda: _empty("surplus_band"))
 
     @property
     def has_plan(self) -> bool:
@@ -120,6 +122,8 @@ class Result:
             out["npv_consolidated"] = float(self.costs["discounted"].sum()) if len(self.costs) else 0.0
             out["npv_real_money"] = figures.npv_real_money
             out["penalty_npv"] = figures.penalty_npv
+            if len(self.surplus_band):
+                out["surplus_band_npv"] = figures.band_npv
             out["npv_by_party"] = figures.npv_by_party
         if self.violations:
             out["violations"] = list(self.violations)

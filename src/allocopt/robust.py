@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -32,13 +32,15 @@ from allocopt.model.build import FAMILIES, PlanModel
 from allocopt.pipeline import timed
 from allocopt.result import Result
 from allocopt.scenario import Scenario
-from allocopt.solver import DEFAULT_MIP_GAP, DEFAULT_TIME_LIMIT, SolveOutcome
+from allocopt.solver import DEFAULT_MIP_GAP, DEFAULT_THREADS, DEFAULT_TIME_LIMIT, SolveOutcome, relative_gap
 
 Decision = tuple[str, tuple]
 """A decision of a plan model: (group, key), group ``build``, ``avail``, ``extend`` or ``open``."""
 
 VARIANT_COLUMNS = ["forecast", "probability", "cost", "own_optimum", "unmet_place_years", "violations"]
-"""``variants`` table: cost and own_optimum in SEK (discounted), unmet in place-years."""
+"""``variants`` table: cost (under the robust plan) and own_optimum in SEK (discounted), unmet in
+place-years. own_optimum: the cheapest plan found for the variant on its own, its WS plan's or its
+robust plan's, whichever costs less (each solve stops within its gap)."""
 
 FIGURE_COLUMNS = ["figure", "value", "low", "high", "status"]
 """``figures`` table: RP, EV, EEV, WS, VSS, EVPI in SEK; value None where only the interval is known."""
@@ -52,11 +54,14 @@ def default_commit_until(scenario: Scenario) -> int:
 
 def decision_year(pm: PlanModel, group: str, key: tuple) -> int:
     """When a decision is taken: the opening year less the lead time for ``build`` and ``avail``
-    (modules in service by the year: decided by its opening year's decision year), the year itself
-    for ``open`` (a closure) and ``extend``."""
+    (modules in service by the year: decided by its opening year's decision year), the year before
+    for ``extend`` (a hire kept one more year is extended before it runs out: the actions table's
+    ``decision_year``), the year itself for ``open`` (a closure)."""
     if group in ("build", "avail"):
         option, year = key
         return year - pm.index.options[option].lead_time
+    if group == "extend":
+        return key[1] - 1
     return key[1]
 
 
@@ -70,6 +75,41 @@ def committed(pm: PlanModel, commit_until: int) -> dict[Decision, Any]:
     return {d: v for d, v in decisions(pm).items() if decision_year(pm, *d) <= commit_until}
 
 
+@dataclass(frozen=True)
+class Risk:
+    """How the robust plan weighs the worst variants (models/robust.md, *Risk*): it minimises
+    ``(1 − weight) · expected cost + weight · CVaR_level``, where ``CVaR_level`` is the expected cost
+    of the worst ``1 − level`` of probability (``level`` 0.9: the worst 10 %). ``weight`` 0 (the
+    default) is the expected cost alone."""
+
+    weight: float = 0.0
+    level: float = 0.9
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.weight <= 1.0:
+            raise ValueError(f"the CVaR weight must be within 0 … 1, not {self.weight:g}")
+        if not 0.0 <= self.level < 1.0:
+            raise ValueError(f"the CVaR level must be within 0 … 1 (1 excluded), not {self.level:g}")
+
+
+def cvar(costs: list[float], probabilities: list[float], level: float) -> float:
+    """The conditional value at risk of a discrete cost: ``min_η η + Σ_v p_v · max(0, c_v − η) / (1 − level)``,
+    attained at one of the costs (SEK in, SEK out)."""
+    return min(
+        eta + math.fsum(p * max(0.0, c - eta) for c, p in zip(costs, probabilities, strict=True)) / (1.0 - level)
+        for eta in costs
+    )
+
+
+def mean_risk(costs: list[float], probabilities: list[float], risk: Risk) -> float:
+    """The robust plan's objective for the variants' ``costs`` (SEK): the expected cost, with
+    ``risk.weight`` of it moved onto the CVaR (:class:`Risk`)."""
+    expected = math.fsum(p * c for c, p in zip(costs, probabilities, strict=True))
+    if risk.weight == 0.0:
+        return expected
+    return (1.0 - risk.weight) * expected + risk.weight * cvar(costs, probabilities, risk.level)
+
+
 @dataclass
 class Extensive:
     """The extensive form: one Pyomo model, the variants' plan models in it, their probabilities."""
@@ -80,6 +120,7 @@ class Extensive:
     scenarios: list[Scenario]
     plans: list[PlanModel]
     refusals: list[str] = field(default_factory=list)
+    risk: Risk = Risk()
 
     @property
     def money_scale(self) -> float:
@@ -90,35 +131,29 @@ def extensive_form(
     variants: list[tuple[str, float, Scenario]],
     commit_until: int | None,
     fixed: dict[Decision, float] | None = None,
+    risk: Risk = Risk(),
 ) -> Extensive:
     """The extensive form of ``variants`` (name, probability, scenario): each variant's model
     (:func:`~allocopt.model.build.build_model`, the default families) a block, the objective
-    ``expected_cost``, and ``commit_same`` for the decisions taken by ``commit_until`` (None: no
-    rows, each variant on its own). ``fixed``: decisions fixed to these values in every variant."""
+    ``expected_cost`` (``mean_risk_cost`` with a CVaR weight, :class:`Risk`), and ``commit_same`` for
+    the decisions taken by ``commit_until`` (None: no rows, each variant on its own). ``fixed``:
+    decisions fixed to these values in every variant."""
     import pyomo.environ as pyo
 
     from allocopt.index import build_index
-    from allocopt.model.build import build_model, money_scale
-    from allocopt.refusals import refusal_problems
-    from allocopt.validate import ScenarioError
+    from allocopt.model.build import money_scale
 
     model = pyo.ConcreteModel(name="robust")
     indexes = [build_index(scen) for _n, _p, scen in variants]
     scale = money_scale(indexes[0])
     plans, refusals = [], []
     for i, ((name, _p, _scen), index) in enumerate(zip(variants, indexes, strict=True)):
-        pm = build_model(index, families=FAMILIES, state=True, scale=scale)
-        problems = refusal_problems(index, pm)
-        if pm.out_of_range:
-            raise ScenarioError(problems[: len(pm.out_of_range)])
+        pm, problems = variant_model(index, scale)
         refusals += [f"forecast '{name}': " + str(p).removeprefix("error: ") for p in problems]
         pm.model.total_cost.deactivate()
         model.add_component(f"variant_{i}", pm.model)
         plans.append(pm)
-    model.expected_cost = pyo.Objective(
-        expr=pyo.quicksum(p * pm.model.total_cost.expr for (_n, p, _s), pm in zip(variants, plans, strict=True)),
-        sense=pyo.minimize,
-    )
+    _add_objective(model, [v[1] for v in variants], plans, risk)
     if commit_until is not None:
         _add_commit_same(model, plans, commit_until)
     for pm in plans:
@@ -126,8 +161,55 @@ def extensive_form(
             if fixed is not None and d in fixed:
                 var.fix(fixed[d])
     return Extensive(
-        model, [v[0] for v in variants], [v[1] for v in variants], [v[2] for v in variants], plans, refusals
+        model, [v[0] for v in variants], [v[1] for v in variants], [v[2] for v in variants], plans, refusals, risk
     )
+
+
+def _add_objective(model: Any, probabilities: list[float], plans: list[PlanModel], risk: Risk) -> None:
+    """``expected_cost = Σ_v p_v · total_cost_v``; with a CVaR weight λ at level α, ``mean_risk_cost =
+    (1 − λ) · Σ_v p_v · total_cost_v + λ · (cvar_threshold + Σ_v p_v · cvar_excess_over[v] / (1 − α))`` and
+    ``cvar_excess[v]``: ``cvar_excess_over[v] ≥ total_cost_v − cvar_threshold`` (money-scaled SEK)."""
+    import pyomo.environ as pyo
+
+    expected = pyo.quicksum(p * pm.model.total_cost.expr for p, pm in zip(probabilities, plans, strict=True))
+    if risk.weight == 0.0:
+        model.expected_cost = pyo.Objective(expr=expected, sense=pyo.minimize)
+        return
+    n = range(len(plans))
+    model.cvar_threshold = pyo.Var(domain=pyo.Reals)
+    model.cvar_excess_over = pyo.Var(n, domain=pyo.NonNegativeReals)
+    model.cvar_excess = pyo.Constraint(
+        n, rule=lambda m, v: m.cvar_excess_over[v] >= plans[v].model.total_cost.expr - m.cvar_threshold
+    )
+    tail = pyo.quicksum(p * model.cvar_excess_over[v] for v, p in zip(n, probabilities, strict=True))
+    model.mean_risk_cost = pyo.Objective(
+        expr=(1.0 - risk.weight) * expected + risk.weight * (model.cvar_threshold + tail / (1.0 - risk.level)),
+        sense=pyo.minimize,
+    )
+
+
+def variant_model(index: Any, scale: float) -> tuple[PlanModel, list]:
+    """One variant's plan model as the extensive form builds it (the default families, its state, the
+    money ``scale`` of the first variant) and what a solve would refuse in it (lock conflicts,
+    unreachable demand: :func:`allocopt.refusals.refusal_problems`). ScenarioError when a money
+    figure is out of the solver's range."""
+    from allocopt.model.build import build_model
+    from allocopt.refusals import refusal_problems
+    from allocopt.validate import ScenarioError
+
+    pm = build_model(index, families=FAMILIES, state=True, scale=scale)
+    problems = refusal_problems(index, pm)
+    if pm.out_of_range:
+        raise ScenarioError(problems[: len(pm.out_of_range)])
+    return pm, problems
+
+
+def shared_decisions(plans: list[PlanModel], commit_until: int) -> list[Decision]:
+    """The decisions of the first variant taken by ``commit_until`` that every other variant has, in
+    the first variant's order: those ``commit_same`` ties in every variant (a decomposition's
+    nonanticipative decisions; ``commit_same`` also ties one that only some variants have)."""
+    others = [decisions(pm) for pm in plans[1:]]
+    return [d for d in committed(plans[0], commit_until) if all(d in o for o in others)]
 
 
 def _add_commit_same(model: Any, plans: list[PlanModel], commit_until: int) -> None:
@@ -171,7 +253,8 @@ class RobustResult:
 
     ``status``: ``optimal`` (every solve within the gap and every variant's plan confirmed by the
     checker under its own variant scenario), ``time_limit``, ``unverified``, ``infeasible`` or
-    ``error``. ``expected_cost``: RP, SEK (discounted). ``committed``: the actions taken by
+    ``error``. ``expected_cost``: RP, SEK (discounted): the expected cost, or with a CVaR weight
+    (``risk``, :class:`Risk`) the mean-risk cost (:func:`mean_risk`). ``committed``: the actions taken by
     ``commit_until`` (the actions table's columns), the same in every variant. ``plans``: each
     variant's :class:`~allocopt.result.Result`. ``variants`` and ``figures``: see
     :data:`VARIANT_COLUMNS`, :data:`FIGURE_COLUMNS`. ``timings``: wall seconds per phase.
@@ -190,6 +273,7 @@ class RobustResult:
     figures: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=FIGURE_COLUMNS))
     timings: dict[str, float] = field(default_factory=dict)
     model_size: dict[str, int] = field(default_factory=dict)
+    risk: Risk = Risk()
 
     def figure(self, name: str) -> float | None:
         """The point value of figure ``name`` (RP, EV, EEV, WS, VSS, EVPI), SEK; None if unknown."""
@@ -197,10 +281,27 @@ class RobustResult:
         return None if row.empty or pd.isna(row["value"].iloc[0]) else float(row["value"].iloc[0])
 
     def save(self, directory: str | os.PathLike) -> Path:
-        """Write variants.csv, figures.csv, committed.csv and, per variant, ``<forecast>/`` with its
-        actions, balance and costs tables into ``directory``."""
+        """Write robust.json (status, commit_until, expected cost, bound and gap in SEK, message,
+        timings, model size), variants.csv, figures.csv, committed.csv and, per variant,
+        ``<forecast>/`` with its actions, balance and costs tables into ``directory``."""
+        import json
+
         out = Path(directory)
         out.mkdir(parents=True, exist_ok=True)
+        summary = {
+            "scenario": self.scenario,
+            "status": self.status,
+            "commit_until": self.commit_until,
+            "cvar_weight": self.risk.weight,
+            "cvar_level": self.risk.level,
+            "expected_cost": self.expected_cost,
+            "bound": self.bound,
+            "gap": self.gap,
+            "message": self.message,
+            "timings": {k: round(v, 3) for k, v in self.timings.items()},
+            "model_size": self.model_size,
+        }
+        (out / "robust.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         self.variants.to_csv(out / "variants.csv", index=False)
         self.figures.to_csv(out / "figures.csv", index=False)
         self.committed.to_csv(out / "committed.csv", index=False)
@@ -222,15 +323,18 @@ def robust(
     *,
     time_limit: float = DEFAULT_TIME_LIMIT,
     mip_gap: float = DEFAULT_MIP_GAP,
-    threads: int = 1,
+    threads: int = DEFAULT_THREADS,
     tee: bool = False,
     figures: bool = True,
+    risk: Risk = Risk(),
 ) -> RobustResult:
     """The robust plan of ``scenario`` over its forecast variants (models/robust.md).
 
     ``commit_until``: the last decision year whose decisions all variants share (default
     :func:`default_commit_until`). ``time_limit`` (seconds) and ``mip_gap`` apply to each of the
-    four solves (RP, EV, EEV, WS); ``figures``: False solves RP only (no VSS, EVPI).
+    four solves (RP, EV, EEV, WS); ``figures``: False solves RP only (no VSS, EVPI). ``risk``: a
+    CVaR weight on the worst variants' cost (:class:`Risk`; the default minimises the expected
+    cost), applied alike in RP, EEV and WS.
     """
     from allocopt.pipeline import model_size
 
@@ -242,7 +346,7 @@ def robust(
     commit = default_commit_until(scenario) if commit_until is None else int(commit_until)
     variants = timed(timings, "variants", variant_scenarios, scenario)
     opts = dict(time_limit=time_limit, mip_gap=mip_gap, threads=threads, tee=tee)
-    ext = timed(timings, "build", extensive_form, variants, commit)
+    ext = timed(timings, "build", extensive_form, variants, commit, risk=risk)
     size = timed(timings, "count", model_size, ext.model)
     rp = timed(timings, "solve", solve_extensive, ext, **opts)
     out = RobustResult(
@@ -252,6 +356,7 @@ def robust(
         message=rp.message,
         timings=timings,
         model_size=size,
+        risk=risk,
     )
     if not rp.has_plan:
         return out
@@ -265,7 +370,14 @@ def robust(
     rows = [_figure("RP", rp)]
     own: dict[str, float | None] = {}
     if figures:
-        ev, eev, ws, own = timed(timings, "figures", _figures, scenario, variants, commit, opts)
+        ev, eev, ws, own = timed(timings, "figures", _figures, scenario, variants, commit, opts, risk)
+        # Each solve stops within its gap: a variant's plan under the robust plan may cost less than
+        # its own plan did, and is a plan of that variant on its own too (WS is a minimum over more).
+        own = {n: c if c is None else min(c, costs[n]) for n, c in own.items()}
+        if ws.has_plan and all(c is not None for c in own.values()):
+            better = mean_risk([own[n] for n in ext.names], ext.probabilities, risk)
+            if better < ws.objective:
+                ws = replace(ws, objective=better, gap=relative_gap(better, ws.bound))
         rows += [_figure("EV", ev), _figure("EEV", eev), _figure("WS", ws)]
         rows += [_difference("VSS", eev, rp), _difference("EVPI", rp, ws)]
     out.figures = pd.DataFrame(rows, columns=FIGURE_COLUMNS)
@@ -287,14 +399,13 @@ def robust(
 
 
 def committed_actions(actions: pd.DataFrame, commit_until: int) -> pd.DataFrame:
-    """The rows of ``actions`` (of the first variant's plan) taken by ``commit_until``: openings by
-    their decision year, extensions and closures by their year (:func:`decision_year`)."""
+    """The rows of ``actions`` (of the first variant's plan) taken by ``commit_until``: openings and
+    extensions by their ``decision_year``, closures (no decision year) by their year, as
+    :func:`decision_year` dates the decisions."""
     if actions.empty:
         return actions
-    decided = actions["decision_year"].where(
-        actions["action"].isin(["build", "lease", "pavilion", "expansion", "conversion"]), actions["year"]
-    )
-    return actions[decided.astype(float) <= commit_until].reset_index(drop=True)
+    decided = actions["decision_year"].astype(float).fillna(actions["year"].astype(float))
+    return actions[decided <= commit_until].reset_index(drop=True)
 
 
 def _read_and_check(
@@ -311,8 +422,7 @@ def _read_and_check(
     costs: dict[str, float] = {}
     doubts: list[str] = []
     status = "optimal" if outcome.status == "optimal" else "time_limit"
-    expected = 0.0
-    for name, p, scen, pm in zip(ext.names, ext.probabilities, ext.scenarios, ext.plans, strict=True):
+    for name, scen, pm in zip(ext.names, ext.scenarios, ext.plans, strict=True):
         tables = read_tables(pm)
         own = plan_objective(pm, tables["party_costs"])
         plan = Result(scenario=scen.settings.name, status=status, objective=own, **facts(scen), **tables)
@@ -321,19 +431,21 @@ def _read_and_check(
         if plan.violations:
             doubts.append(f"forecast '{name}': {len(plan.violations)} violation(s), the first: {plan.violations[0]}")
         costs[name] = float(report.objective) if report.objective is not None else math.nan
-        expected += p * costs[name]
         plans[name] = plan
+    expected = mean_risk([costs[n] for n in ext.names], ext.probabilities, ext.risk)
     reported = outcome.reported if outcome.reported is not None else outcome.objective
     allowed = max(mip_gap * abs(expected), 1e-6 * max(1.0, abs(expected)))
     if reported is not None and not abs(reported - expected) <= allowed:
+        what = "expected cost" if ext.risk.weight == 0.0 else "mean-risk cost"
         doubts.append(
-            f"the solver reported an expected cost of {reported:,.2f} SEK, the checker recomputes {expected:,.2f} SEK"
+            f"the solver reported a{'n' if what[0] == 'e' else ''} {what} of {reported:,.2f} SEK, "
+            f"the checker recomputes {expected:,.2f} SEK"
         )
     return plans, costs, doubts
 
 
 def _figures(
-    scenario: Scenario, variants: list[tuple[str, float, Scenario]], commit: int, opts: dict
+    scenario: Scenario, variants: list[tuple[str, float, Scenario]], commit: int, opts: dict, risk: Risk
 ) -> tuple[SolveOutcome, SolveOutcome, SolveOutcome, dict[str, float | None]]:
     """EV (the mean-demand plan), EEV (its committed decisions fixed, every variant adapting) and WS
     (every variant on its own), and each variant's own optimum (SEK) from the WS solve."""
@@ -344,10 +456,10 @@ def _figures(
     ev = solve_extensive(ev_form, **opts)
     if ev.has_plan:
         fixed = {d: float(round(v.value or 0.0)) for d, v in committed(ev_form.plans[0], commit).items()}
-        eev = solve_extensive(extensive_form(variants, None, fixed), **opts)
+        eev = solve_extensive(extensive_form(variants, None, fixed, risk), **opts)
     else:
         eev = SolveOutcome(ev.status, None, None, None, 0.0, f"no plan for the mean demand: {ev.message}")
-    ws_form = extensive_form(variants, None)
+    ws_form = extensive_form(variants, None, risk=risk)
     ws = solve_extensive(ws_form, **opts)
     own: dict[str, float | None] = {}
     for name, pm in zip(ws_form.names, ws_form.plans, strict=True):

@@ -154,6 +154,28 @@ class Settings(Row):
         description="Language of the reports (HTML report and workbook): 'en' (English) or 'sv' (Swedish); "
         "a command's --lang overrides it.",
     )
+    adopted_plan: Literal["keep", "ignore", "price"] = Field(
+        "ignore",
+        description="How the adopted_plan table (the plan the board adopted earlier) is treated: 'keep' (its "
+        "actions up to adopted_until are policy locks: an opening forces its option to open by its year, a "
+        "closure closes its site by its year), 'ignore' (the plan is free) or 'price' (every departure from it "
+        "costs deviation_cost per option or site and deviation_year_cost per module-year, so that the plan "
+        "departs only where that pays). Either way the result lists the plan's deviations from it.",
+    )
+    adopted_until: YEAR | None = Field(
+        None, description="adopted_plan keep: the last year whose adopted actions are kept (blank: every year)."
+    )
+    deviation_cost: SEK = Field(
+        0.0,
+        description="adopted_plan price: SEK (undiscounted, notional) per option or site whose openings or "
+        "closure depart from the adopted plan (an action dropped, added, moved or resized).",
+    )
+    deviation_year_cost: SEK = Field(
+        0.0,
+        description="adopted_plan price: SEK (undiscounted, notional) per module-year by which an option's "
+        "opened modules depart from the adopted plan's, and per year a site's closure departs from it (an "
+        "opening moved 2 years costs 2 per module; one added or dropped counts each year to the horizon's end).",
+    )
 
     @model_validator(mode="after")
     def _years_ordered(self) -> Settings:
@@ -198,6 +220,32 @@ class Service(Row):
     unmet_penalty: PENALTY | Literal["forbidden"] | None = Field(
         None, description="Overrides settings.unmet_penalty for this service (SEK per place and year)."
     )
+    surplus_min: SHARE | None = Field(
+        None,
+        description="Floor of the surplus band: spare places a district should have, as a share of its demand "
+        "(0.05 = 5 %; spare = its usable places less its demand). Short of it costs surplus_cost (blank: no floor).",
+    )
+    surplus_max: SHARE | None = Field(
+        None,
+        description="Ceiling of the surplus band: most spare places a district should have, as a share of its "
+        "demand (0.15 = 15 %). Beyond it costs surplus_cost (blank: no ceiling).",
+    )
+    surplus_cost: PENALTY | None = Field(
+        None,
+        description="SEK per place and year short of the surplus band's floor or beyond its ceiling (required with "
+        "surplus_min or surplus_max); a notional price, like the unmet penalty, never paid.",
+    )
+
+    @model_validator(mode="after")
+    def _surplus_band(self) -> Service:
+        band = self.surplus_min is not None or self.surplus_max is not None
+        if band and self.surplus_cost is None:
+            raise ValueError("a surplus band (surplus_min, surplus_max) needs surplus_cost (SEK per place and year)")
+        if not band and self.surplus_cost is not None:
+            raise ValueError("surplus_cost applies only with surplus_min or surplus_max")
+        if self.surplus_min is not None and self.surplus_max is not None and self.surplus_min > self.surplus_max:
+            raise ValueError(f"surplus_min {self.surplus_min:g} is above surplus_max {self.surplus_max:g}")
+        return self
 
 
 class Coverage(Row):
@@ -215,6 +263,11 @@ class Population(Row):
     year: YEAR = Field(description="Calendar year (rows after last_year are ignored, with a warning).")
     age_band: str = Field(description="Age band label (e.g. '1-5', '80+').")
     persons: PERSONS = Field(description="Residents, persons.")
+    forecast: str | None = Field(
+        None,
+        description="Forecast variant whose own population table this row belongs to (blank: the base forecast). "
+        "A variant with rows here plans with them instead of the base rows (allocopt robust).",
+    )
 
 
 class Housing(Row):
@@ -224,6 +277,11 @@ class Housing(Row):
     year: YEAR = Field(description="Calendar year of completion (rows after last_year are ignored, with a warning).")
     housing_type: str = Field(description="Housing type id, as in housing_types.")
     homes: HOMES = Field(description="New homes completed in the year, homes.")
+    forecast: str | None = Field(
+        None,
+        description="Forecast variant whose own housing plan this row belongs to (blank: the base plan). A "
+        "variant with rows here plans with them instead of the base rows (allocopt robust).",
+    )
 
 
 class HousingType(Row):
@@ -241,6 +299,10 @@ class Demand(Row):
     service: str = Field(description="Service id.")
     year: YEAR = Field(description="Calendar year (rows after last_year are ignored, with a warning).")
     places: PLACES = Field(description="Places demanded.")
+
+
+PERMIT_USED = number(0, 200, "years", integer=True)
+"""Years of a plot's temporary building permit already used before the first planning year."""
 
 
 class Site(Row):
@@ -293,6 +355,22 @@ class Site(Row):
     vacancy_cost: SEK_PER_YEAR = Field(
         0.0, description="Cost a year of a closed site left empty (on_close vacant), SEK."
     )
+    permit_years: YEARS_IN_SERVICE | None = Field(
+        None,
+        description="Premises under a temporary building permit (a pavilion already standing): most years in all "
+        "they may stand on the plot. The site is closed from first_year + permit_years − permit_used_years on, "
+        "whatever may_close says (blank: permanent premises).",
+    )
+    permit_used_years: PERMIT_USED = Field(
+        0, description="Years of the site's temporary permit used before first_year, years (with permit_years)."
+    )
+
+    def permit_end_from(self, first_year: int) -> int | None:
+        """The first year the site must be closed under its temporary permit, the horizon starting in
+        ``first_year``: ``first_year + permit_years − permit_used_years``; None for permanent premises."""
+        if self.permit_years is None:
+            return None
+        return first_year + self.permit_years - self.permit_used_years
 
     @property
     def holder(self) -> str:
@@ -359,6 +437,17 @@ class Option(Row):
     term: YEARS_IN_SERVICE | None = Field(
         None, description="Years in service of a lease or pavilion (required for those kinds)."
     )
+    permit_years: YEARS_IN_SERVICE | None = Field(
+        None,
+        description="Lease or pavilion under a temporary building permit: most years in all a module may stand on "
+        "the plot, in its term and extensions, with permit_used_years (blank: 15 for a pavilion, the Plan- och "
+        "bygglagen's limit, 9 kap. 33 §; no limit for a lease).",
+    )
+    permit_used_years: PERMIT_USED = Field(
+        0,
+        description="Years of the plot's temporary permit used before first_year (premises standing there before); "
+        "they count for every module of the option, years.",
+    )
 
     @model_validator(mode="after")
     def _kind_fields(self) -> Option:
@@ -378,7 +467,17 @@ class Option(Row):
             raise ValueError(f"a {self.kind} option has a lifetime, not a term")
         if self.kind in OWNED_KINDS and self.extension_rent is not None:
             raise ValueError(f"a {self.kind} option has no extensions (extension_rent is for lease and pavilion)")
+        if self.kind in OWNED_KINDS and (self.permit_years is not None or self.permit_used_years):
+            raise ValueError(f"a {self.kind} option has no temporary permit (permit_years is for lease and pavilion)")
         return self
+
+    @property
+    def permit(self) -> int | None:
+        """Years in all its premises may stand on the plot (temporary building permit), or None: no limit.
+        ``permit_years``, or for a pavilion without one :data:`PAVILION_PERMIT_YEARS`."""
+        if self.permit_years is not None:
+            return self.permit_years
+        return PAVILION_PERMIT_YEARS if self.kind == "pavilion" else None
 
     @property
     def holder(self) -> str:
@@ -398,6 +497,12 @@ class Option(Row):
 
 DEFAULT_LIFETIME = 50
 """Lifetime (years) of an owned asset when the option does not state one."""
+
+PAVILION_PERMIT_YEARS = 15
+"""Years in all a pavilion may stand on its plot when the option does not state ``permit_years``: a
+temporary building permit is given for at most ten years and extended at most five years at a time,
+never beyond fifteen years in all (Plan- och bygglagen 2010:900, 9 kap. 33 §, as of lag 2014:900;
+Boverket, PBL kunskapsbanken, "Tidsbegränsat bygglov")."""
 
 
 class Distance(Row):
@@ -515,6 +620,38 @@ class Forecast(Row):
     )
 
 
+class AdoptedAction(Row):
+    """An action of the plan the board adopted earlier, in the format of a result's actions table
+    (allocopt.adopted; settings adopted_plan and adopted_until say how it is treated)."""
+
+    year: YEAR = Field(description="Opening year (an option), extension year (extend) or first closed year (close).")
+    action: Literal["build", "lease", "pavilion", "expansion", "conversion", "extend", "close", "lease_end"] = Field(
+        description="The option's kind, extend (modules of a lease or pavilion kept a year beyond their term), or "
+        "close / lease_end (a site closed)."
+    )
+    option: str | None = Field(None, description="Option id (every action but close and lease_end).")
+    site: str | None = Field(None, description="Site id (close and lease_end).")
+    modules: MODULES | None = Field(None, description="Modules opened or kept (blank: 1).")
+    district: str | None = Field(None, description="As in a result's actions table; not read.")
+    service: str | None = Field(None, description="As in a result's actions table; not read.")
+    from_service: str | None = Field(None, description="As in a result's actions table; not read.")
+    capacity_change: float | None = Field(None, description="As in a result's actions table (places); not read.")
+    capacity_removed: float | None = Field(None, description="As in a result's actions table (places); not read.")
+    capex: float | None = Field(None, description="As in a result's actions table (SEK); not read.")
+    decision_year: int | None = Field(None, description="As in a result's actions table; not read.")
+    closure_cost: float | None = Field(None, description="As in a result's actions table (SEK); not read.")
+    sale_value: float | None = Field(None, description="As in a result's actions table (SEK); not read.")
+
+    @model_validator(mode="after")
+    def _names_its_target(self) -> AdoptedAction:
+        closure = self.action in ("close", "lease_end")
+        if closure and not self.site:
+            raise ValueError(f"a {self.action} action needs a site")
+        if not closure and not self.option:
+            raise ValueError(f"a {self.action} action needs an option")
+        return self
+
+
 TABLES: dict[str, type[Row]] = {
     "districts": District,
     "services": Service,
@@ -530,6 +667,7 @@ TABLES: dict[str, type[Row]] = {
     "budget": Budget,
     "locks": Lock,
     "forecasts": Forecast,
+    "adopted_plan": AdoptedAction,
 }
 """Every scenario table, by its name (also its CSV file stem and Excel sheet name)."""
 
@@ -560,6 +698,7 @@ class Scenario(BaseModel):
     budget: list[Budget] = []
     locks: list[Lock] = []
     forecasts: list[Forecast] = []
+    adopted_plan: list[AdoptedAction] = []
 
     @model_validator(mode="after")
     def _cross_checks(self, info: ValidationInfo) -> Scenario:

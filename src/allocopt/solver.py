@@ -26,6 +26,7 @@ from allocopt.heuristics.protocol import ColumnOf, RowOf, StartCallback
 from allocopt.heuristics.settings import FirstPlanSettings
 from allocopt.highs_threads import HIGHS_THREADS
 from allocopt.interrupt import StopRequest
+from allocopt.root_cuts import RootCutSettings
 
 if TYPE_CHECKING:
     import highspy
@@ -38,6 +39,10 @@ DEFAULT_TIME_LIMIT = 120.0
 DEFAULT_THREADS = 2
 """Threads by default: HiGHS on one, the first plan (allocopt.heuristics.first_plan) beside it on the other."""
 RANDOM_SEED = 20260101
+ROOT_CUTS = RootCutSettings(families=())
+"""The root cut loop of a solve by default (allocopt.root_cuts, models/root_cuts.md): off, since it
+did not shorten the published instances it applies to (benchmarks/RESULTS.md, "Tried and not kept");
+``run(..., root_cuts=RootCutSettings())`` switches it on."""
 
 NO_UPDATES = {
     key: False
@@ -70,8 +75,9 @@ class SolveOutcome:
     stopped_by: str | None = None  # SIGINT, SIGTERM or caller: what interrupted the solve
     reported: float | None = None  # the plan's objective as HiGHS (or the first plan) reported it, SEK
     phases: dict[str, float] = field(default_factory=dict)
-    """Wall seconds by phase: ``hand_off`` (Pyomo to HiGHS), ``first_plan`` (made before HiGHS,
-    with one thread), ``highs`` (HiGHS's search, with a first plan made beside it)."""
+    """Wall seconds by phase: ``hand_off`` (Pyomo to HiGHS), ``root_cuts`` (the root cut loop, where
+    it ran), ``first_plan`` (made before HiGHS, with one thread), ``highs`` (HiGHS's search, with
+    a first plan made beside it)."""
     log: str = ""
     """HiGHS's log, as it would have printed it (``tee`` prints it as well)."""
     first_plan_objective: float | None = None
@@ -188,6 +194,7 @@ def run(
     stop: StopRequest | None = None,
     settings: FirstPlanSettings = FirstPlanSettings(),
     progress: ProgressCallback | None = None,
+    root_cuts: RootCutSettings = ROOT_CUTS,
 ) -> SolveOutcome:
     """Solve the model of ``handoff`` and load its best plan into the variables, if any.
 
@@ -201,7 +208,8 @@ def run(
     once set, ends HiGHS and the first plan at once: the outcome is ``interrupted``, with the best
     plan so far. ``tee`` prints HiGHS's log as it runs; the outcome holds it either way.
     ``progress``, if given, is called with each :class:`Progress` HiGHS logs (on HiGHS's thread:
-    keep it short).
+    keep it short). ``root_cuts``: the root cut loop run before HiGHS's search where its rule
+    applies (:class:`~allocopt.root_cuts.RootCutSettings`; ``RootCutSettings(families=())``: none).
     """
     if handoff.failure is not None:
         return SolveOutcome(
@@ -217,7 +225,18 @@ def run(
     try:
         with _reporting(handoff.highs, progress, objective_scale):
             res, beside, first = _search(
-                handoff, start, threads, time_limit, mip_gap, tee, solver_options, stop, settings, began, phases
+                handoff,
+                start,
+                threads,
+                time_limit,
+                mip_gap,
+                tee,
+                solver_options,
+                stop,
+                settings,
+                began,
+                phases,
+                root_cuts,
             )
     except Exception as exc:  # the solver layer reports, never raises
         return SolveOutcome(
@@ -257,6 +276,7 @@ def run(
         stop=stop,
         settings=settings,
         progress=progress,
+        root_cuts=root_cuts,
     )
     for name, spent in again.phases.items():
         phases[name] = phases.get(name, 0.0) + spent
@@ -281,6 +301,7 @@ def _search(
     settings: FirstPlanSettings,
     began: float,
     phases: dict[str, float],
+    root_cuts: RootCutSettings = ROOT_CUTS,
 ) -> tuple[Results, StartBeside | None, float | None]:
     """HiGHS's search, with the first plan made before it or beside it: Pyomo's results, the
     plan made beside HiGHS (None: none was) and the objective (model units) of the plan made
@@ -288,6 +309,10 @@ def _search(
     highs_threads, beside_highs = split_threads(threads, start is not None)
     HIGHS_THREADS.use(highs_threads)  # the pool of this thread (the first plan made before HiGHS uses it too)
     beside = watch = first = None
+    if root_cuts.applies(handoff.highs.getNumNz()):
+        at = time.perf_counter()
+        _strengthen(handoff, root_cuts, root_cuts.time_share * time_limit, highs_threads)
+        phases["root_cuts"] = time.perf_counter() - at
     try:
         if beside_highs:
             beside = StartBeside(
@@ -323,6 +348,15 @@ def _search(
         if beside is not None:
             beside.close()
     return res, beside, first
+
+
+def _strengthen(handoff: HandOff, settings: RootCutSettings, seconds: float, threads: int) -> None:
+    """The root cut loop (allocopt.root_cuts) on the model HiGHS holds, within ``seconds``."""
+    from allocopt.root_cuts import source_rows, strengthen
+
+    rows = source_rows(handoff.model, handoff.row, settings.families)
+    if any(rows.values()):
+        strengthen(handoff.highs, rows, seconds, threads, settings)
 
 
 def _outcome(

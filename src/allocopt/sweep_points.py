@@ -46,6 +46,13 @@ class Overrides(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    forecast: str | None = Field(
+        None,
+        min_length=1,
+        description="A forecast variant of the base scenario's forecasts table (its name, e.g. high): the point "
+        "plans for that variant's demand (allocopt.forecasts.variant_scenario: the housing plan delayed and the "
+        "demand scaled as the variant says), applied before every other override.",
+    )
     capex_scale: float | None = _factor(
         "Factor on every year's capex frame: the budget columns capex_cap and investment_cap (blank years "
         "stay blank; allocopt.frontier.level_scenario with frame 'capex', unit 'factor'). The base scenario "
@@ -90,6 +97,7 @@ class Grid(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    forecast: list[str] | None = None
     capex_scale: list[float] | None = None
     opex_scale: list[float] | None = None
     discount_rate: list[float] | None = None
@@ -210,6 +218,8 @@ ID_LIMIT = 80
 
 
 def _text(value: Any) -> str:
+    if isinstance(value, str):
+        return "".join(c if c.isalnum() or c in "_.-" else "-" for c in value)
     if isinstance(value, bool):
         return "on" if value else "off"
     return repr(float(value)).removesuffix(".0") if float(value).is_integer() else repr(float(value))
@@ -251,6 +261,10 @@ def point_scenario(base: Scenario, overrides: Overrides) -> Scenario:
     from allocopt.frontier import level_scenario
 
     scen = base
+    if overrides.forecast is not None:
+        from allocopt.forecasts import variant_scenario
+
+        scen = variant_scenario(base, overrides.forecast)
     if overrides.capex_scale is not None:
         scen = level_scenario(scen, overrides.capex_scale, "capex", "factor")
     if overrides.opex_scale is not None:
@@ -282,8 +296,15 @@ def _scale(rows: list[dict], columns: tuple[str, ...], factor: float) -> None:
 
 def check_frames(base: Scenario, points: list[Overrides], where: str = "sweep") -> None:
     """:class:`SweepError` (starting with ``where``) when a point scales a frame (capex or opex)
-    the base scenario has no cap in."""
+    the base scenario has no cap in, or names a forecast variant the base scenario does not have."""
+    from allocopt.forecasts import forecast_names
     from allocopt.frontier import frame_columns
+
+    known = forecast_names(base) if base.forecasts else []
+    for i, p in enumerate(points):
+        if p.forecast is not None and p.forecast not in known:
+            have = ", ".join(known) if known else "none (the base scenario has no forecasts table)"
+            raise SweepError(f"{where}: point {i}: forecast: no forecast variant '{p.forecast}'; the base has {have}")
 
     for name, frame in (("capex_scale", "capex"), ("opex_scale", "opex")):
         if any(getattr(p, name) is not None for p in points):

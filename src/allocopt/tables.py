@@ -39,6 +39,7 @@ TABLE_COLUMNS: dict[str, list[str]] = {
     # (= discount_factor * (capex + opex + rent + closure_cost - sale + vacancy_cost - relet_income +
     # travel + penalty), minus discount_factor_end * residual in the last year; internal rent cancels
     # out). Their sum over years is the consolidated NPV, the objective of perspective consolidated.
+    # penalty: the notional costs, the unmet-demand penalty plus the surplus band's cost (surplus_band).
     # capex_use / opex_use = spend / cap (share).
     "costs": [
         "year",
@@ -119,6 +120,43 @@ TABLE_COLUMNS: dict[str, list[str]] = {
     # Why places go unmet, per district, service and year with unmet places: reason (no facility
     # within reach | capacity within reach exhausted | cheaper to pay the penalty) and a detail.
     "unmet_reasons": ["district", "service", "year", "unmet", "reason", "detail"],
+    # Each lease or pavilion option under a temporary building permit with premises on its plot (before
+    # the first year or in the plan), and each existing site under one (option blank; service blank):
+    # permit_years (the permit, years in all), used_years (used before the first year), years_in_service
+    # (years of the horizon with a module in service, or the site open), remaining_years (the permit less
+    # the years the longest-standing module, or the site, has stood by its last year in service, the
+    # years used included) and limit_year (the first year a module or the site reaches the permit;
+    # blank: not within the horizon).
+    "permits": [
+        "option",
+        "site",
+        "district",
+        "service",
+        "permit_years",
+        "used_years",
+        "years_in_service",
+        "remaining_years",
+        "limit_year",
+    ],
+    # Spare capacity per district, service and year, for services with a surplus band (places): demand,
+    # usable (u_s · the district's own nominal capacity), spare = usable − demand, the band's floor
+    # (surplus_min · demand) and ceiling (surplus_max · demand; blank where the service sets none), under
+    # (places short of the floor), over (places above the ceiling), class (under capacity | within band |
+    # surplus) and cost (SEK, undiscounted: surplus_cost · (under + over)).
+    "surplus_band": [
+        "district",
+        "service",
+        "year",
+        "demand",
+        "usable",
+        "spare",
+        "floor",
+        "ceiling",
+        "under",
+        "over",
+        "class",
+        "cost",
+    ],
     # Where the scenario's districts, sites and options are, copied from the scenario for the reports
     # (allocopt.scenario_facts): kind (district | site | build | lease | pavilion | expansion |
     # conversion), id, display name, district, and the district centre's coordinates (km; blank
@@ -134,7 +172,11 @@ SCENARIO_TABLES: tuple[str, ...] = ("locations",)
 """Tables copied from the scenario rather than read from the plan: the checker does not read them,
 and a result folder written before them is read without."""
 
-OPTIONAL_TABLES: tuple[str, ...] = ANALYSIS_TABLES + SCENARIO_TABLES
+FEATURE_TABLES: tuple[str, ...] = ("permits", "surplus_band")
+"""Tables of model features a scenario may not use (temporary permits, surplus bands): empty then,
+and a result folder written before them is read without."""
+
+OPTIONAL_TABLES: tuple[str, ...] = ANALYSIS_TABLES + SCENARIO_TABLES + FEATURE_TABLES
 """Tables a result folder may lack (written by an earlier allocopt): read as empty tables."""
 
 RESULT_FILES: tuple[str, ...] = tuple(f"{t}.csv" for t in TABLE_COLUMNS) + ("result.xlsx", "summary.json")

@@ -35,6 +35,7 @@ from pydantic.fields import FieldInfo
 from allocopt.docs import default_text, field_rows, type_name
 from allocopt.scenario import (
     TABLES,
+    AdoptedAction,
     Budget,
     Coverage,
     Demand,
@@ -125,6 +126,7 @@ def example_scenario() -> Scenario:
             Forecast(forecast="base", probability=0.7),
             Forecast(forecast="late_housing", probability=0.3, district="south", housing_delay=2),
         ],
+        adopted_plan=[AdoptedAction(year=2030, action="build", option="south_preschool")],
     )
 
 

@@ -168,6 +168,7 @@ def cross_check(scenario: Scenario, sources: Sources | None = None, partial: Par
         _check_locks,
         _check_coordinates,
         _check_forecasts,
+        _check_adopted_plan,
     ):
         check(c)
     return c.r.problems
@@ -241,11 +242,16 @@ def _check_coverage(c: _Context) -> None:
     c.duplicate_keys("coverage", ("service", "age_band"))
 
 
+def _with_forecast(rows: list, keys: tuple[str, ...]) -> tuple[str, ...]:
+    """A population or housing table's row key: ``forecast`` too when some row names a variant."""
+    return ("forecast", *keys) if any(r.forecast is not None for r in rows) else keys
+
+
 def _check_population(c: _Context) -> None:
     for i, p in enumerate(c.s.population):
         c.ref("population", i, "district", p.district, "district")
         c.in_horizon("population", i, "year", p.year)
-    c.duplicate_keys("population", ("district", "year", "age_band"))
+    c.duplicate_keys("population", _with_forecast(c.s.population, ("district", "year", "age_band")))
 
 
 def _check_housing(c: _Context) -> None:
@@ -260,7 +266,7 @@ def _check_housing(c: _Context) -> None:
                 "housing_type",
                 f"unknown housing type '{h.housing_type}' (expected one listed in housing_types)",
             )
-    c.duplicate_keys("housing", ("district", "year", "housing_type"))
+    c.duplicate_keys("housing", _with_forecast(c.s.housing, ("district", "year", "housing_type")))
     c.duplicate_keys("housing_types", ("housing_type", "age_band"))
     from allocopt.age_bands import age_band_problems
 
@@ -306,10 +312,41 @@ def _check_sites(c: _Context) -> None:
         if x.close_from is not None and not (c.first <= x.close_from <= c.last + 1):
             c.r.add("sites", i, "close_from", f"year {x.close_from} is outside the horizon {c.first}-{c.last}")
         _check_site_closing(c, i, x)
+        _check_site_permit(c, i, x)
     for i, x in enumerate(c.s.site_capacities):
         c.ref("site_capacities", i, "site", x.site, "site")
         c.ref("site_capacities", i, "service", x.service, "service")
     c.duplicate_keys("site_capacities", ("site", "service"))
+
+
+def _check_site_permit(c: _Context, i: int, x) -> None:
+    """permit_used_years needs permit_years and stays within it (errors); a keep_open lock past the year
+    the permit runs out is an error that names both."""
+    if x.permit_years is None:
+        if x.permit_used_years:
+            c.r.add("sites", i, "permit_used_years", "years used of a temporary permit need permit_years")
+        return
+    if x.permit_used_years > x.permit_years:
+        c.r.add(
+            "sites",
+            i,
+            "permit_used_years",
+            f"{x.permit_used_years} years used of a permit of {x.permit_years} years (permit_years)",
+        )
+        return
+    end = x.permit_end_from(c.first)
+    for j, lock in enumerate(c.s.locks):
+        if lock.target == "site" and lock.id == x.site and lock.rule == "keep_open":
+            through = lock.year if lock.year is not None else c.last
+            if through >= end:
+                c.r.add(
+                    "locks",
+                    j,
+                    "year",
+                    f"site '{x.site}' is kept open through {through} by this lock but its temporary permit runs "
+                    f"out after {end - 1} (permit_years {x.permit_years}, used {x.permit_used_years}): keep it open "
+                    f"no later than {end - 1}",
+                )
 
 
 def _check_site_closing(c: _Context, i: int, x) -> None:
@@ -404,6 +441,31 @@ def _check_options(c: _Context) -> None:
                 "warning",
             )
         _check_latest_year(c, i, o, opening)
+        _check_permit(c, i, o)
+
+
+def _check_permit(c: _Context, i: int, o: Option) -> None:
+    """permit_used_years within the permit (an error); a term longer than the years the permit has left
+    means the option can never open (a warning)."""
+    permit = o.permit
+    if permit is None:
+        return
+    if o.permit_used_years > permit:
+        c.r.add(
+            "options",
+            i,
+            "permit_used_years",
+            f"{o.permit_used_years} years used of a permit of {permit} years (permit_years)",
+        )
+    elif o.term is not None and o.term > permit - o.permit_used_years:
+        c.r.add(
+            "options",
+            i,
+            "term",
+            f"a term of {o.term} years does not fit in the {permit - o.permit_used_years} years its temporary "
+            f"permit has left (permit {permit}, used {o.permit_used_years}): the option can never open",
+            "warning",
+        )
 
 
 def _check_latest_year(c: _Context, i: int, o: Option, opening: int) -> None:
@@ -446,6 +508,71 @@ def _check_locks(c: _Context) -> None:
         c.in_horizon("locks", i, "year", lock.year)
 
 
+def _check_adopted_plan(c: _Context) -> None:
+    """The adopted plan's rows (allocopt.adopted): ids exist, an opening's action is its option's kind, years
+    in the horizon; under adopted_plan keep, what a lock can hold (an option not forbidden, opening by the
+    row's year; a site allowed to close by it)."""
+    options = {o.option: o for o in c.s.options}
+    until = c.s.settings.adopted_until if c.s.settings.adopted_until is not None else c.last
+    for i, row in enumerate(c.s.adopted_plan):
+        closure = row.action in ("close", "lease_end")
+        column, value, kind = ("site", row.site, "site") if closure else ("option", row.option, "option")
+        if value not in c.ids[kind]:
+            c.ref("adopted_plan", i, column, value, kind)
+            continue
+        if row.year not in c.years:
+            c.in_horizon("adopted_plan", i, "year", row.year)
+            continue
+        if not closure and value in options and row.action not in ("extend", options[value].kind):
+            c.r.add("adopted_plan", i, "action", f"option '{value}' is a {options[value].kind}, not a {row.action}")
+            continue
+        if row.action == "extend" and value in options and options[value].extension_rent is None:
+            c.r.add("adopted_plan", i, "action", f"option '{value}' cannot be extended (its extension_rent is blank)")
+            continue
+        if c.s.settings.adopted_plan != "keep" or row.year > until or row.action == "extend":
+            continue
+        why = (
+            _adopted_site_closes(c, value, row.year)
+            if closure
+            else _adopted_option_opens(c, options.get(value), row.year)
+        )
+        if why:
+            c.r.add("adopted_plan", i, "year", f"{why} (adopted_plan keep: the action is kept as a lock)")
+
+
+def _adopted_option_opens(c: _Context, o: Option | None, year: int) -> str | None:
+    """Why option ``o`` cannot open by ``year`` (forbidden, or its earliest opening later), or None."""
+    if o is None:
+        return None
+    site_kind = o.kind in ("expansion", "conversion")
+    if any(k.rule == "forbid" and (k.id == o.option or (site_kind and k.id == o.site)) for k in c.s.locks):
+        return f"option '{o.option}' is forbidden by a lock"
+    earliest = max(o.earliest_year or c.first, c.first + o.lead_time)
+    if earliest > year:
+        return (
+            f"option '{o.option}' cannot open by {year}: its earliest opening year (earliest year plus lead "
+            f"time) is {earliest}"
+        )
+    if o.latest_year is not None and o.latest_year < earliest:
+        return (
+            f"option '{o.option}' can never open: its latest year {o.latest_year} is before its earliest "
+            f"opening {earliest}"
+        )
+    return None
+
+
+def _adopted_site_closes(c: _Context, site: str, year: int) -> str | None:
+    """Why ``site`` may not be closed by ``year`` (may_close, close_from; a lease ended earlier may), or None."""
+    x = next((s for s in c.s.sites if s.site == site), None)
+    if x is None or (x.tenure == "leased" and x.lease_end is not None and x.lease_end < year):
+        return None
+    if not x.may_close:
+        return f"site '{site}' may not close by {year} (may_close is false)"
+    if x.close_from is not None and x.close_from > year:
+        return f"site '{site}' may close only from close_from {x.close_from}, not by {year}"
+    return None
+
+
 def _check_coordinates(c: _Context) -> None:
     """Districts need coordinates when no distances table is given."""
     if not c.s.distances and any(d.x_km is None or d.y_km is None for d in c.s.districts):
@@ -462,6 +589,36 @@ def _check_coordinates(c: _Context) -> None:
 
 FORECAST_PROBABILITY_TOLERANCE = 1e-9
 """How far the forecast variants' probabilities may sum from 1."""
+
+
+def _check_own_tables(c: _Context, names: set[str]) -> None:
+    """A variant's own population and housing rows (their ``forecast`` column): the variant is in the
+    forecasts table, and its own population covers every district, year and age band the base
+    population has (it replaces the base table whole)."""
+    base = {(p.district, p.year, p.age_band) for p in c.s.population if p.forecast is None}
+    own: dict[str, tuple[int, set]] = {}
+    for table in ("population", "housing"):
+        for i, r in enumerate(getattr(c.s, table)):
+            if r.forecast is None:
+                continue
+            if r.forecast not in names:
+                known = ", ".join(sorted(names)) or "none (no forecasts table)"
+                message = f"unknown forecast '{r.forecast}' (expected one of the forecasts: {known})"
+                c.r.add(table, i, "forecast", message)
+            elif table == "population":
+                own.setdefault(r.forecast, (i, set()))[1].add((r.district, r.year, r.age_band))
+    for name, (i, keys) in own.items():
+        missing = sorted(base - keys)
+        if missing:
+            d, y, b = missing[0]
+            more = f" and {len(missing) - 1} more" if len(missing) > 1 else ""
+            c.r.add(
+                "population",
+                i,
+                "forecast",
+                f"forecast '{name}' has its own population rows but none for district '{d}', year {y}, age band "
+                f"'{b}'{more}, which the base has: a variant's own population replaces the base table whole",
+            )
 
 
 def _check_forecasts(c: _Context) -> None:
@@ -510,6 +667,7 @@ def _check_forecasts(c: _Context) -> None:
             "probability",
             f"the forecasts' probabilities sum to {total:.10g} ({parts}); they must sum to 1",
         )
+    _check_own_tables(c, set(first_row))
     if any(f.housing_delay for f in rows) and not c.s.housing:
         i = next(i for i, f in enumerate(rows) if f.housing_delay)
         c.r.add("forecasts", i, "housing_delay", "the scenario has no housing plan to delay", "warning")

@@ -211,11 +211,16 @@ def _exchange(a: Path, b: Path) -> bool:
 
 
 def _remove_earlier(folder: Path, allowed: Iterable[str]) -> None:
-    """Remove a replaced folder: the files named in ``allowed``, then the folder if it is empty
-    (a file someone put there meanwhile is kept, with its folder)."""
+    """Remove a replaced folder: the files and folders named in ``allowed`` (a folder named there,
+    e.g. a plan's ``baseline/``, with all it holds), then the folder if it is empty (a file someone
+    put there meanwhile is kept, with its folder)."""
     for name in allowed:
+        path = folder / name
         try:
-            (folder / name).unlink()
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
         except OSError:
             pass
     try:

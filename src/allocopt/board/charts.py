@@ -120,6 +120,85 @@ def pressure_chart(result: Result, lang: Language) -> go.Figure:
     return styled(fig, height)
 
 
+BAND_COLOURS: dict[str, str] = {"under capacity": "#d7301f", "within band": "#1a9850", "surplus": "#f39c12"}
+"""Traffic-light colours of the surplus band's classes (the ``surplus_band`` table's ``class``)."""
+
+
+def surplus_band_chart(result: Result, lang: Language) -> go.Figure | None:
+    """The surplus band's classes per district and year, one heat map per service with a band (districts
+    down, years across), coloured as traffic lights (:data:`BAND_COLOURS`); None without a band."""
+    w = WORDS[lang]
+    table = result.surplus_band
+    if table is None or not len(table):
+        return None
+    classes = list(BAND_COLOURS)
+    services = _services(result, sorted({data.text(s) for s in table["service"]}))
+    rows = [
+        _district_order(result, sorted({data.text(d) for d in table.loc[table["service"] == s, "district"]}))
+        for s in services
+    ]
+    label = _labels(sorted({d for r in rows for d in r}), data.names(result))
+    years = data.years(result) or sorted(int(y) for y in table["year"].unique())
+    height = 90 + sum(22 * len(r) + 60 for r in rows)
+    fig = make_subplots(
+        rows=len(services),
+        cols=1,
+        shared_xaxes=True,
+        row_heights=[len(r) + 2 for r in rows],
+        vertical_spacing=min(0.3 / len(services), 60 / height) if len(services) > 1 else 0.0,
+        subplot_titles=[esc(service_name(result, s)) for s in services],
+    )
+    n = len(classes)
+    scale = [[edge, BAND_COLOURS[c]] for i, c in enumerate(classes) for edge in (i / n, (i + 1) / n)]
+    hover = (
+        f"<b>%{{y}}</b>, %{{x}}<br>%{{customdata[0]}}<br>{w['spare']}: %{{customdata[1]:,.1f}}"
+        f"<br>{w['band']}: %{{customdata[2]}}<br>{w['band_cost']}: %{{customdata[3]:,.0f}} SEK<extra></extra>"
+    )
+    for i, (service, districts) in enumerate(zip(services, rows), start=1):
+        part = table[table["service"] == service].set_index(["district", "year"])
+        grid = part.reindex(pd.MultiIndex.from_product([districts, years], names=["district", "year"]))
+        shape = (len(districts), len(years))
+        code = grid["class"].map({c: k for k, c in enumerate(classes)}).to_numpy(dtype=float).reshape(shape)
+        band = [
+            "—"
+            if pd.isna(lo) and pd.isna(hi)
+            else f"{'' if pd.isna(lo) else number(lo, lang)} … {'' if pd.isna(hi) else number(hi, lang)}"
+            for lo, hi in zip(grid["floor"], grid["ceiling"])
+        ]
+        custom = np.stack(
+            [
+                np.array([w.get(c, "") if isinstance(c, str) else "" for c in grid["class"]], dtype=object),
+                pd.to_numeric(grid["spare"], errors="coerce").fillna(0.0).to_numpy(),
+                np.array(band, dtype=object),
+                pd.to_numeric(grid["cost"], errors="coerce").fillna(0.0).to_numpy(),
+            ],
+            axis=-1,
+        ).reshape((*shape, 4))
+        fig.add_trace(
+            go.Heatmap(
+                z=code,
+                x=years,
+                y=[label[d] for d in districts],
+                zmin=-0.5,
+                zmax=n - 0.5,
+                colorscale=scale,
+                showscale=i == 1,
+                colorbar={"tickvals": list(range(n)), "ticktext": [w[c] for c in classes], "title": w["band"]},
+                customdata=custom,
+                hovertemplate=hover,
+                xgap=1,
+                ygap=1,
+                hoverongaps=False,
+            ),
+            row=i,
+            col=1,
+        )
+        fig.update_yaxes(autorange="reversed", showgrid=False, row=i, col=1, tickfont={"size": 12})
+    fig.update_xaxes(showgrid=False, dtick=1, tickangle=0, showticklabels=True, tickfont={"size": 11})
+    fig.update_xaxes(title_text=w["year"], row=len(services), col=1)
+    return styled(fig, height)
+
+
 def ratio_text(ratio: float, w: dict[str, str]) -> str:
     """A demand / capacity ratio in words: a percentage, "no places" for inf, a dash for NaN."""
     if math.isnan(ratio):

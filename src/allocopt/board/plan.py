@@ -41,6 +41,10 @@ def plan_report(result: Result, lang: str | None = None) -> str:
             ),
             Section("map", w["map"], map_body(result, chosen)),
         ]
+        band = charts.surplus_band_chart(result, chosen)
+        if band is not None:
+            body = caption(w["surplus_band_caption"]) + chart(band, "chart-surplus-band")
+            sections.append(Section("surplus-band", w["surplus_band"], body))
         explained = explanations(result, chosen)
         if explained:
             sections.append(Section("marginal", w["marginal"], explained))

@@ -37,6 +37,19 @@ WORDS: dict[str, dict[str, str]] = {
         "unmet_places": "Unmet places",
         "no_capacity": "no places in the district",
         "ratio": "Demand / capacity",
+        "surplus_band": "Spare places against the surplus band",
+        "surplus_band_caption": (
+            "Each cell: the district's usable places less its residents' demand, against the service's target band "
+            "of spare places (a share of demand). Red: under capacity, short of the band's floor; green: within "
+            "the band; amber: surplus, beyond its ceiling. Hover a cell for spare places, the band and its cost "
+            "(a notional price, never paid)."
+        ),
+        "under capacity": "under capacity",
+        "within band": "within band",
+        "surplus": "surplus",
+        "spare": "Spare places",
+        "band": "Band",
+        "band_cost": "Band cost (notional)",
         "frames": "Spending against each frame",
         "frames_caption": (
             "Spending per year in each frame of the budget (MSEK, undiscounted), with the frame's cap as a red "
@@ -166,6 +179,19 @@ WORDS: dict[str, dict[str, str]] = {
         "unmet_places": "Platser som saknas",
         "no_capacity": "inga platser i stadsdelen",
         "ratio": "Efterfrågan / kapacitet",
+        "surplus_band": "Lediga platser mot målintervallet",
+        "surplus_band_caption": (
+            "Varje ruta: stadsdelens användbara platser minus invånarnas efterfrågan, mot tjänstens målintervall "
+            "för lediga platser (en andel av efterfrågan). Rött: underkapacitet, under intervallets golv; grönt: "
+            "inom intervallet; orange: överskott, över dess tak. Håll muspekaren över en ruta för lediga platser, "
+            "intervallet och dess kostnad (ett tänkt pris som aldrig betalas)."
+        ),
+        "under capacity": "underkapacitet",
+        "within band": "inom intervallet",
+        "surplus": "överskott",
+        "spare": "Lediga platser",
+        "band": "Intervall",
+        "band_cost": "Intervallets kostnad (tänkt)",
         "frames": "Utgifter mot varje ram",
         "frames_caption": (
             "Utgifter per år i varje budgetram (mnkr, odiskonterat), med ramens tak som röd linje där scenariot anger "

@@ -11,8 +11,8 @@ of :data:`FAMILIES`. The families of ``models/premises.md`` keep their names; th
 ``opening_year``, ``lock_forbid``, ``lock_keep_open``, ``lock_close``, ``close_from``,
 ``lease_end`` (a non-renewable lease not closed by ``lease_end + 1``), ``reach``,
 ``unmet_forbidden``, the table families ``balance_table``, ``assignments_table``,
-``actions_table``, ``utilisation_table``, ``costs_table``, ``party_costs_table`` and
-``frames_table``, and ``objective``.
+``actions_table``, ``utilisation_table``, ``costs_table``, ``party_costs_table``,
+``frames_table``, ``permits_table`` and ``surplus_band_table``, and ``objective``.
 
 Which family checks each column of each table (:data:`allocopt.tables.TABLE_COLUMNS`); every
 table family also reports rows for unknown ids or for years that are not planning years, rows
@@ -41,6 +41,11 @@ given twice, rows missing, and blanks where a number is due:
 - ``assignments``: every column by ``assignments_table`` (known ids, a planning year, ``places``
   ≥ 0, ``km`` as recomputed); ``places`` also by ``demand_balance``, ``capacity_limit``,
   ``single_assign``, ``reach`` and, priced, ``costs_table`` (``travel``).
+- ``permits``: every column by ``permits_table`` (:mod:`~allocopt.check.features`; a result
+  without the table is checked by ``permit_limit`` alone).
+- ``surplus_band``: ``under`` by ``surplus_floor``, ``over`` by ``surplus_ceiling``, every other
+  column by ``surplus_band_table`` (:mod:`~allocopt.check.band`); its cost also by ``costs_table``
+  (``penalty``, with the unmet-demand penalty).
 - ``Result.objective``: ``objective`` (the sum of the recomputed ``discounted``).
 
 Tolerances: places ``1e-6·max(1, |reference|) + 1e-5``; money relative ``1e-6`` (denominator
@@ -60,6 +65,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from allocopt.check.band import check_surplus_band_table, check_surplus_ceiling, check_surplus_floor
 from allocopt.check.families import (
     check_borrowing_cap,
     check_capacity_limit,
@@ -84,6 +90,7 @@ from allocopt.check.families import (
     check_stays_closed,
     check_unmet_forbidden,
 )
+from allocopt.check.features import check_permit_limit, check_permits_table
 from allocopt.check.recompute import recompute
 from allocopt.check.tables import (
     check_actions_table,
@@ -112,6 +119,9 @@ CHECKS = (
     check_needs_open_site,
     check_conversion_limit,
     check_extension_limit,
+    check_permit_limit,
+    check_surplus_floor,
+    check_surplus_ceiling,
     check_capex_cap,
     check_opex_cap,
     check_investment_cap,
@@ -134,6 +144,8 @@ CHECKS = (
     check_costs_table,
     check_party_costs_table,
     check_frames_table,
+    check_permits_table,
+    check_surplus_band_table,
     check_objective,
 )
 """The family checks, in the order of :data:`FAMILIES`."""

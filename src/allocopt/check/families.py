@@ -350,11 +350,15 @@ def check_lock_close(rc: Recomputed) -> list[Violation]:
 
 def check_close_from(rc: Recomputed) -> list[Violation]:
     """Only a site that may close is closed, not before close_from; a leased site may always close
-    after its lease_end (amount: years closed too early)."""
+    after its lease_end, a site under a temporary permit once the permit has run out (amount: years
+    closed too early)."""
     out = []
     for e, c in sorted(rc.close_year.items()):
         site = rc.sites[e]
         if site.tenure == "leased" and site.lease_end is not None and c > site.lease_end:
+            continue
+        end = site.permit_end_from(rc.y0)
+        if end is not None and c >= end:
             continue
         first = (site.close_from or rc.y0) if site.may_close else rc.last + 1
         if c < first:

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from allocopt.check.adopted_price import deviation_penalty
+from allocopt.check.band import band_cost_per_year
 from allocopt.check.cost_rules import (
     capex_payments,
     closure_cost,
@@ -145,7 +147,7 @@ def recompute_money(rc: Recomputed) -> tuple[pd.DataFrame, pd.DataFrame, pd.Data
         rc, a["year"], a["service"].map({s: v.travel_cost for s, v in rc.services.items()}) * km * a["places"]
     )
     rate = b["service"].map({s: rc.scenario.unmet_penalty(s) for s in rc.services}).astype(float)
-    penalty = _per_year(rc, b["year"], rate * b["unmet"])
+    penalty = _per_year(rc, b["year"], rate * b["unmet"]) + band_cost_per_year(rc)  # both notional
     end = discount_factor(settings.discount_rate, rc.y0, rc.last + 1)
     rows = []
     for y in rc.years:
@@ -170,6 +172,7 @@ def recompute_money(rc: Recomputed) -> tuple[pd.DataFrame, pd.DataFrame, pd.Data
         costs[use] = frames.xs(frame, level="frame")["use"]
     parties = (M, PC) if settings.perspective == "consolidated" else (M,)
     objective = float(party.loc[party.index.get_level_values("party").isin(parties), "discounted"].sum())
+    objective += deviation_penalty(rc)  # adopted_plan price: notional, undiscounted, in no cost table
     return costs[[c for c in TABLE_COLUMNS["costs"] if c != "year"]], party, frames, objective
 
 

@@ -21,6 +21,9 @@ FAMILIES: tuple[str, ...] = (
     "needs_open_site",
     "conversion_limit",
     "extension_limit",
+    "permit_limit",
+    "surplus_floor",
+    "surplus_ceiling",
     "capex_cap",
     "opex_cap",
     "investment_cap",
@@ -43,6 +46,8 @@ FAMILIES: tuple[str, ...] = (
     "costs_table",
     "party_costs_table",
     "frames_table",
+    "permits_table",
+    "surplus_band_table",
     "objective",
 )
 """Every family the checker reports, in the order :func:`allocopt.check.check_plan` runs them

@@ -288,6 +288,8 @@ def first_plan(
     # what the plan leaves free is an LP (the one-year extensions rounded up), or a small MIP over
     # the single-assignment picks
     extensions = [c for var in pm.extend.values() if (c := col(var)) is not None]
+    deviates = getattr(pm.model, "deviates", {})  # adopted_price: rounded up, its row holds
+    extensions += [c for key in deviates if (c := col(deviates[key])) is not None]
     completion = Completion(
         lp, threads, lp_only=not (pm.pick or pm.unmet_all), time_limit=settings.lp_seconds, round_up=extensions
     )

@@ -133,7 +133,8 @@ def relax_and_fix(
     integer = np.flatnonzero(np.asarray(list(lp.integrality_), dtype=int) > 0)
     if not len(integer):
         return None, False
-    year = np.array([years[c] for c in integer.tolist()])
+    last = max(years.values(), default=0)  # an integer column of no year (adopted_price's deviates): the last window
+    year = np.array([years.get(c, last) for c in integer.tolist()])
     order = sorted(set(year.tolist()))
     if len(order) <= settings.window_years:
         return None, False

@@ -7,14 +7,14 @@ One function per variable group and per constraint family, called in a fixed ord
 from __future__ import annotations
 
 import gc
-import math
 from collections import defaultdict
-from dataclasses import dataclass, field
 
 import pyomo.environ as pyo
 
 from allocopt.index import OptionInfo, PlanIndex
-from allocopt.model.money import FLOW_TERMS, MUNICIPALITY, Flows, frame_spend, money_flows, party_total, residual
+from allocopt.model.adopted_price import add_adopted_price
+from allocopt.model.money import FLOW_TERMS, MUNICIPALITY, party_total, residual
+from allocopt.model.plan_model import PlanModel, money_scale
 from allocopt.model.terms import Affine
 from allocopt.scenario import PARTIES, SITE_KINDS
 
@@ -22,203 +22,6 @@ MAX_COEFFICIENT = 1e15
 """Largest objective coefficient (model units) allocopt hands HiGHS; HiGHS counts 1e20 as
 infinite and its tolerances (1e-7 to 1e-9) make anything near that meaningless. A scenario
 whose figures reach it is refused, naming the figure (PlanModel.out_of_range)."""
-
-
-def money_scale(index: PlanIndex) -> float:
-    """The power of ten by which money enters the solver, so that the largest money figure that
-    is *paid* (capex, opex, rent, closure costs, sale values) is below 1000 units (MSEK for a
-    municipality, SEK for a small benchmark).
-
-    SEK coefficients of 1e2…1e9 leave HiGHS badly scaled; but a fixed MSEK scale would make
-    HiGHS's cutoff tolerance (1e-6 units) worth 1 SEK, too coarse where costs are small. The
-    unmet-demand penalty does not set the scale: a penalty of 1e10 SEK per place (meaning
-    "almost forbidden") would otherwise push every paid cost and the travel cost below HiGHS's
-    tolerances, where the plan they decide is no longer optimised. It enters with the same
-    scale, as a large coefficient, up to :data:`MAX_COEFFICIENT`.
-    """
-    figures = [1.0]
-    for o in index.options.values():
-        figures += [o.capex, o.opex, o.rent, o.internal_rent, o.extension_rent or 0.0, o.extension_internal_rent]
-    for x in index.sites.values():
-        figures += [x.opex, x.sale_value, *x.rent.values(), *x.closure_cost.values(), *x.internal_rent.values()]
-        figures += [x.kept_value, x.relet_rent, x.vacancy_cost]
-    largest = max(abs(f) for f in figures)
-    return 10.0 ** -max(0, math.floor(math.log10(largest)) - 2)
-
-
-@dataclass
-class PlanModel:
-    """The Pyomo model and the maps from index keys to its variables (read by the results step)."""
-
-    model: pyo.ConcreteModel
-    index: PlanIndex
-    build: dict = field(default_factory=dict)  # (option, year) -> var (options without `avail`)
-    avail: dict = field(default_factory=dict)  # (option, year) -> var: modules in service (state options)
-    extend: dict = field(default_factory=dict)  # (option, year) -> var: modules kept one more year after their term
-    open: dict = field(default_factory=dict)  # (site, year) -> var (free years only)
-    assign: dict = field(default_factory=dict)  # (district, facility, service, year) -> var (split services)
-    flow: dict = field(default_factory=dict)  # (district, district', service, year) -> var (split, by district)
-    pick: dict = field(default_factory=dict)  # (district, facility, service, year) -> var (single services)
-    unmet: dict = field(default_factory=dict)  # (district, service, year) -> var (split services)
-    unmet_all: dict = field(default_factory=dict)  # (district, service, year) -> binary (single services)
-    unreachable: list[tuple[str, str, int]] = field(default_factory=list)  # demand with no facility in reach
-    conflicts: list[str] = field(default_factory=list)  # rows that cannot hold whatever the plan
-    out_of_range: list[str] = field(default_factory=list)  # figures too large for HiGHS (MAX_COEFFICIENT)
-    money_scale: float = 1.0  # money rows and the objective are in SEK × money_scale (see money_scale())
-    state_options: set = field(default_factory=set)  # options modelled by `avail` state variables
-    _flows: Flows | None = None  # money_flows(self), built once (the variables never change)
-    _spend: dict | None = None  # frame_spend(self, self.money()), built once
-    _by_district: dict | None = None  # (district, service) -> facilities K(d', s), built once
-
-    def money(self) -> Flows:
-        """:func:`allocopt.model.money.money_flows` of this model, computed once."""
-        if self._flows is None:
-            self._flows = money_flows(self)
-        return self._flows
-
-    def spend(self) -> dict[str, dict[int, Affine]]:
-        """:func:`allocopt.model.money.frame_spend` of this model (SEK per frame and year), computed once."""
-        if self._spend is None:
-            self._spend = frame_spend(self, self.money())
-        return self._spend
-
-    # -- expressions of models/premises.md -------------------------------------------------
-    def open_term(self, site: str, year: int) -> Affine:
-        """``open[site, year]`` (a variable, or the constant it is fixed to)."""
-        var = self.open.get((site, year))
-        if var is not None:
-            return Affine().add(var)
-        return Affine(self.index.sites[site].open_ub[year])
-
-    def build_term(self, option: str, year: int) -> Affine:
-        """``build[o, t]``: modules opening in ``year`` (a variable, or ``avail[t] − avail[t−1]``)."""
-        if (option, year) in self.avail:
-            out = Affine().add(self.avail[option, year])
-            if (option, year - 1) in self.avail:
-                out.add(self.avail[option, year - 1], -1.0)
-            return out
-        return Affine().add(self.build[option, year])
-
-    def active(self, option: OptionInfo, year: int) -> Affine:
-        """``active[o, y] = term[o, y] + extend[o, y]``: modules of the option in service in ``year``."""
-        return self.in_term(option, year).add_affine(self.extended(option, year))
-
-    def extended(self, option: OptionInfo, year: int) -> Affine:
-        """``extend[o, y]``: modules kept in ``year`` beyond their term (0 where there is no such variable)."""
-        var = self.extend.get((option.option, year))
-        return Affine() if var is None else Affine().add(var)
-
-    def in_term(self, option: OptionInfo, year: int) -> Affine:
-        """``term[o, y]``: modules of the option in service in ``year`` within their lifetime or term."""
-        if option.option in self.state_options:
-            var = self.avail.get((option.option, year))
-            return Affine() if var is None else Affine().add(var)
-        out = Affine()
-        for t in option.opened_in_service(year):
-            out.add(self.build[option.option, t])
-        return out
-
-    def capacity(self, facility: str, service: str, year: int) -> Affine:
-        """``capacity[k, s, y]`` in nominal places."""
-        idx = self.index
-        if facility in idx.sites:
-            site = idx.sites[facility]
-            out = Affine()
-            out.add_affine(self.open_term(facility, year), site.capacity.get(service, 0.0))
-            for o in idx.site_options(facility):
-                if o.service == service:
-                    out.add_affine(self.active(o, year), o.capacity)
-                if o.from_service == service:
-                    out.add_affine(self.active(o, year), -o.capacity_from)
-            return out
-        o = idx.options[facility]
-        out = Affine().add_affine(self.active(o, year), o.capacity) if o.service == service else Affine()
-        for hosted in idx.site_options(facility):  # expansions and conversions of a new building
-            if hosted.service == service:
-                out.add_affine(self.active(hosted, year), hosted.capacity)
-            if hosted.from_service == service:
-                out.add_affine(self.active(hosted, year), -hosted.capacity_from)
-        return out
-
-    def host_term(self, option: OptionInfo, year: int) -> tuple[Affine, float]:
-        """For an expansion or conversion: (``open[e,y]`` of its site, or ``active[b,y]`` of its build
-        option, and the most that term can be: 1 or ``N_b``)."""
-        if option.host_is_option:
-            host = self.index.options[option.facility]
-            return self.active(host, year), float(host.max_modules)
-        return self.open_term(option.facility, year), 1.0
-
-    def may_serve(self, facility: str, service: str, year: int) -> bool:
-        """Whether ``facility`` can have capacity for ``service`` in ``year`` at all."""
-        idx = self.index
-        if facility in idx.sites:
-            site = idx.sites[facility]
-            if site.open_ub[year] == 0:
-                return False
-            if site.capacity.get(service, 0.0) > 0:
-                return True
-            return any(o.service == service and o.opened_in_service(year) for o in idx.site_options(facility))
-        o = idx.options[facility]
-        if o.service == service:
-            return bool(o.opened_in_service(year)) or (o.option, year) in self.extend
-        return any(h.service == service and h.opened_in_service(year) for h in idx.site_options(facility))
-
-    def unmet_places(self, district: str, service: str, year: int) -> Affine:
-        """Places of ``district`` left unmet: ``unmet`` or ``demand · unmet_all`` (none if forbidden)."""
-        key = (district, service, year)
-        if key in self.unmet:
-            return Affine().add(self.unmet[key])
-        if key in self.unmet_all:
-            return Affine().add(self.unmet_all[key], self.index.demand[key])
-        return Affine()
-
-    def district_facilities(self, district: str, service: str) -> list[str]:
-        """``K(d', s)``: the facilities of ``district`` with capacity for ``service`` (pairs of ``KS``),
-        in the order of ``KS``; they share ``district_capacity[d', s, y]`` and, in the plan, its inflow."""
-        if self._by_district is None:
-            self._by_district = defaultdict(list)
-            for k, s in self.index.facility_services:
-                self._by_district[self.index.facility_district[k], s].append(k)
-        return self._by_district.get((district, service), [])
-
-    def placed(self) -> dict[tuple[str, str, str, int], float]:
-        """Places served per (district, facility, service, year) in the current values of the
-        variables: ``assign`` and ``demand · pick`` as they stand; each district-to-district
-        ``flow[d,d',s,y]`` split over the facilities ``K(d', s)`` in proportion to their usable
-        capacity ``u_s · capacity[k,s,y]`` (every facility of ``d'`` then serves the same share of
-        its capacity, so ``capacity_limit`` holds at each whenever ``district_capacity`` holds).
-        The last facility with capacity takes what rounding leaves, so that the shares sum to the flow."""
-        out = {key: self.served(*key).value() for key in list(self.assign) + list(self.pick)}
-        if not self.flow:
-            return out
-        idx = self.index
-        usable: dict = {}
-        for (d, dd, s, y), var in self.flow.items():
-            places = var.value or 0.0
-            if places <= 0:
-                continue
-            if (dd, s, y) not in usable:
-                u = idx.services[s].utilisation
-                usable[dd, s, y] = [
-                    (k, max(0.0, u * self.capacity(k, s, y).value())) for k in self.district_facilities(dd, s)
-                ]
-            shares = [(k, room) for k, room in usable[dd, s, y] if room > 0] or usable[dd, s, y][:1]
-            total = sum(room for _k, room in shares)
-            left = places
-            for i, (k, room) in enumerate(shares):
-                part = left if i == len(shares) - 1 else places * room / total
-                out[d, k, s, y] = part
-                left -= part
-        return out
-
-    def served(self, district: str, facility: str, service: str, year: int) -> Affine:
-        """Places of ``district`` served at ``facility``: ``assign`` or ``demand · pick``."""
-        key = (district, facility, service, year)
-        if key in self.assign:
-            return Affine().add(self.assign[key])
-        if key in self.pick:
-            return Affine().add(self.pick[key], self.index.demand[district, service, year])
-        return Affine()
 
 
 # -- variables -------------------------------------------------------------------------------
@@ -277,6 +80,73 @@ def add_extension_limit(pm: PlanModel) -> None:
             body.add_affine(pm.build_term(name, y - o.life), -1.0)
         rows[name, y] = (None, body, 0.0)
     _constraint(pm, "extension_limit", rows)
+
+
+def add_permit_limit(pm: PlanModel) -> None:
+    """``active[o,y] ≤ Σ_{t ∈ Y_o, y − left_o < t ≤ y} build[o,t]`` with ``left_o = permit_o − used_o``:
+    a module of a lease or pavilion under a temporary building permit stands on the plot (in its term
+    or extended) at most ``left_o`` years, so the modules in service in ``y`` are at most those opened
+    in the last ``left_o`` years. Rows only in years ``y ≥ min Y_o + left_o``, where a module could
+    have stood longer (:meth:`OptionInfo.permit_years_binding`); elsewhere the limit cannot bind."""
+    rows = {}
+    for o in pm.index.options.values():
+        for y in o.permit_years_binding(pm.index.years):
+            body = pm.active(o, y)
+            for t in o.years:
+                if y - o.permit_left < t <= y:
+                    body.add_affine(pm.build_term(o.option, t), -1.0)
+            rows[o.option, y] = (None, body, 0.0)
+    if rows:  # no component where no permit can bind: the model is the one without permits
+        _constraint(pm, "permit_limit", rows)
+
+
+def district_usable(pm: PlanModel, district: str, service: str, year: int) -> Affine:
+    """``u_s · Σ_{k ∈ K(d,s)} capacity[k,s,y]``: the usable places of ``district``'s own facilities."""
+    out = Affine()
+    for k in pm.district_facilities(district, service):
+        out.add_affine(pm.capacity(k, service, year), pm.index.services[service].utilisation)
+    return out
+
+
+def _surplus_rows(pm: PlanModel, share: str, slack: str) -> dict:
+    """The rows of one side of the surplus band: for every district, year and service with the band's
+    ``share`` (``surplus_min`` or ``surplus_max``) and demand, a ``slack`` variable (places ≥ 0, the
+    Pyomo component and ``PlanModel`` map of that name) and the row it relaxes."""
+    idx = pm.index
+    keys = [key for key in idx.demand if getattr(idx.services[key[1]], share) is not None]
+    if not keys:
+        return {}
+    var = pyo.Var(keys, within=pyo.NonNegativeReals, dense=True)
+    setattr(pm.model, slack, var)
+    target = getattr(pm, slack)
+    rows = {}
+    for d, s, y in keys:
+        target[d, s, y] = var[d, s, y]
+        bound = (1.0 + getattr(idx.services[s], share)) * idx.demand[d, s, y]
+        usable = district_usable(pm, d, s, y)
+        if share == "surplus_min":
+            rows[d, s, y] = (bound, usable.add(var[d, s, y]), None)
+        else:
+            rows[d, s, y] = (None, usable.add(var[d, s, y], -1.0), bound)
+    return rows
+
+
+def add_surplus_floor(pm: PlanModel) -> None:
+    """``u_s · Σ_{k ∈ K(d,s)} capacity[k,s,y] + surplus_under[d,s,y] ≥ (1 + surplus_min_s) · demand[d,s,y]``:
+    a district's spare places (its usable places less its demand) below the band's floor are
+    ``surplus_under``, priced at ``surplus_cost_s`` per place-year. Services without a floor: no rows."""
+    rows = _surplus_rows(pm, "surplus_min", "surplus_under")
+    if rows:
+        _constraint(pm, "surplus_floor", rows)
+
+
+def add_surplus_ceiling(pm: PlanModel) -> None:
+    """``u_s · Σ_{k ∈ K(d,s)} capacity[k,s,y] − surplus_over[d,s,y] ≤ (1 + surplus_max_s) · demand[d,s,y]``:
+    spare places beyond the band's ceiling are ``surplus_over``, priced at ``surplus_cost_s`` per
+    place-year. Services without a ceiling: no rows."""
+    rows = _surplus_rows(pm, "surplus_max", "surplus_over")
+    if rows:
+        _constraint(pm, "surplus_ceiling", rows)
 
 
 def add_stays_built(pm: PlanModel) -> None:
@@ -701,6 +571,10 @@ def add_total_cost(pm: PlanModel) -> None:
         total.add(var, idx.discount[y] * idx.services[s].penalty)
     for (d, s, y), var in pm.unmet_all.items():
         total.add(var, idx.discount[y] * idx.services[s].penalty * idx.demand[d, s, y])
+    for slack in (pm.surplus_under, pm.surplus_over):
+        for (_d, s, y), var in slack.items():
+            total.add(var, idx.discount[y] * idx.services[s].surplus_cost)
+    total.add_affine(pm.adopted_price)  # notional, undiscounted (allocopt.model.adopted_price)
     values = residual(pm)
     for p in parties:
         total.add_affine(values[p], -idx.discount_end)
@@ -761,12 +635,16 @@ FAMILIES = (
     add_needs_open_site,
     add_conversion_limit,
     add_extension_limit,
+    add_permit_limit,
+    add_surplus_floor,
+    add_surplus_ceiling,
     add_capex_cap,
     add_opex_cap,
     add_investment_cap,
     add_borrowing_cap,
     add_operating_cap,
     add_lock_force,
+    add_adopted_price,
 )
 """The default formulation's families: split services served district to district (``flow``,
 ``district_capacity``, ``flow_link``); ``capacity_limit`` is left to single services. On the
@@ -792,8 +670,9 @@ FORMULATIONS = {
 """Formulation name -> (constraint families, state variables). Split services are assigned
 district to district where the families hold ``district_capacity`` (:func:`build_model`)."""
 
-EVALUATION_FAMILIES = (add_demand_balance, add_capacity_limit)
-"""Families kept when a given plan is evaluated: its decisions are fixed, only service is free."""
+EVALUATION_FAMILIES = (add_demand_balance, add_capacity_limit, add_surplus_floor, add_surplus_ceiling)
+"""Families kept when a given plan is evaluated: its decisions are fixed, only service is free (and the
+surplus band's slacks, which price the plan's spare places)."""
 
 
 def build_model(index: PlanIndex, families=FAMILIES, state: bool = True, scale: float | None = None) -> PlanModel:

@@ -12,7 +12,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from allocopt.model.build import PlanModel
+from allocopt.model.build import PlanModel, district_usable
 from allocopt.model.money import FLOW_TERMS, FRAMES, MUNICIPALITY, residual, sign
 from allocopt.scenario import PARTIES, SITE_KINDS
 from allocopt.tables import TABLE_COLUMNS
@@ -34,6 +34,74 @@ def round_decisions(pm: PlanModel) -> None:
 
 def _frame(name: str, rows: list[dict]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=TABLE_COLUMNS[name])
+
+
+def oldest_in_service(openings: dict[int, int], active: dict[int, int]) -> dict[int, int]:
+    """Year -> opening year of the oldest module in service, the modules in service being the youngest
+    ``active[y]`` of those opened by ``y`` (``openings``: opening year -> modules): the plan that keeps
+    the youngest modules, which ``permit_limit`` holds to (models/premises.md, *Temporary permits*)."""
+    out = {}
+    for y, n in active.items():
+        count = 0
+        for t in sorted((t for t in openings if t <= y), reverse=True):
+            count += openings[t]
+            if count >= n:
+                out[y] = t
+                break
+    return out
+
+
+def permits_table(pm: PlanModel) -> pd.DataFrame:
+    """One row per lease or pavilion under a temporary permit with premises on its plot before the first
+    year or in the plan: the permit, the years used before, the years of the horizon with a module in
+    service, the years left to the module that stands longest (its years used included), and the first
+    year a module reaches the permit (blank: not within the horizon); and one per existing site under a
+    temporary permit, the same for the site's years open."""
+    rows = []
+    for o in pm.index.options.values():
+        if o.permit_left is None:
+            continue
+        permit, used = o.permit_left + o.permit_used, o.permit_used  # validation holds used within the permit
+        active = {y: n for y in pm.index.years if (n := int(round(pm.active(o, y).value()))) > 0}
+        openings = {t: n for t in o.years if (n := int(round(pm.build_term(o.option, t).value()))) > 0}
+        if not used and not active:
+            continue
+        ages = {y: y - t + 1 + used for y, t in oldest_in_service(openings, active).items()}
+        rows.append(
+            {
+                "option": o.option,
+                "site": None,
+                "district": o.district,
+                "service": o.service,
+                "permit_years": permit,
+                "used_years": used,
+                "years_in_service": len(active),
+                "remaining_years": permit - max(ages.values(), default=used),
+                "limit_year": next((y for y, age in ages.items() if age >= permit), None),
+            }
+        )
+    y0 = pm.index.years[0]
+    for x in pm.index.sites.values():
+        if x.permit_years is None:
+            continue
+        open_years = [y for y in pm.index.years if round(pm.open_term(x.site, y).value()) == 1]
+        stood = x.permit_used + len(open_years)
+        last_allowed = y0 + x.permit_years - x.permit_used - 1
+        rows.append(
+            {
+                "option": None,
+                "site": x.site,
+                "district": x.district,
+                "service": None,
+                "permit_years": x.permit_years,
+                "used_years": x.permit_used,
+                "years_in_service": len(open_years),
+                "remaining_years": x.permit_years - stood,
+                "limit_year": last_allowed if last_allowed in open_years else None,
+            }
+        )
+    out = _frame("permits", rows)
+    return out.astype({"limit_year": "Int64"})  # a calendar year, blank where no module reaches the permit
 
 
 def actions_table(pm: PlanModel) -> pd.DataFrame:
@@ -179,10 +247,54 @@ def utilisation_table(pm: PlanModel, assignments: pd.DataFrame) -> pd.DataFrame:
     return _frame("utilisation", rows)
 
 
+BAND_CLASSES: tuple[str, str, str] = ("under capacity", "within band", "surplus")
+"""The surplus band's classes of a district-year: spare places short of the floor, within the band, beyond
+the ceiling (the reports colour them as traffic lights: red, green, amber)."""
+
+
+def surplus_band_table(pm: PlanModel) -> pd.DataFrame:
+    """One row per district, year and service with a surplus band and demand: the district's usable
+    places (``u_s`` times its own facilities' capacity), spare = usable − demand, the band's floor and
+    ceiling in places, the places short of the floor and beyond the ceiling (the slacks of
+    ``surplus_floor`` and ``surplus_ceiling`` that the plan implies, the least that satisfy them),
+    the class, and their cost (SEK, undiscounted)."""
+    idx = pm.index
+    rows = []
+    for (d, s, y), demand in idx.demand.items():
+        info = idx.services[s]
+        if info.surplus_min is None and info.surplus_max is None:
+            continue
+        usable = round(district_usable(pm, d, s, y).value(), PLACES_DECIMALS)
+        spare = usable - demand
+        floor = None if info.surplus_min is None else info.surplus_min * demand
+        ceiling = None if info.surplus_max is None else info.surplus_max * demand
+        under = 0.0 if floor is None else round(max(0.0, floor - spare), PLACES_DECIMALS)
+        over = 0.0 if ceiling is None else round(max(0.0, spare - ceiling), PLACES_DECIMALS)
+        rows.append(
+            {
+                "district": d,
+                "service": s,
+                "year": y,
+                "demand": demand,
+                "usable": usable,
+                "spare": spare,
+                "floor": floor,
+                "ceiling": ceiling,
+                "under": under,
+                "over": over,
+                "class": BAND_CLASSES[0] if under > 0 else BAND_CLASSES[2] if over > 0 else BAND_CLASSES[1],
+                "cost": info.surplus_cost * (under + over),
+            }
+        )
+    out = _frame("surplus_band", rows)
+    return out.sort_values(["service", "district", "year"], kind="mergesort").reset_index(drop=True)
+
+
 def _travel_and_penalty(
     pm: PlanModel, assignments: pd.DataFrame, balance: pd.DataFrame, penalty: dict[str, float] | None
 ) -> tuple[pd.Series, pd.Series]:
-    """Travel cost and unmet-demand penalty per year (SEK): the municipality's."""
+    """Travel cost and the notional costs per year (SEK), the municipality's: the unmet-demand penalty and
+    the surplus band's cost (:func:`surplus_band_table`)."""
     idx = pm.index
     travel = pd.Series(0.0, index=idx.years)
     if len(assignments):
@@ -192,6 +304,9 @@ def _travel_and_penalty(
         )
     penalty_rate = penalty if penalty is not None else {s: (v.penalty or 0.0) for s, v in idx.services.items()}
     pen = (balance["unmet"] * balance["service"].map(penalty_rate)).groupby(balance["year"]).sum()
+    band = surplus_band_table(pm)
+    if len(band):  # the surplus band's cost is notional too: counted with the penalty
+        pen = pen.add(band.groupby("year")["cost"].sum(), fill_value=0.0)
     return travel.reindex(idx.years, fill_value=0.0), pen.reindex(idx.years, fill_value=0.0).astype(float)
 
 
@@ -279,4 +394,6 @@ def read_tables(pm: PlanModel, penalty: dict[str, float] | None = None) -> dict[
         "frames": frames,
         "utilisation": utilisation_table(pm, assignments),
         "assignments": assignments,
+        "permits": permits_table(pm),
+        "surplus_band": surplus_band_table(pm),
     }
