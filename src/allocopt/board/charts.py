@@ -56,19 +56,7 @@ def pressure_chart(result: Result, lang: Language) -> go.Figure:
     table = table[(table["demand"] > 0) | (table["capacity"] > 0)]
     if table.empty:
         return saying(w["no_plan"])
-    services = _services(result, sorted(table["service"].unique()))
-    rows = [_district_order(result, sorted(table.loc[table["service"] == s, "district"].unique())) for s in services]
-    label = _labels(sorted({d for r in rows for d in r}), data.names(result))
-    years = data.years(result) or sorted(table["year"].unique())
-    height = 90 + sum(22 * len(r) + 60 for r in rows)
-    fig = make_subplots(
-        rows=len(services),
-        cols=1,
-        shared_xaxes=True,
-        row_heights=[len(r) + 2 for r in rows],
-        vertical_spacing=min(0.3 / len(services), 60 / height) if len(services) > 1 else 0.0,
-        subplot_titles=[esc(service_name(result, s)) for s in services],
-    )
+    services, rows, label, years, height, fig = _service_grid(result, table)
     hover = (
         f"<b>%{{y}}</b>, %{{x}}<br>{w['ratio']}: %{{customdata[3]}}<br>{w['demand']}: %{{customdata[0]:,.1f}}"
         f"<br>{w['capacity']}: %{{customdata[1]:,.1f}}<br>{w['unmet_places']}: %{{customdata[2]:,.1f}}<extra></extra>"
@@ -124,14 +112,10 @@ BAND_COLOURS: dict[str, str] = {"under capacity": "#d7301f", "within band": "#1a
 """Traffic-light colours of the surplus band's classes (the ``surplus_band`` table's ``class``)."""
 
 
-def surplus_band_chart(result: Result, lang: Language) -> go.Figure | None:
-    """The surplus band's classes per district and year, one heat map per service with a band (districts
-    down, years across), coloured as traffic lights (:data:`BAND_COLOURS`); None without a band."""
-    w = WORDS[lang]
-    table = result.surplus_band
-    if table is None or not len(table):
-        return None
-    classes = list(BAND_COLOURS)
+def _service_grid(result: Result, table: pd.DataFrame):
+    """One heat map row per service of ``table`` (districts down, years across): the services, each
+    service's districts in order, the districts' labels, the years, the figure's height (px) and the
+    empty figure of subplots, one per service."""
     services = _services(result, sorted({data.text(s) for s in table["service"]}))
     rows = [
         _district_order(result, sorted({data.text(d) for d in table.loc[table["service"] == s, "district"]}))
@@ -148,6 +132,18 @@ def surplus_band_chart(result: Result, lang: Language) -> go.Figure | None:
         vertical_spacing=min(0.3 / len(services), 60 / height) if len(services) > 1 else 0.0,
         subplot_titles=[esc(service_name(result, s)) for s in services],
     )
+    return services, rows, label, years, height, fig
+
+
+def surplus_band_chart(result: Result, lang: Language) -> go.Figure | None:
+    """The surplus band's classes per district and year, one heat map per service with a band (districts
+    down, years across), coloured as traffic lights (:data:`BAND_COLOURS`); None without a band."""
+    w = WORDS[lang]
+    table = result.surplus_band
+    if table is None or not len(table):
+        return None
+    classes = list(BAND_COLOURS)
+    services, rows, label, years, height, fig = _service_grid(result, table)
     n = len(classes)
     scale = [[edge, BAND_COLOURS[c]] for i, c in enumerate(classes) for edge in (i / n, (i + 1) / n)]
     hover = (
