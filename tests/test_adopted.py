@@ -92,6 +92,18 @@ def test_keep_makes_the_adopted_opening_a_lock():
     assert allocopt.check(with_adopted(scenario), result) == []
 
 
+def test_without_locks_the_adopted_plan_is_not_kept():
+    """No locks at all (compare --without-locks, a sweep's locks: off): the adopted plan under keep is no
+    longer a lock, so the plan is the free optimum again (L × 2 from 2026: 3 · 1 000 + 600 SEK)."""
+    from allocopt.adopted import without_locks
+    from allocopt.sweep_points import Overrides, point_scenario
+
+    scenario = school("keep", adopted=ADOPTED)
+    for free in (without_locks(scenario), point_scenario(scenario, Overrides(locks=False))):
+        assert adopted_locks(free) == [] and free.locks == []
+        assert solved(free).objective == pytest.approx(3 * 1000.0 + 600.0)
+
+
 def test_what_each_deviation_saves():
     """ignore, the plan L × 2 from 2026 (3 000 + 600 SEK). Undone alone: B taken back in 2027 adds its
     3 000 SEK (6 600); L taken out leaves 40 places unmet a year, 12 000 SEK of penalty (15 000). So

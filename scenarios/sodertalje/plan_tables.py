@@ -21,6 +21,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from allocopt.robust import committed_actions
+
 HERE = Path(__file__).resolve().parent
 README = HERE / "README.md"
 MSEK = 1e6
@@ -110,13 +112,6 @@ def robust_variants(folder: Path) -> str:
 OPENINGS = ("build", "lease", "pavilion", "expansion", "conversion")
 
 
-def _committed(actions: pd.DataFrame, commit_until: int) -> pd.DataFrame:
-    """The actions decided by ``commit_until`` (openings and extensions by their decision year,
-    closures by their year), as ``allocopt.robust.committed_actions`` selects them."""
-    decided = actions["decision_year"].astype(float).fillna(actions["year"].astype(float))
-    return actions[decided <= commit_until]
-
-
 def _key(r) -> str:
     return r.option if isinstance(r.option, str) else r.site
 
@@ -125,7 +120,10 @@ def robust_committed(folder: Path, base: Path) -> str:
     """Each option or site acted on by the commit year in the robust plan or the base plan
     (``allocopt solve``): the years and places of each plan's actions on it, side by side."""
     c = int(json.loads((folder / "robust.json").read_text(encoding="utf-8"))["commit_until"])
-    plans = {"robust": pd.read_csv(folder / "committed.csv"), "base": _committed(pd.read_csv(base / "actions.csv"), c)}
+    plans = {
+        "robust": pd.read_csv(folder / "committed.csv"),
+        "base": committed_actions(pd.read_csv(base / "actions.csv"), c),
+    }
     cells: dict[tuple[str, str], dict[str, list[str]]] = {}
     for plan, a in plans.items():
         for r in a[a["action"] != "extend"].sort_values("year", kind="mergesort").itertuples(index=False):
@@ -154,7 +152,7 @@ def robust_adapts(folder: Path) -> str:
     for r in v.itertuples(index=False):
         safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in r.forecast) or "variant"
         a = pd.read_csv(folder / safe / "actions.csv")
-        later = a[~a.index.isin(_committed(a, c).index)]
+        later = a[~a.index.isin(committed_actions(a.assign(row=a.index), c)["row"])]
         opened = later[later["action"].isin(OPENINGS)]
         pav = opened[opened["action"] == "pavilion"]["capacity_change"].sum()
         ext = later[later["action"] == "extend"]["modules"].sum()

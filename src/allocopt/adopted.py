@@ -34,9 +34,8 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from allocopt.compare import COLUMNS as COMPARISON_COLUMNS
 from allocopt.scenario import Lock, Scenario
-from allocopt.tables import TABLE_COLUMNS
+from allocopt.tables import CHANGE_COLUMNS, TABLE_COLUMNS
 
 if TYPE_CHECKING:
     from allocopt.result import Result
@@ -44,7 +43,7 @@ if TYPE_CHECKING:
 DEVIATIONS_FILE = "deviations.csv"
 """The deviations table in a result folder (``allocopt solve`` on a scenario with an adopted plan)."""
 
-DEVIATION_COLUMNS: list[str] = [*COMPARISON_COLUMNS["changes"][1:], "kept"]
+DEVIATION_COLUMNS: list[str] = [*CHANGE_COLUMNS, "kept"]
 """Columns of the deviations table. ``change``: dropped | added | moved | resized; ``from_*`` the
 adopted plan's year and modules, ``to_*`` the plan's (calendar years, modules); ``kept``: whether the
 adopted action was kept as a lock (``adopted_plan: keep``, its year no later than ``adopted_until``).
@@ -160,6 +159,15 @@ def deviation_penalties(scenario: Scenario, actions: pd.DataFrame) -> dict[tuple
         if moved:
             out["site", site] = price.deviation_cost + price.deviation_year_cost * moved
     return out
+
+
+def without_locks(scenario: Scenario) -> Scenario:
+    """``scenario`` with no policy locks at all: its locks dropped and an adopted plan under ``keep``
+    no longer kept (``ignore``; :func:`allocopt.solve` would make its actions locks again)."""
+    settings = scenario.settings
+    if settings.adopted_plan == "keep":
+        settings = settings.model_copy(update={"adopted_plan": "ignore"})
+    return scenario.model_copy(update={"locks": [], "settings": settings})
 
 
 def deviations(scenario: Scenario, result: Result) -> pd.DataFrame:

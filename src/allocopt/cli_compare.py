@@ -154,18 +154,19 @@ def _from_scenario(path, plans, without_locks, time_limit, console):
     (--without-locks), then each plan priced or the do-nothing plan solved."""
     import allocopt
     from allocopt.adopted import with_adopted
+    from allocopt.adopted import without_locks as lockless
 
     named = [_named_plan(p) for p in plans]
     for _, file in named:
         if file is not None and not file.is_file():
             raise FileNotFoundError(f"no plan file {file}")
     scenario = allocopt.load_scenario(scenario_path(path))
-    results = [allocopt.solve(with_adopted(scenario), time_limit=time_limit)]
+    results = [allocopt.solve(scenario, time_limit=time_limit)]  # an adopted plan's kept actions: locks
     labels = ["with locks" if without_locks else "optimum"]
     if without_locks:
-        if not scenario.locks:
+        if not with_adopted(scenario).locks:
             console.print("the scenario has no locks: both solves are the same model")
-        results.append(allocopt.solve(scenario.model_copy(update={"locks": []}), time_limit=time_limit))
+        results.append(allocopt.solve(lockless(scenario), time_limit=time_limit))
         labels.append("without locks")
     for name, file in named:
         if file is None:

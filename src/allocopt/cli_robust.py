@@ -33,6 +33,16 @@ def _money(x, divisor: float) -> str:
     return f"{x / divisor + 0.0:,.3f}" if divisor > 1 else f"{x + 0.0:,.2f}"
 
 
+def _gap_and_threads(command):
+    """``--mip-gap`` and ``--threads``, as robust and regret take them (each solve's)."""
+    command = click.option(
+        "--threads", type=click.IntRange(min=1), default=DEFAULT_THREADS, show_default=True, help="HiGHS threads."
+    )(command)
+    return click.option(
+        "--mip-gap", type=float, default=DEFAULT_MIP_GAP, show_default=True, help="Relative gap of each solve."
+    )(command)
+
+
 @click.command()
 @click.argument("path", required=False, type=click.Path())
 @click.option(
@@ -49,10 +59,7 @@ def _money(x, divisor: float) -> str:
     show_default=True,
     help="Seconds for each of the four solves.",
 )
-@click.option("--mip-gap", type=float, default=DEFAULT_MIP_GAP, show_default=True, help="Relative gap of each solve.")
-@click.option(
-    "--threads", type=click.IntRange(min=1), default=DEFAULT_THREADS, show_default=True, help="HiGHS threads."
-)
+@_gap_and_threads
 @click.option(
     "--cvar-weight",
     type=click.FloatRange(0, 1),
@@ -140,10 +147,7 @@ def robust(
     help="Last decision year of each variant's plan that is kept [default: the first year plus the largest lead time].",
 )
 @click.option("--time-limit", type=float, default=DEFAULT_TIME_LIMIT, show_default=True, help="Seconds for each solve.")
-@click.option("--mip-gap", type=float, default=DEFAULT_MIP_GAP, show_default=True, help="Relative gap of each solve.")
-@click.option(
-    "--threads", type=click.IntRange(min=1), default=DEFAULT_THREADS, show_default=True, help="HiGHS threads."
-)
+@_gap_and_threads
 @click.option("--out", type=click.Path(file_okay=False), default=None, help="Folder for regret.csv.")
 @friendly
 def regret(

@@ -116,7 +116,6 @@ def solve(
     """Solve a scenario (folder or .xlsx) and write the plan to --out (with --baseline, beside the
     do-nothing plan; with an adopted plan, its deviations from it)."""
     import allocopt
-    from allocopt.adopted import with_adopted
     from allocopt.baseline import check_writable as check_plan_folder
     from allocopt.console import SolveProgress, print_result
     from allocopt.interrupt import EXIT_CODES
@@ -131,7 +130,7 @@ def solve(
     (check_plan_folder if extras else check_writable)(target)  # before the solve: a folder that cannot take it
     settings = dict(time_limit=time_limit, mip_gap=mip_gap, threads=threads, first_plan=first_plan)
     with SolveProgress(Console(stderr=True) if not quiet else Console(stderr=True, quiet=True)) as progress:
-        result = allocopt.solve(with_adopted(scenario), progress=progress, **settings)
+        result = allocopt.solve(scenario, progress=progress, **settings)  # kept adopted actions: locks
     result.timings = {"load": load_seconds, **result.timings}
     if extras and result.status in PLAN_STATUSES:
         base = _solve_baseline(scenario, result, target, settings, quiet, failure_record) if with_baseline else None

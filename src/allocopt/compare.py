@@ -25,7 +25,7 @@ import pandas as pd
 
 from allocopt.check.reading import FLAG_COLUMNS, NUMERIC_COLUMNS, TEXT_COLUMNS, numeric
 from allocopt.result import Result
-from allocopt.tables import OPTIONAL_TABLES, TABLE_COLUMNS
+from allocopt.tables import CHANGE_COLUMNS, OPTIONAL_TABLES, TABLE_COLUMNS
 from allocopt.writers import escape_formula, excel_value, mark_text_cells, replace_folder, unescape_formula
 
 NPV_PARTS: dict[str, int] = {
@@ -65,19 +65,7 @@ COLUMNS: dict[str, list[str]] = {
     "frames": ["plan", "year", "frame", "party", "spend", "cap", "use"],
     "unmet": ["plan", "service", "year", "demand", "unmet"],
     "closed": ["plan", "site", "district", "year", "action", "closure_cost", "sale_value"],
-    "changes": [
-        "plan",
-        "change",
-        "action",
-        "option",
-        "site",
-        "district",
-        "service",
-        "from_year",
-        "to_year",
-        "from_modules",
-        "to_modules",
-    ],
+    "changes": ["plan", *CHANGE_COLUMNS],
 }
 """Columns of each comparison table. Money in SEK (npv: discounted; frames, closed: undiscounted);
 ``use`` = spend / cap; ``unmet`` and ``demand`` in places; years are calendar years. ``change`` is

@@ -269,6 +269,10 @@ def point_scenario(base: Scenario, overrides: Overrides) -> Scenario:
         scen = level_scenario(scen, overrides.capex_scale, "capex", "factor")
     if overrides.opex_scale is not None:
         scen = level_scenario(scen, overrides.opex_scale, "opex", "factor")
+    if overrides.locks is False:
+        from allocopt.adopted import without_locks
+
+        scen = without_locks(scen)
     data = scen.model_dump()
     if overrides.discount_rate is not None:
         data["settings"]["discount_rate"] = overrides.discount_rate
@@ -279,8 +283,6 @@ def point_scenario(base: Scenario, overrides: Overrides) -> Scenario:
         for table, columns in _PREMISES_PRICES.items():
             _scale(data[table], columns, overrides.cost_inflation)
         data["settings"]["internal_upkeep"] *= overrides.cost_inflation
-    if overrides.locks is False:
-        data["locks"] = []
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:

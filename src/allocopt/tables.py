@@ -172,6 +172,22 @@ SCENARIO_TABLES: tuple[str, ...] = ("locations",)
 """Tables copied from the scenario rather than read from the plan: the checker does not read them,
 and a result folder written before them is read without."""
 
+CHANGE_COLUMNS: list[str] = [
+    "change",
+    "action",
+    "option",
+    "site",
+    "district",
+    "service",
+    "from_year",
+    "to_year",
+    "from_modules",
+    "to_modules",
+]
+"""How one plan's decision differs from another's (allocopt.compare's changes, allocopt.adopted's
+deviations): change (added | removed | moved | resized; dropped for an adopted action), the action,
+its option or site, district and service, and each plan's year and modules (calendar years, modules)."""
+
 FEATURE_TABLES: tuple[str, ...] = ("permits", "surplus_band")
 """Tables of model features a scenario may not use (temporary permits, surplus bands): empty then,
 and a result folder written before them is read without."""

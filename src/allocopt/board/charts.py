@@ -61,10 +61,7 @@ def pressure_chart(result: Result, lang: Language) -> go.Figure:
         f"<b>%{{y}}</b>, %{{x}}<br>{w['ratio']}: %{{customdata[3]}}<br>{w['demand']}: %{{customdata[0]:,.1f}}"
         f"<br>{w['capacity']}: %{{customdata[1]:,.1f}}<br>{w['unmet_places']}: %{{customdata[2]:,.1f}}<extra></extra>"
     )
-    for i, (service, districts) in enumerate(zip(services, rows), start=1):
-        part = table[table["service"] == service].set_index(["district", "year"])
-        grid = part.reindex(pd.MultiIndex.from_product([districts, years], names=["district", "year"]))
-        shape = (len(districts), len(years))
+    for i, districts, grid, shape in _grids(table, services, rows, years):
         ratio = grid["ratio"].to_numpy(dtype=float).reshape(shape)
         shown = np.where(np.isinf(ratio), np.nan, np.minimum(ratio, RATIO_TOP))
         words_ratio = [ratio_text(r, w) for r in ratio.ravel()]
@@ -135,6 +132,15 @@ def _service_grid(result: Result, table: pd.DataFrame):
     return services, rows, label, years, height, fig
 
 
+def _grids(table: pd.DataFrame, services: list, rows: list, years: list):
+    """Per service (numbered from 1, the subplot's row): its districts, ``table``'s rows on the
+    districts × years grid (missing ones blank) and the grid's shape."""
+    for i, (service, districts) in enumerate(zip(services, rows), start=1):
+        part = table[table["service"] == service].set_index(["district", "year"])
+        grid = part.reindex(pd.MultiIndex.from_product([districts, years], names=["district", "year"]))
+        yield i, districts, grid, (len(districts), len(years))
+
+
 def surplus_band_chart(result: Result, lang: Language) -> go.Figure | None:
     """The surplus band's classes per district and year, one heat map per service with a band (districts
     down, years across), coloured as traffic lights (:data:`BAND_COLOURS`); None without a band."""
@@ -150,10 +156,7 @@ def surplus_band_chart(result: Result, lang: Language) -> go.Figure | None:
         f"<b>%{{y}}</b>, %{{x}}<br>%{{customdata[0]}}<br>{w['spare']}: %{{customdata[1]:,.1f}}"
         f"<br>{w['band']}: %{{customdata[2]}}<br>{w['band_cost']}: %{{customdata[3]:,.0f}} SEK<extra></extra>"
     )
-    for i, (service, districts) in enumerate(zip(services, rows), start=1):
-        part = table[table["service"] == service].set_index(["district", "year"])
-        grid = part.reindex(pd.MultiIndex.from_product([districts, years], names=["district", "year"]))
-        shape = (len(districts), len(years))
+    for i, districts, grid, shape in _grids(table, services, rows, years):
         code = grid["class"].map({c: k for k, c in enumerate(classes)}).to_numpy(dtype=float).reshape(shape)
         band = [
             "—"
