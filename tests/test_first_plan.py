@@ -440,6 +440,54 @@ def test_a_stopped_first_plan_ends_at_once_without_a_plan():
     assert first_plan(pm, lp, column, stop=stop) is None
 
 
+def test_the_lp_relaxation_has_the_first_plans_whole_time_and_the_completions_lp_seconds(monkeypatch):
+    """The LP relaxation every later step starts from is limited by the first plan's own time, not
+    by ``lp_seconds`` (on XL it took about 55 s, past the 30 s that used to end it with no plan);
+    the completions keep ``lp_seconds``."""
+    import allocopt.heuristics.completion as completion
+    import allocopt.heuristics.first_plan as fp
+
+    limits = []
+    real = completion.quiet_copy
+
+    def kept(lp, threads, time_limit, relax=False):
+        limits.append((relax, time_limit))
+        return real(lp, threads, time_limit, relax)
+
+    monkeypatch.setattr(fp, "quiet_copy", kept)
+    monkeypatch.setattr(completion, "quiet_copy", kept)
+    pm, _solver, lp, column = handed(big_or_pavilions())
+    settings = FirstPlanSettings(lp_seconds=0.5)
+    plan = first_plan(pm, lp, column, seconds=1000.0, settings=settings)
+    assert plan is not None and plan[1] == pytest.approx(1000.0 * pm.money_scale)  # model units
+    (relax, first), *after = limits  # the LP relaxation, then the completions
+    assert relax and 999.0 < first <= 1000.0
+    assert after and all(t == 0.5 for _relax, t in after)
+
+
+def test_a_stop_ends_a_run_that_has_no_interrupt_callback():
+    """Deadline.stopping: once ``stop`` is set, the run's time limit is set to 0 (which HiGHS reads
+    at every check of its limits, in an LP's simplex too), and the watching thread ends with the
+    block."""
+    import threading
+    import time
+
+    from allocopt.heuristics.relax_fix import Deadline
+
+    stop = threading.Event()
+    deadline = Deadline(time.perf_counter() + 60.0, stop)
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("time_limit", 60.0)
+    before = threading.active_count()
+    with deadline.stopping(h, every=0.01):
+        assert h.getOptions().time_limit == 60.0
+        stop.set()
+        time.sleep(0.2)
+        assert h.getOptions().time_limit == 0.0
+    assert threading.active_count() == before
+
+
 def test_a_plan_within_the_requested_gap_of_the_bound_counts_as_optimal():
     """allocopt.solver.within_gap: a first plan that is the result after HiGHS stopped by its time
     limit is "optimal" when HiGHS's bound proves it within the requested gap (seen: 0.373 %

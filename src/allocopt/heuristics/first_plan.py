@@ -278,9 +278,10 @@ def first_plan(
     import highspy
 
     deadline = Deadline(time.perf_counter() + seconds, stop or threading.Event())
-    relaxed = quiet_copy(lp, threads, settings.lp_seconds, relax=True)
-    relaxed.setOptionValue("time_limit", max(1e-3, min(settings.lp_seconds, deadline.remaining())))
-    relaxed.run()
+    # the LP relaxation is what every later step starts from: it has the first plan's whole time
+    relaxed = quiet_copy(lp, threads, max(1e-3, deadline.remaining()), relax=True)
+    with deadline.stopping(relaxed):
+        relaxed.run()
     if relaxed.getModelStatus() != highspy.HighsModelStatus.kOptimal:
         return None
     x = np.asarray(relaxed.getSolution().col_value)

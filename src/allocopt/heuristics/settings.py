@@ -23,8 +23,9 @@ class FirstPlanSettings:
     """Rounds of step 6 (open more modules where demand is left unmet) at most per ``θ``."""
 
     lp_seconds: float = 30.0
-    """Time limit (seconds) of each LP the first plan solves (the LP relaxation, each completion):
-    a safety net, not a budget."""
+    """Time limit (seconds) of each LP the first plan solves after the LP relaxation (each
+    completion, each window's MIP): a safety net, not a budget. The LP relaxation itself has the
+    first plan's whole time: without it there is no plan (on XL it takes about 55 s)."""
 
     # ------------------------------------------------ step 7: relax and fix
     window_years: int = 2
