@@ -1,7 +1,7 @@
 """Time the embedded default scenario end to end, as `allocopt solve` runs it.
 
     python benchmarks/default_scenario.py [--runs 3] [--threads N] [--time-limit S] [--no-first-plan]
-                                          [--capex-factors 1,1.1,1.25] [--record NAME]
+                                          [--capex-factors 1,1.1,1.25] [--unmet-forbidden] [--record NAME]
 
 Each run is a fresh process (``python -m allocopt solve --out TMP``, with the CLI's defaults
 unless an option is given here), timed by the wall clock, with the phase timings, status and
@@ -11,7 +11,9 @@ between ``<!-- default_scenario.py:NAME start/end -->`` in benchmarks/RESULTS.md
 ``--capex-factors``: the budget variants a strategist compares. For each factor other than 1,
 the embedded scenario with every year's capex cap multiplied by it (rounded to whole MSEK,
 ``allocopt.synthetic.capex_variant``) is written to a temporary folder and solved; factor 1 is
-the embedded scenario itself. Each variant runs ``--runs`` times.
+the embedded scenario itself. Each variant runs ``--runs`` times. ``--unmet-forbidden``: every
+variant with unmet demand forbidden (``unmet_penalty: forbidden`` in the settings and every
+service: every place must be served), written to a temporary folder too.
 """
 
 from __future__ import annotations
@@ -32,15 +34,23 @@ REPORTED = [k for k in PHASES if k != "count"]
 """Keys of summary.json's timings reported, in order (– where a run does not have one)."""
 
 
-def budget_variant(factor: float, folder: Path) -> Path:
-    """The embedded default scenario with its capex caps scaled by ``factor``, written into ``folder``."""
+def variant(factor: float, forbidden: bool, folder: Path) -> Path:
+    """The embedded default scenario with its capex caps scaled by ``factor`` and, if ``forbidden``,
+    unmet demand forbidden everywhere, written into ``folder``."""
     import allocopt
     from allocopt.load import write_scenario
     from allocopt.synthetic import capex_variant
 
-    scenario = allocopt.load_scenario(allocopt.default_scenario_path())
-    target = folder / f"sodertalje_capex_x{factor:g}"
-    write_scenario(capex_variant(scenario, factor), target)
+    scenario = capex_variant(allocopt.load_scenario(allocopt.default_scenario_path()), factor)
+    if forbidden:
+        scenario = scenario.model_copy(
+            update={
+                "settings": scenario.settings.model_copy(update={"unmet_penalty": "forbidden"}),
+                "services": [s.model_copy(update={"unmet_penalty": "forbidden"}) for s in scenario.services],
+            }
+        )
+    target = folder / f"sodertalje_capex_x{factor:g}{'_forbidden' if forbidden else ''}"
+    write_scenario(scenario, target)
     return target
 
 
@@ -62,7 +72,7 @@ def one_run(options: list[str], scenario: Path | None = None) -> dict:
     return {"wall": wall, **summary}
 
 
-def report(runs: list[dict], factors: list[float], options: list[str]) -> str:
+def report(runs: list[dict], factors: list[float], options: list[str], forbidden: bool = False) -> str:
     rows = []
     for i, r in enumerate(runs, 1):
         t = r.get("timings", {})
@@ -79,7 +89,9 @@ def report(runs: list[dict], factors: list[float], options: list[str]) -> str:
     )
     size = ", ".join(f"{v:,} {k}" for k, v in (runs[0].get("model_size") or {}).items())
     lines = [
-        f"Settings: `allocopt solve {' '.join(options) or '(defaults)'}`; model: {size or DASH}.",
+        f"Settings: `allocopt solve {' '.join(options) or '(defaults)'}`"
+        + ("; unmet demand forbidden in every service" if forbidden else "")
+        + f"; model: {size or DASH}.",
         "",
         table(head, rows),
         "",
@@ -112,6 +124,11 @@ def main(argv: list[str] | None = None) -> None:
         help="comma-separated factors on every year's capex cap: the budget variants to solve",
     )
     parser.add_argument(
+        "--unmet-forbidden",
+        action="store_true",
+        help="solve the variants with unmet demand forbidden in every service",
+    )
+    parser.add_argument(
         "--record",
         metavar="NAME",
         help="rewrite the table between <!-- default_scenario.py:NAME start/end --> in RESULTS.md",
@@ -127,9 +144,10 @@ def main(argv: list[str] | None = None) -> None:
     runs = []
     with tempfile.TemporaryDirectory(prefix="allocopt-variants-") as folder:
         for factor in factors:
-            scenario = None if factor == 1 else budget_variant(factor, Path(folder))
+            changed = factor != 1 or args.unmet_forbidden
+            scenario = variant(factor, args.unmet_forbidden, Path(folder)) if changed else None
             runs += [{"factor": factor, **one_run(options, scenario)} for _ in range(args.runs)]
-    text = report(runs, factors, options)
+    text = report(runs, factors, options, args.unmet_forbidden)
     print(text)
     if args.record:
         record.rewrite(

@@ -162,8 +162,8 @@ def test_capex_repair_takes_back_what_the_cap_cannot_pay():
     assert allocopt.solve(scenario, mip_gap=0.0, first_plan=True).objective == pytest.approx(5000.0)
 
 
-def big_or_pavilions(last: int = 2028):
-    """One district, 100 places needed 2026-``last`` at 1000 SEK per unmet place and year. A build of
+def big_or_pavilions(last: int = 2028, penalty: float | str = 1000.0):
+    """One district, 100 places needed 2026-``last`` at ``penalty`` SEK per unmet place and year. A build of
     100 places for 1000 SEK (no residual value), or pavilions of 30 places at 90 SEK rent per
     module and year (3-year term).
 
@@ -177,7 +177,7 @@ def big_or_pavilions(last: int = 2028):
     return tiny(
         2026,
         last,
-        penalty=1000.0,
+        penalty=penalty,
         residual="none",
         demand=flat(100.0, range(2026, last + 1)),
         services=[Service(service="pre", max_km=10.0, utilisation=1.0)],
@@ -197,6 +197,42 @@ def big_or_pavilions(last: int = 2028):
     )
 
 
+def test_where_unmet_demand_is_forbidden_a_rounding_that_opens_too_little_is_filled():
+    """big_or_pavilions with unmet demand forbidden. LP relaxation: 3.33 pavilions. Rounded at
+    θ = 0.5 or 0.8: 3 pavilions, 90 of the 100 places; the completion leaves 10 places short in
+    each year (the elastic column of each demand row, at 1e7 SEK a place: without it the completion
+    is infeasible and that θ gives no plan); step 6 then opens a fourth pavilion: 4 × 90 × 3 = 1080
+    SEK. The completion of 3 pavilions is no plan; the filled one is."""
+    import threading
+    import time
+
+    import allocopt.heuristics.first_plan as fp
+    from allocopt.heuristics.completion import Completion, quiet_copy
+    from allocopt.heuristics.relax_fix import Deadline
+
+    pm, handoff, lp, column = handed(big_or_pavilions(penalty="forbidden"))
+    relaxed = quiet_copy(lp, 1, 10.0, relax=True)
+    relaxed.run()
+    x = np.asarray(relaxed.getSolution().col_value)
+    elastic = fp._forbidden_rows(pm, handoff.row)
+    assert sorted(key for key, _cost in elastic.values()) == [("A", "pre", y) for y in (2026, 2027, 2028)]
+    completion = Completion(
+        lp, 1, lp_only=True, time_limit=10.0, elastic=elastic, implied=fp._rows_of(pm, handoff.row, fp.IMPLIED_COVER)
+    )
+    x_cum = fp._cumulative(pm, x, column)
+    three = fp._round(pm, x_cum, 0.5)
+    assert three["pav"].tolist() == [3.0, 3.0, 3.0]
+    short = completion.solve(fp._fixed_values(pm, three, fp._site_open(pm, x, column, three), column))
+    assert short.plan is None
+    assert short.short == pytest.approx({("A", "pre", y): 10.0 for y in (2026, 2027, 2028)})
+    rounding = fp._Rounding(pm, column, completion, FirstPlanSettings())
+    deadline = Deadline(time.perf_counter() + 60.0, threading.Event())
+    for theta in (0.5, 0.8):
+        values, objective = rounding.plan(x, x_cum, theta, deadline)
+        assert objective == pytest.approx(1080.0 * pm.money_scale)  # model units
+        assert_feasible(lp, values)
+
+
 def test_relax_and_fix_finds_the_build_that_rounding_misses(monkeypatch):
     rounded_only = {}
     rounding_only(monkeypatch)
@@ -209,6 +245,25 @@ def test_relax_and_fix_finds_the_build_that_rounding_misses(monkeypatch):
     result = allocopt.solve(big_or_pavilions(), mip_gap=0.0, first_plan=True)
     assert result.objective == pytest.approx(1000.0)
     assert [(r.option, int(r.year)) for r in result.actions.itertuples()] == [("big", 2026)]
+
+
+def test_relax_and_fix_runs_where_no_rounding_of_the_lp_gives_a_plan(monkeypatch):
+    """Where no θ's rounding of the LP relaxation completes (here: made so), the first plan goes on
+    to relax and fix, whose windows find big_or_pavilions's build (1000 SEK) themselves."""
+    import allocopt.heuristics.first_plan as fp
+
+    real = fp._Rounding.best
+    seen = []
+
+    def none_from_the_lp(self, x, deadline, thresholds=None):
+        seen.append(thresholds)
+        return None if len(seen) == 1 else real(self, x, deadline, thresholds)
+
+    monkeypatch.setattr(fp._Rounding, "best", none_from_the_lp)
+    x, objective, lp = run_first_plan(big_or_pavilions(penalty="forbidden"))
+    assert len(seen) == 2  # the LP's rounding, then relax and fix's finish
+    assert_feasible(lp, x)
+    assert objective == pytest.approx(1000.0)
 
 
 def test_relax_and_fix_takes_the_last_years_in_one_window(monkeypatch):

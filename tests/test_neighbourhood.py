@@ -24,8 +24,10 @@ def plan_of(pm, lp, column, modules: dict[str, int]):
     """The whole plan (column values, objective in SEK) opening ``modules[option]`` in 2026."""
     cum = {name: np.full(len(pm.index.options[name].years), float(n)) for name, n in modules.items()}
     site_open = fp._site_open(pm, np.zeros(lp.num_col_), column, cum)
-    return Completion(lp, 1, lp_only=True, time_limit=SETTINGS.lp_seconds).solve(
-        fp._fixed_values(pm, cum, site_open, column)
+    return (
+        Completion(lp, 1, lp_only=True, time_limit=SETTINGS.lp_seconds)
+        .solve(fp._fixed_values(pm, cum, site_open, column))
+        .plan
     )
 
 

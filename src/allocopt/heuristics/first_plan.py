@@ -291,23 +291,49 @@ def first_plan(
     extensions = [c for var in pm.extend.values() if (c := col(var)) is not None]
     deviates = getattr(pm.model, "deviates", {})  # adopted_price: rounded up, its row holds
     extensions += [c for key in deviates if (c := col(deviates[key])) is not None]
+    elastic = None if row is None else _forbidden_rows(pm, row)
     completion = Completion(
-        lp, threads, lp_only=not (pm.pick or pm.unmet_all), time_limit=settings.lp_seconds, round_up=extensions
+        lp,
+        threads,
+        lp_only=not (pm.pick or pm.unmet_all),
+        time_limit=settings.lp_seconds,
+        round_up=extensions,
+        elastic=elastic,
+        implied=_rows_of(pm, row, IMPLIED_COVER) if elastic else (),
     )
     rounding = _Rounding(pm, col, completion, settings)
-    best = rounding.best(x, deadline)
-    if best is None:
-        return None
+    best = rounding.best(x, deadline)  # None where no rounding completes: relax and fix may still
     left_out = [] if row is None else _rows_of(pm, row, settings.left_out)
     windows, complete = relax_and_fix(
         lp, decision_years(pm, col), lambda last: rounding.best(last, deadline), threads, deadline, left_out, settings
     )
     best = _cheaper(best, windows)
-    if not complete:
+    if not complete and best is not None:
         best = search_neighbourhood(
             lp, x, best, lambda found: rounding.best(found, deadline, (0.5,)), threads, deadline, left_out, settings
         )
     return best
+
+
+IMPLIED_COVER = ("capacity_cover", "district_group_cover")
+"""The implied rows that hold unmet demand: free in a completion whose demand rows are elastic."""
+
+SHORT_SEK = 1e7
+"""SEK per place and year a completion leaves short where unmet demand is forbidden (the price
+allocopt.baseline puts on it): far above any place's cost, so a completion falls short only where
+the decisions leave no place."""
+
+
+def _forbidden_rows(pm: PlanModel, row: RowOf) -> dict[int, tuple[tuple[str, str, int], float]]:
+    """Row -> ((district, service, year), cost in model units per place short) of each
+    ``demand_balance`` row of a split service whose unmet demand is forbidden."""
+    rows = getattr(pm.model, "demand_balance", {})
+    discount = pm.index.discount
+    return {
+        r: (key, SHORT_SEK * discount[key[2]] * pm.money_scale)
+        for key, con in rows.items()
+        if key not in pm.unmet and (r := row(con)) is not None
+    }
 
 
 def _rows_of(pm: PlanModel, row: RowOf, families: Sequence[str]) -> list[int]:
@@ -362,9 +388,9 @@ class _Rounding:
             done = self.completion.solve(_fixed_values(pm, cum, _site_open(pm, x, col, cum), col))
             if done is None:
                 break
-            best = _cheaper(best, done)
-            values = done[0]
-            unmet = {key: places for key, var in pm.unmet.items() if (places := _at(values, col, var)) > 1e-6}
+            best = _cheaper(best, done.plan)
+            unmet = {key: places for key, var in pm.unmet.items() if (places := _at(done.values, col, var)) > 1e-6}
+            unmet.update(done.short)  # where unmet demand is forbidden: the places the decisions left short
             if not unmet or not self.filler.fill(cum, unmet):
                 break
         return best
