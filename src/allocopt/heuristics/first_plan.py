@@ -17,8 +17,9 @@ Steps (models/first_plan.md):
 5. fix those decisions and let HiGHS solve what is left (assignments, unmet demand and one-year
    extensions, an LP whose extensions are then rounded up and fixed; a small MIP where a service
    assigns each district to a single facility);
-6. where demand is left unmet, open the modules of least cost per place that reach it within
-   the capex cap, and go back to 5 (at most ``fill_rounds`` times);
+6. where demand is left unmet (or, where unmet demand is forbidden, step 5's elastic
+   completion falls short), open the modules of least cost per place that reach it within the
+   capex cap, and go back to 5 (at most ``fill_rounds`` times);
 7. relax and fix over the years (allocopt.heuristics.relax_fix), finished by steps 2-6;
 8. where step 7 did not finish (it lost its pace, or the model has too few years for it), search
    around the cheapest plan so far with the time left (allocopt.heuristics.neighbourhood).
