@@ -98,6 +98,25 @@ def build_or_lease(**kw) -> Scenario:
     )
 
 
+def school_140(penalty=100.0, options=(), locks=(), sites=(), capacities=(), **tables) -> Scenario:
+    """One district A, one existing school S (100 places, opex 1 000 SEK a year, may not close), demand
+    140 places in 2026-2028, unmet demand at ``penalty`` SEK per place-year; a build option B of 50
+    places (capex 3 000 SEK, no lead time) and ``options``. Discount rate 0, no residual value."""
+    build = Option(option="B", kind="build", district="A", service="pre", capacity=50.0, capex=3000.0)
+    return tiny(
+        2026,
+        2028,
+        penalty=penalty,
+        residual="none",
+        demand=flat(140.0, range(2026, 2029)),
+        sites=[Site(site="S", district="A", opex=1000.0), *sites],
+        capacities=[SiteCapacity(site="S", service="pre", capacity=100.0), *capacities],
+        options=[build, *options],
+        locks=list(locks),
+        **tables,
+    )
+
+
 def pavilion(extension_rent: float | None):
     """100 places in 2026-2029, r = 0. Pavilion P (municipality): 100 places, set-up 100, rent 50
     a year, term 2, up to 2 modules, extension_rent ``extension_rent``.

@@ -16,7 +16,7 @@ from allocopt.index import build_index
 from allocopt.load import write_scenario
 from allocopt.model.build import build_model
 from allocopt.scenario import AdoptedAction
-from cases import Option, Site, SiteCapacity, flat, run, tiny
+from cases import Option, Site, SiteCapacity, run, school_140
 
 YEARS = range(2026, 2029)
 
@@ -43,27 +43,14 @@ def school(
     0, no residual value: S costs 3 000 SEK in every plan. Free, the optimum leases 40 places of L from 2026
     (600 SEK)."""
     places, rent, most = lease
-    scenario = tiny(
-        2026,
-        2028,
-        penalty=penalty,
-        residual="none",
-        demand=flat(140.0, YEARS),
-        sites=[Site(site="S", district="A", opex=1000.0), *sites],
-        capacities=[SiteCapacity(site="S", service="pre", capacity=100.0), *caps],
-        options=[
-            Option(option="B", kind="build", district="A", service="pre", capacity=50.0, capex=3000.0),
-            Option(
-                option="L",
-                kind="lease",
-                district="A",
-                service="pre",
-                capacity=places,
-                rent=rent,
-                term=10,
-                max_modules=most,
-            ),
-        ],
+    lease_option = Option(
+        option="L", kind="lease", district="A", service="pre", capacity=places, rent=rent, term=10, max_modules=most
+    )
+    scenario = school_140(
+        penalty,
+        options=[lease_option],
+        sites=sites,
+        capacities=caps,
         adopted_plan=[AdoptedAction(**row) for row in adopted],
     )
     update = {

@@ -18,28 +18,11 @@ from allocopt.baseline import (
 )
 from allocopt.load import write_scenario
 from allocopt.result import Result
-from cases import Lock, Option, Site, SiteCapacity, flat, run, tiny
+from cases import Lock, Option, Site, SiteCapacity, run
+from cases import school_140 as school
 
 YEARS = range(2026, 2029)
 NBSP = "\u202f"  # the thousands separator of allocopt.headline.number
-
-
-def school(penalty=100.0, options=(), locks=(), sites=(), capacities=()):
-    """One district A, one existing school S (100 places, opex 1 000 SEK a year, may not close), demand
-    140 places in 2026-2028, unmet demand at ``penalty`` SEK per place-year; one build option B of 50
-    places (capex 3 000 SEK, no lead time). Discount rate 0, no residual value."""
-    build = Option(option="B", kind="build", district="A", service="pre", capacity=50.0, capex=3000.0)
-    return tiny(
-        2026,
-        2028,
-        penalty=penalty,
-        residual="none",
-        demand=flat(140.0, YEARS),
-        sites=[Site(site="S", district="A", opex=1000.0), *sites],
-        capacities=[SiteCapacity(site="S", service="pre", capacity=100.0), *capacities],
-        options=[build, *options],
-        locks=list(locks),
-    )
 
 
 def solved(result: Result) -> Result:

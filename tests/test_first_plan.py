@@ -217,7 +217,7 @@ def test_where_unmet_demand_is_forbidden_a_rounding_that_opens_too_little_is_fil
     elastic = fp._forbidden_rows(pm, handoff.row)
     assert sorted(key for key, _cost in elastic.values()) == [("A", "pre", y) for y in (2026, 2027, 2028)]
     completion = Completion(
-        lp, 1, lp_only=True, time_limit=10.0, elastic=elastic, implied=fp._rows_of(pm, handoff.row, fp.IMPLIED_COVER)
+        lp, 1, lp_only=True, time_limit=10.0, elastic=elastic, implied=fp._rows_of(pm, handoff.row, fp.COVER_FAMILIES)
     )
     x_cum = fp._cumulative(pm, x, column)
     three = fp._round(pm, x_cum, 0.5)
@@ -521,21 +521,20 @@ def test_the_lp_relaxation_has_the_first_plans_whole_time_and_the_completions_lp
 
 
 def test_a_stop_ends_a_run_that_has_no_interrupt_callback():
-    """Deadline.stopping: once ``stop`` is set, the run's time limit is set to 0 (which HiGHS reads
-    at every check of its limits, in an LP's simplex too), and the watching thread ends with the
-    block."""
+    """interrupt.StopWatch, as the first plan's LP relaxation uses it: once ``stop`` is set, the
+    run's time limit is set to 0 (which HiGHS reads at every check of its limits, in an LP's
+    simplex too), and the watching thread ends with the block."""
     import threading
     import time
 
-    from allocopt.heuristics.relax_fix import Deadline
+    from allocopt.interrupt import StopWatch
 
-    stop = threading.Event()
-    deadline = Deadline(time.perf_counter() + 60.0, stop)
+    stop = threading.Event()  # the first plan's Deadline.stop
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("time_limit", 60.0)
     before = threading.active_count()
-    with deadline.stopping(h, every=0.01):
+    with StopWatch(h, stop, every=0.01):
         assert h.getOptions().time_limit == 60.0
         stop.set()
         time.sleep(0.2)

@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from allocopt.scenario import Lock, Scenario
-from allocopt.tables import CHANGE_COLUMNS, TABLE_COLUMNS
+from allocopt.tables import CHANGE_COLUMNS, CLOSURES, TABLE_COLUMNS
 
 if TYPE_CHECKING:
     from allocopt.result import Result
@@ -48,8 +48,6 @@ DEVIATION_COLUMNS: list[str] = [*CHANGE_COLUMNS, "kept"]
 adopted plan's year and modules, ``to_*`` the plan's (calendar years, modules); ``kept``: whether the
 adopted action was kept as a lock (``adopted_plan: keep``, its year no later than ``adopted_until``).
 Under ``adopted_plan: price`` a column ``cost`` follows (:func:`deviations`)."""
-
-CLOSURES = ("close", "lease_end")
 
 
 def adopted_actions(scenario: Scenario) -> pd.DataFrame:

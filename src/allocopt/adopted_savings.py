@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from allocopt.adopted import CLOSURES, with_adopted
+from allocopt.adopted import with_adopted
 from allocopt.scenario import Scenario
+from allocopt.tables import CLOSURES
 
 if TYPE_CHECKING:
     from allocopt.result import Result

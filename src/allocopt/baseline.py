@@ -21,7 +21,6 @@ deviations from an adopted plan (allocopt.adopted), in one step.
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,15 +30,15 @@ import pandas as pd
 
 from allocopt.adopted import DEVIATIONS_FILE
 from allocopt.headline import Language, key_figures, msek, number
-from allocopt.result import Result
-from allocopt.scenario import Lock, Scenario
+from allocopt.result import Result, _no_negative_zero
+from allocopt.scenario import FORBIDDEN_UNMET_SEK, Lock, Scenario
 from allocopt.solver import DEFAULT_MIP_GAP, DEFAULT_THREADS, DEFAULT_TIME_LIMIT
 from allocopt.tables import RESULT_FOLDER_FILES
 
-BASELINE_PENALTY = 1e7
-"""SEK per unmet place and year that stands in, in the baseline only, for a service whose unmet demand
-the scenario forbids (10 MSEK: above what any place costs a year, so the baseline serves every place
-its premises can)."""
+BASELINE_PENALTY = FORBIDDEN_UNMET_SEK
+"""SEK per unmet place and year that stands in, in the baseline, for a service whose unmet demand the
+scenario forbids (:data:`allocopt.scenario.FORBIDDEN_UNMET_SEK`: the baseline serves every place its
+premises can)."""
 
 BASELINE_FOLDER = "baseline"
 """The baseline's result folder inside the plan's (``allocopt solve --baseline``)."""
@@ -262,20 +261,14 @@ def save_plan_folder(
     never sees one without the others. Returns the folder."""
     from allocopt.writers import replace_folder
 
-    filled: list[Path] = []
-
     def fill(folder: Path) -> None:
-        filled.append(folder)
         _write(plan, folder, excel, base, deviations)
 
-    target = replace_folder(Path(directory).resolve(), fill, PLAN_FOLDER_FILES, "results")
-    if filled and filled[0].exists():  # the earlier folder, swapped out: its baseline folder kept it
-        _remove_earlier(filled[0])
-    return target
+    return replace_folder(Path(directory).resolve(), fill, PLAN_FOLDER_FILES, "results")
 
 
 def _write(plan: Result, folder: Path, excel: bool, base, deviations) -> None:
-    from allocopt.report import write_tables
+    from allocopt.report import write_csv, write_tables
 
     summary: dict[str, Any] = {}
     if base is not None:
@@ -283,47 +276,10 @@ def _write(plan: Result, folder: Path, excel: bool, base, deviations) -> None:
         inner = folder / BASELINE_FOLDER
         inner.mkdir()
         write_tables(result, inner, excel=excel)
-        _write_csv(diff.shortfall, inner / SHORTFALL_FILE)
+        write_csv(diff.shortfall, inner / SHORTFALL_FILE)
         summary["baseline"] = diff.summary()
     if deviations is not None:
         table, about = deviations
-        _write_csv(table, folder / DEVIATIONS_FILE)
+        write_csv(table, folder / DEVIATIONS_FILE)
         summary["adopted_plan"] = about
-    write_tables(plan, folder, excel=excel)
-    if summary:
-        summary = {**plan.summary(), **_plain(summary)}
-        (folder / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-
-
-def _write_csv(table: pd.DataFrame, path: Path) -> None:
-    """A table as CSV (text that looks like a formula gets a leading ``'``, as in every result CSV)."""
-    from allocopt.writers import escape_formula
-
-    text = table.map(lambda v: escape_formula(v) if isinstance(v, str) else v)
-    text.to_csv(path, index=False, lineterminator="\n")
-
-
-def _plain(value: Any) -> Any:
-    """``value`` with -0.0 written as 0.0 (nested in dicts and lists too)."""
-    if isinstance(value, float):
-        return value + 0.0
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
-
-
-def _remove_earlier(folder: Path) -> None:
-    """Remove an earlier plan folder swapped out by :func:`save_plan_folder`: its result files and
-    those of its baseline folder, then the folders if empty (anything else found there is kept)."""
-    for inner, names in ((folder / BASELINE_FOLDER, BASELINE_FOLDER_FILES), (folder, PLAN_FOLDER_FILES)):
-        for name in names:
-            try:
-                (inner / name).unlink()
-            except OSError:
-                pass
-        try:
-            inner.rmdir()
-        except OSError:
-            pass
+    write_tables(plan, folder, excel=excel, extra=_no_negative_zero(summary))

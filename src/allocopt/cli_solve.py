@@ -20,7 +20,7 @@ from allocopt.cli_common import (
     print_violations,
     scenario_path,
 )
-from allocopt.console import markup_safe, visible
+from allocopt.console import markup_safe, print_result, visible
 from allocopt.solver import DEFAULT_MIP_GAP, DEFAULT_THREADS, DEFAULT_TIME_LIMIT
 
 
@@ -117,7 +117,7 @@ def solve(
     do-nothing plan; with an adopted plan, its deviations from it)."""
     import allocopt
     from allocopt.baseline import check_writable as check_plan_folder
-    from allocopt.console import SolveProgress, print_result
+    from allocopt.console import SolveProgress
     from allocopt.interrupt import EXIT_CODES
     from allocopt.report import check_writable, results_folder
     from allocopt.result import PLAN_STATUSES
@@ -137,10 +137,7 @@ def solve(
         priced = settings if deviation_savings else None
         return _save_plan_folder(scenario, result, base, priced, target, no_excel, html_report, lang, quiet)
     saved = _save_solved(result, target, save_interrupted, no_excel, plan_folder=extras)
-    if quiet:
-        click.echo(f"{result.status}: objective {result.objective}, gap {result.gap}")
-    else:
-        print_result(result, Console())
+    _print_status(result, quiet)
     if saved:
         click.echo(f"results written to {visible(target)}")
         if html_report:
@@ -167,7 +164,7 @@ def _solve_baseline(scenario, result, target: Path, settings: dict, quiet, recor
     exit 1 (interrupted: the signal's exit code)."""
     import allocopt
     from allocopt.baseline import baseline_difference
-    from allocopt.console import SolveProgress, print_result
+    from allocopt.console import SolveProgress
     from allocopt.interrupt import EXIT_CODES
     from allocopt.result import PLAN_STATUSES
 
@@ -175,10 +172,7 @@ def _solve_baseline(scenario, result, target: Path, settings: dict, quiet, recor
         base = allocopt.baseline(scenario, progress=progress, **settings)
     if base.status in PLAN_STATUSES:
         return base, baseline_difference(result, base)
-    if quiet:
-        click.echo(f"{result.status}: objective {result.objective}, gap {result.gap}; baseline {base.status}")
-    else:
-        print_result(result, Console())
+    _print_status(result, quiet, f"; baseline {base.status}")
     if record and base.status != "interrupted":
         written = _write_failure_record(base, target)
         err.print(f"the reason is recorded in {markup_safe(written)}", highlight=False)
@@ -199,7 +193,6 @@ def _save_plan_folder(scenario, result, base, priced, target: Path, no_excel, ht
     from allocopt.adopted import deviation_summary, deviations
     from allocopt.adopted_savings import deviation_savings
     from allocopt.baseline import save_plan_folder
-    from allocopt.console import print_result
 
     departs = None
     if scenario.adopted_plan:
@@ -210,10 +203,7 @@ def _save_plan_folder(scenario, result, base, priced, target: Path, no_excel, ht
             )
         departs = (table, deviation_summary(scenario, table))
     save_plan_folder(result, target, excel=not no_excel, base=base, deviations=departs)
-    if quiet:
-        click.echo(f"{result.status}: objective {result.objective}, gap {result.gap}")
-    else:
-        print_result(result, Console())
+    _print_status(result, quiet)
     if base is not None:
         click.echo(f"against doing nothing: {base[1].sentence()}")
     if departs is not None:
@@ -311,3 +301,11 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def _print_status(result, quiet: bool, tail: str = "") -> None:
+    """The solve's outcome: its status line (``tail`` appended) with ``--quiet``, else the full summary."""
+    if quiet:
+        click.echo(f"{result.status}: objective {result.objective}, gap {result.gap}{tail}")
+    else:
+        print_result(result, Console())

@@ -25,7 +25,7 @@ import pandas as pd
 
 from allocopt.check.reading import FLAG_COLUMNS, NUMERIC_COLUMNS, TEXT_COLUMNS, numeric
 from allocopt.result import Result
-from allocopt.tables import CHANGE_COLUMNS, OPTIONAL_TABLES, TABLE_COLUMNS
+from allocopt.tables import CHANGE_COLUMNS, CLOSURES, OPTIONAL_TABLES, TABLE_COLUMNS
 from allocopt.writers import escape_formula, excel_value, mark_text_cells, replace_folder, unescape_formula
 
 NPV_PARTS: dict[str, int] = {
@@ -77,9 +77,6 @@ COMPARISON_FILES: tuple[str, ...] = tuple(f"{t}.csv" for t in COLUMNS) + ("compa
 
 COMPARISON_FOLDER_FILES: tuple[str, ...] = COMPARISON_FILES + ("report.html",)
 """What a comparison folder may hold and a new comparison replaces: its files and the HTML report."""
-
-CLOSURES = ("close", "lease_end")
-"""Actions that close a site (matched by site); every other action opens modules (matched by option)."""
 
 
 class CompareError(ValueError):

@@ -14,7 +14,10 @@ from __future__ import annotations
 import signal
 import threading
 from collections.abc import Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    import highspy
 
 T = TypeVar("T")
 
@@ -96,3 +99,40 @@ def raise_on_sigterm() -> None:
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, handler)
         signal.signal(signal.SIGINT, handler)
+
+
+class StopWatch:
+    """Ends a HiGHS run soon after ``stop`` (a :class:`StopRequest` or a ``threading.Event``) is set,
+    and sets ``also`` (the first plan's own stop, say) with it.
+
+    A thread of its own waits for ``stop`` and then sets HiGHS's ``time_limit`` to 0, which
+    HiGHS reads at every check of its limits (presolve, simplex, branch and bound), and again
+    every ``every`` seconds until :meth:`close` (the solve call itself sets the time limit when
+    it starts). Nothing runs inside HiGHS's own loops: HiGHS's interrupt callbacks would call
+    Python, and wait for the interpreter lock, at every simplex iteration. As a context manager,
+    closed at the block's end.
+    """
+
+    def __init__(self, highs: highspy.Highs, stop: Any, also: threading.Event | None = None, every: float = 0.2):
+        self.highs = highs
+        self.stop, self.also, self.every = stop, also, every
+        self.closed = threading.Event()
+        self.thread = threading.Thread(target=self._watch, name="allocopt-stop-watch", daemon=True)
+        self.thread.start()
+
+    def _watch(self) -> None:
+        while not self.closed.wait(self.every):  # close() ends the wait at once
+            if self.stop.is_set():
+                if self.also is not None:
+                    self.also.set()
+                self.highs.setOptionValue("time_limit", 0.0)
+
+    def close(self) -> None:
+        self.closed.set()
+        self.thread.join()
+
+    def __enter__(self) -> StopWatch:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

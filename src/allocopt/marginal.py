@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from allocopt.root_cuts import COVER_FAMILIES
 from allocopt.tables import TABLE_COLUMNS
 
 if TYPE_CHECKING:
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
 FRAME_FAMILIES = ("capex_cap", "opex_cap", "investment_cap", "borrowing_cap", "operating_cap")
 """The frame families of models/premises.md whose rows :func:`marginal_tables` reports."""
 
-IMPLIED_FAMILIES = ("assign_link", "flow_link", "capacity_cover", "district_group_cover")
+IMPLIED_FAMILIES = ("assign_link", "flow_link", *COVER_FAMILIES)
 """Strengthening families, implied once the integer decisions are fixed: lifted in the fixed LP."""
 
 PLACE_TOL = 1e-6

@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from allocopt.scenario import Scenario
+from allocopt.tables import CLOSURES
 from allocopt.validate import Problem, ScenarioError
 from allocopt.writers import unescape_formula
 
@@ -93,7 +94,7 @@ class _PlanRows:
             return self._bad(label, "year", f"expected a year, got '{_text(row, 'year')}'")
         if year not in self.years:
             return self._bad(label, "year", f"year {year} is outside the horizon")
-        if _text(row, "action") in ("close", "lease_end"):
+        if _text(row, "action") in CLOSURES:
             return self._closure(label, _text(row, "site"), year)
         if _text(row, "action") == "extend":
             return self._extension(label, row, year)

@@ -54,24 +54,32 @@ def save(result: Result, directory: str | os.PathLike, *, excel: bool = True) ->
     )
 
 
-def write_tables(result: Result, folder: Path, *, excel: bool = True) -> None:
+def write_tables(result: Result, folder: Path, *, excel: bool = True, extra: dict | None = None) -> None:
     """Write every result file of ``result`` into the existing ``folder``.
 
-    ``summary.json`` comes last, with the seconds the other files took as ``timings.write``.
+    ``summary.json`` comes last, with the seconds the other files took as ``timings.write``, and
+    the objects of ``extra`` (e.g. a plan's ``baseline``) beside the summary's own.
     """
     start = time.perf_counter()
     tables = {name: _no_negative_zero(table) for name, table in result.tables().items()}
     for name, table in tables.items():
-        _escape_text(table, escape_formula).to_csv(folder / f"{name}.csv", index=False, lineterminator="\n")
+        write_csv(table, folder / f"{name}.csv")
     if excel:
         write_result_workbook(result, folder / "result.xlsx")
     result.timings["write"] = time.perf_counter() - start
-    write_summary(result, folder / "summary.json")
+    write_summary(result, folder / "summary.json", extra)
 
 
-def write_summary(result: Result, path: Path) -> None:
-    """Write ``summary.json`` (sorted keys, fixed float formatting: identical input, identical file)."""
-    path.write_text(json.dumps(result.summary(), indent=2, sort_keys=True) + "\n", encoding="utf-8")
+def write_csv(table: pd.DataFrame, path: Path) -> None:
+    """Write ``table`` as CSV, text that looks like a formula with a leading ``'`` (every result CSV)."""
+    _escape_text(table, escape_formula).to_csv(path, index=False, lineterminator="\n")
+
+
+def write_summary(result: Result, path: Path, extra: dict | None = None) -> None:
+    """Write ``summary.json`` (sorted keys, fixed float formatting: identical input, identical file),
+    with the objects of ``extra`` beside the summary's own."""
+    summary = {**result.summary(), **(extra or {})}
+    path.write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 
 def _no_negative_zero(table: pd.DataFrame) -> pd.DataFrame:

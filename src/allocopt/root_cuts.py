@@ -38,7 +38,10 @@ if TYPE_CHECKING:
 FAMILIES = ("pick_link", "cover_count")
 """The cut families, by the name used here and in models/root_cuts.md."""
 
-SOURCE_ROWS = {"pick_link": ("capacity_limit",), "cover_count": ("capacity_cover", "district_group_cover")}
+COVER_FAMILIES = ("capacity_cover", "district_group_cover")
+"""The implied rows that cover demand less unmet demand with capacity (model/build.py)."""
+
+SOURCE_ROWS = {"pick_link": ("capacity_limit",), "cover_count": COVER_FAMILIES}
 """The model's constraint families (Pyomo component names) each cut family is separated from."""
 
 VIOLATION = 1e-6
@@ -88,10 +91,6 @@ class RootCuts:
     lp_bound: float | None = None
     cut_bound: float | None = None
     seconds: float = 0.0
-
-    @property
-    def rows(self) -> int:
-        return sum(self.added.values())
 
 
 @dataclass

@@ -19,6 +19,7 @@ from typing import Any, Literal
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
 
+from allocopt.tables import CLOSURES
 from allocopt.units import (
     COORDINATE,
     DISCOUNT_RATE,
@@ -61,6 +62,12 @@ PARTIES: tuple[str, ...] = ("municipality", "property_company")
 OWNED_KINDS: tuple[str, ...] = ("build", "expansion", "conversion")
 LEASED_KINDS: tuple[str, ...] = ("lease", "pavilion")
 SITE_KINDS: tuple[str, ...] = ("expansion", "conversion")
+
+FORBIDDEN_UNMET_SEK = 1e7
+"""SEK per unmet place and year that stands in for unmet demand a scenario forbids, where a plan
+must still be priced with some left (the do-nothing baseline, the first plan's elastic
+completions): 10 MSEK, above what any place costs a year, so only a place that cannot be had is
+left unmet."""
 
 
 def _nfc(value: Any) -> Any:
@@ -644,7 +651,7 @@ class AdoptedAction(Row):
 
     @model_validator(mode="after")
     def _names_its_target(self) -> AdoptedAction:
-        closure = self.action in ("close", "lease_end")
+        closure = self.action in CLOSURES
         if closure and not self.site:
             raise ValueError(f"a {self.action} action needs a site")
         if not closure and not self.option:

@@ -14,7 +14,6 @@ is a status with a message, never an exception out of this module.
 from __future__ import annotations
 
 import math
-import threading
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -25,8 +24,8 @@ from allocopt.heuristics.handover import StartBeside, hand_start, split_threads
 from allocopt.heuristics.protocol import ColumnOf, RowOf, StartCallback
 from allocopt.heuristics.settings import FirstPlanSettings
 from allocopt.highs_threads import HIGHS_THREADS
-from allocopt.interrupt import StopRequest
-from allocopt.root_cuts import RootCutSettings
+from allocopt.interrupt import StopRequest, StopWatch
+from allocopt.root_cuts import RootCutSettings, source_rows, strengthen
 
 if TYPE_CHECKING:
     import highspy
@@ -323,7 +322,7 @@ def _search(
                 wait=time_limit,
                 hand_over_node=settings.hand_over_node,
             )
-        watch = StopWatch(handoff.highs, stop, beside)
+        watch = StopWatch(handoff.highs, stop, None if beside is None else beside.stop)
         if start is not None and not beside_highs:
             at = time.perf_counter()
             first = hand_start(handoff, start, threads, settings.start_share * time_limit, stop.event)
@@ -352,8 +351,6 @@ def _search(
 
 def _strengthen(handoff: HandOff, settings: RootCutSettings, seconds: float, threads: int) -> None:
     """The root cut loop (allocopt.root_cuts) on the model HiGHS holds, within ``seconds``."""
-    from allocopt.root_cuts import source_rows, strengthen
-
     rows = source_rows(handoff.model, handoff.row, settings.families)
     if any(rows.values()):
         strengthen(handoff.highs, rows, seconds, threads, settings)
@@ -522,32 +519,3 @@ def _reporting(highs: highspy.Highs, progress: ProgressCallback | None, scale: f
         yield
     finally:
         highs.cbMipLogging.unsubscribe(logged)
-
-
-class StopWatch:
-    """Ends HiGHS (and the first plan made beside it) soon after ``stop`` is set.
-
-    A thread of its own waits for ``stop`` and then sets HiGHS's ``time_limit`` to 0, which
-    HiGHS reads at every check of its limits (presolve, simplex, branch and bound), and again
-    every ``every`` seconds until :meth:`close` (the solve call itself sets the time limit when
-    it starts). Nothing runs inside HiGHS's own loops: HiGHS's interrupt callbacks would call
-    Python, and wait for the interpreter lock, at every simplex iteration.
-    """
-
-    def __init__(self, highs: highspy.Highs, stop: StopRequest, beside: StartBeside | None = None, every: float = 0.2):
-        self.highs = highs
-        self.stop, self.beside, self.every = stop, beside, every
-        self.closed = threading.Event()
-        self.thread = threading.Thread(target=self._watch, name="allocopt-stop-watch", daemon=True)
-        self.thread.start()
-
-    def _watch(self) -> None:
-        while not self.closed.wait(self.every):  # close() ends the wait at once
-            if self.stop.is_set():
-                if self.beside is not None:
-                    self.beside.stop.set()
-                self.highs.setOptionValue("time_limit", 0.0)
-
-    def close(self) -> None:
-        self.closed.set()
-        self.thread.join()

@@ -172,6 +172,10 @@ SCENARIO_TABLES: tuple[str, ...] = ("locations",)
 """Tables copied from the scenario rather than read from the plan: the checker does not read them,
 and a result folder written before them is read without."""
 
+CLOSURES: tuple[str, ...] = ("close", "lease_end")
+"""Actions that close a site or end a lease (matched by site); every other action opens modules
+(matched by option)."""
+
 CHANGE_COLUMNS: list[str] = [
     "change",
     "action",

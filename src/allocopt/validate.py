@@ -12,6 +12,8 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+from allocopt.tables import CLOSURES
+
 if TYPE_CHECKING:
     from allocopt.scenario import Option, Scenario
 
@@ -515,7 +517,7 @@ def _check_adopted_plan(c: _Context) -> None:
     options = {o.option: o for o in c.s.options}
     until = c.s.settings.adopted_until if c.s.settings.adopted_until is not None else c.last
     for i, row in enumerate(c.s.adopted_plan):
-        closure = row.action in ("close", "lease_end")
+        closure = row.action in CLOSURES
         column, value, kind = ("site", row.site, "site") if closure else ("option", row.option, "option")
         if value not in c.ids[kind]:
             c.ref("adopted_plan", i, column, value, kind)

@@ -11,9 +11,7 @@ import numpy as np
 import pandas as pd
 
 from allocopt.result import Result
-
-CLOSURES = ("close", "lease_end")
-"""Actions that close a site."""
+from allocopt.tables import CLOSURES
 
 OPENINGS = ("build", "lease", "pavilion", "expansion", "conversion")
 """Actions that open modules of an option (``extend`` keeps them: drawn as service, not as a row)."""

@@ -11,12 +11,13 @@ the cost tables: notional, never paid).
 
 from __future__ import annotations
 
+from collections import defaultdict
 from typing import TYPE_CHECKING
+
+from allocopt.check.cost_rules import CLOSURE_ACTIONS
 
 if TYPE_CHECKING:
     from allocopt.check.recompute import Recomputed
-
-CLOSES = ("close", "lease_end")
 
 
 def deviation_penalty(rc: Recomputed) -> float:
@@ -27,21 +28,20 @@ def deviation_penalty(rc: Recomputed) -> float:
         return 0.0
     per_action, per_year = float(settings.deviation_cost), float(settings.deviation_year_cost)
     after = rc.last + 1
-    adopted_open: dict[tuple[str, int], float] = {}
+    adopted_open: dict[str, dict[int, float]] = defaultdict(dict)  # option -> year -> modules opened
     adopted_close: dict[str, int] = {}
     for row in rc.scenario.adopted_plan:
-        if row.action in CLOSES:
+        if row.action in CLOSURE_ACTIONS:
             adopted_close[row.site] = min(row.year, adopted_close.get(row.site, row.year))
         elif row.action != "extend":
-            key = (row.option, row.year)
-            adopted_open[key] = adopted_open.get(key, 0.0) + (1 if row.modules is None else row.modules)
+            opened = adopted_open[row.option]
+            opened[row.year] = opened.get(row.year, 0.0) + (1 if row.modules is None else row.modules)
+    plan_open: dict[str, dict[int, float]] = defaultdict(dict)
+    for (o, t), m in rc.build.items():
+        plan_open[o][t] = m
     total = 0.0
-    for o in {o for o, _t in adopted_open} | {o for o, _t in rc.build}:
-        moved = 0.0
-        for y in rc.years:
-            plan = sum(m for (oo, t), m in rc.build.items() if oo == o and t <= y)
-            adopted = sum(m for (oo, t), m in adopted_open.items() if oo == o and t <= y)
-            moved += abs(plan - adopted)
+    for o in set(adopted_open) | set(plan_open):
+        moved = _module_years_apart(plan_open.get(o, {}), adopted_open.get(o, {}), rc.years)
         if moved > 1e-6:
             total += per_action + per_year * moved
     for e in set(adopted_close) | set(rc.close_year):
@@ -49,3 +49,11 @@ def deviation_penalty(rc: Recomputed) -> float:
         if moved:
             total += per_action + per_year * moved
     return total
+
+
+def _module_years_apart(plan: dict[int, float], adopted: dict[int, float], years: list[int]) -> float:
+    """``Σ_y |Σ_{t ≤ y} plan[t] − Σ_{t ≤ y} adopted[t]|`` over ``years`` (modules opened by year)."""
+    moved = 0.0
+    for y in years:
+        moved += abs(sum(m for t, m in plan.items() if t <= y) - sum(m for t, m in adopted.items() if t <= y))
+    return moved

@@ -45,7 +45,9 @@ from allocopt.heuristics.neighbourhood import search_neighbourhood
 from allocopt.heuristics.protocol import ColumnOf, Plan, RowOf
 from allocopt.heuristics.relax_fix import Deadline, decision_years, relax_and_fix
 from allocopt.heuristics.settings import FirstPlanSettings
-from allocopt.scenario import PARTIES, SITE_KINDS
+from allocopt.interrupt import StopWatch
+from allocopt.root_cuts import COVER_FAMILIES
+from allocopt.scenario import FORBIDDEN_UNMET_SEK, PARTIES, SITE_KINDS
 
 if TYPE_CHECKING:
     import highspy
@@ -281,7 +283,7 @@ def first_plan(
     deadline = Deadline(time.perf_counter() + seconds, stop or threading.Event())
     # the LP relaxation is what every later step starts from: it has the first plan's whole time
     relaxed = quiet_copy(lp, threads, max(1e-3, deadline.remaining()), relax=True)
-    with deadline.stopping(relaxed):
+    with StopWatch(relaxed, deadline.stop):  # the LP has no interrupt callback of ours
         relaxed.run()
     if relaxed.getModelStatus() != highspy.HighsModelStatus.kOptimal:
         return None
@@ -300,7 +302,7 @@ def first_plan(
         time_limit=settings.lp_seconds,
         round_up=extensions,
         elastic=elastic,
-        implied=_rows_of(pm, row, IMPLIED_COVER) if elastic else (),
+        implied=_rows_of(pm, row, COVER_FAMILIES) if elastic else (),  # they hold unmet demand
     )
     rounding = _Rounding(pm, col, completion, settings)
     best = rounding.best(x, deadline)  # None where no rounding completes: relax and fix may still
@@ -316,22 +318,13 @@ def first_plan(
     return best
 
 
-IMPLIED_COVER = ("capacity_cover", "district_group_cover")
-"""The implied rows that hold unmet demand: free in a completion whose demand rows are elastic."""
-
-SHORT_SEK = 1e7
-"""SEK per place and year a completion leaves short where unmet demand is forbidden (the price
-allocopt.baseline puts on it): far above any place's cost, so a completion falls short only where
-the decisions leave no place."""
-
-
 def _forbidden_rows(pm: PlanModel, row: RowOf) -> dict[int, tuple[tuple[str, str, int], float]]:
     """Row -> ((district, service, year), cost in model units per place short) of each
     ``demand_balance`` row of a split service whose unmet demand is forbidden."""
     rows = getattr(pm.model, "demand_balance", {})
     discount = pm.index.discount
     return {
-        r: (key, SHORT_SEK * discount[key[2]] * pm.money_scale)
+        r: (key, FORBIDDEN_UNMET_SEK * discount[key[2]] * pm.money_scale)
         for key, con in rows.items()
         if key not in pm.unmet and (r := row(con)) is not None
     }

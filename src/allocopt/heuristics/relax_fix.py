@@ -21,8 +21,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Collection, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Collection
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -59,27 +58,6 @@ class Deadline:
                 event.data_in.user_interrupt = True
 
         highs.cbMipInterrupt.subscribe(interrupt)
-
-    @contextmanager
-    def stopping(self, highs: highspy.Highs, every: float = 0.2) -> Iterator[None]:
-        """While inside, ``stop`` ends a highspy run (an LP's too, which has no interrupt callback
-        of its own here) at its next check of its limits: a thread of its own looks every
-        ``every`` seconds and, once ``stop`` is set, sets the run's time limit to 0."""
-        done = threading.Event()
-
-        def look() -> None:
-            while not done.wait(every):
-                if self.stop.is_set():
-                    highs.setOptionValue("time_limit", 0.0)
-                    return
-
-        thread = threading.Thread(target=look, name="allocopt-first-plan-stop", daemon=True)
-        thread.start()
-        try:
-            yield
-        finally:
-            done.set()
-            thread.join()
 
 
 def decision_years(pm: PlanModel, col: ColumnOf) -> dict[int, int]:

@@ -291,10 +291,14 @@ def surplus_band_table(pm: PlanModel) -> pd.DataFrame:
 
 
 def _travel_and_penalty(
-    pm: PlanModel, assignments: pd.DataFrame, balance: pd.DataFrame, penalty: dict[str, float] | None
+    pm: PlanModel,
+    assignments: pd.DataFrame,
+    balance: pd.DataFrame,
+    penalty: dict[str, float] | None,
+    band: pd.DataFrame,
 ) -> tuple[pd.Series, pd.Series]:
     """Travel cost and the notional costs per year (SEK), the municipality's: the unmet-demand penalty and
-    the surplus band's cost (:func:`surplus_band_table`)."""
+    the surplus band's cost (``band``: :func:`surplus_band_table`)."""
     idx = pm.index
     travel = pd.Series(0.0, index=idx.years)
     if len(assignments):
@@ -304,7 +308,6 @@ def _travel_and_penalty(
         )
     penalty_rate = penalty if penalty is not None else {s: (v.penalty or 0.0) for s, v in idx.services.items()}
     pen = (balance["unmet"] * balance["service"].map(penalty_rate)).groupby(balance["year"]).sum()
-    band = surplus_band_table(pm)
     if len(band):  # the surplus band's cost is notional too: counted with the penalty
         pen = pen.add(band.groupby("year")["cost"].sum(), fill_value=0.0)
     return travel.reindex(idx.years, fill_value=0.0), pen.reindex(idx.years, fill_value=0.0).astype(float)
@@ -334,15 +337,20 @@ def _party_rows(pm: PlanModel, travel: pd.Series, penalty: pd.Series) -> list[di
 
 
 def costs_tables(
-    pm: PlanModel, assignments: pd.DataFrame, balance: pd.DataFrame, penalty: dict[str, float] | None = None
+    pm: PlanModel,
+    assignments: pd.DataFrame,
+    balance: pd.DataFrame,
+    band: pd.DataFrame,
+    penalty: dict[str, float] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """``costs`` (both parties per year, SEK), ``party_costs`` (per party and year) and ``frames``
     (each frame's spend against its cap per year).
 
-    ``penalty``: SEK per unmet place-year by service (default: the scenario's).
+    ``band``: the surplus band table (:func:`surplus_band_table`); ``penalty``: SEK per unmet
+    place-year by service (default: the scenario's).
     """
     idx = pm.index
-    travel, pen = _travel_and_penalty(pm, assignments, balance, penalty)
+    travel, pen = _travel_and_penalty(pm, assignments, balance, penalty, band)
     party = _frame("party_costs", _party_rows(pm, travel, pen))
     spend = pm.spend()
     caps = {f: getattr(idx, f) for f in FRAMES}
@@ -385,7 +393,8 @@ def read_tables(pm: PlanModel, penalty: dict[str, float] | None = None) -> dict[
     round_decisions(pm)
     assignments = assignments_table(pm)
     balance = balance_table(pm, assignments)
-    costs, party_costs, frames = costs_tables(pm, assignments, balance, penalty)
+    band = surplus_band_table(pm)
+    costs, party_costs, frames = costs_tables(pm, assignments, balance, band, penalty)
     return {
         "actions": actions_table(pm),
         "balance": balance,
@@ -395,5 +404,5 @@ def read_tables(pm: PlanModel, penalty: dict[str, float] | None = None) -> dict[
         "utilisation": utilisation_table(pm, assignments),
         "assignments": assignments,
         "permits": permits_table(pm),
-        "surplus_band": surplus_band_table(pm),
+        "surplus_band": band,
     }
